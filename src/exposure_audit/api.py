@@ -1,0 +1,229 @@
+"""The library entry points: `audit`, `validate`. The CLI is a thin layer over these.
+
+>>> from exposure_audit.api import audit
+>>> result = audit("examples/ev_battery_pack.xlsx")        # doctest: +SKIP
+>>> result.summary.score, result.summary.tier               # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from exposure_audit import __version__
+from exposure_audit.bom import CleanBom, clean_bom, match_columns, read_bom
+from exposure_audit.errors import StrictModeError
+from exposure_audit.findings import evaluate
+from exposure_audit.issues import IssueLog
+from exposure_audit.mapping import Mapping as ContentMapping
+from exposure_audit.mapping import map_contents
+from exposure_audit.reference import ReferenceSet, load_reference
+from exposure_audit.report.model import (
+    STAGE_ASSUMPTION,
+    AuditReport,
+    AuditResult,
+    InputInfo,
+    IssueSummary,
+    PolicyInfo,
+    ReferenceInfo,
+    Summary,
+    ToolInfo,
+    Unmapped,
+    clean_json,
+)
+from exposure_audit.scoring import ScoringContext, score
+
+
+@dataclass
+class Options:
+    """Everything that shapes an audit besides the BOM file."""
+
+    sheet: str | None = None
+    column_map: Mapping[str, str] = field(default_factory=dict)
+    reference_dirs: Sequence[str | Path] = ()
+    policy_file: str | Path | None = None
+    aligned_groups: Sequence[str] = ()
+    weighting: str | None = None
+    as_of: dt.date | None = None
+    strict: bool = False
+    smelters: Sequence[str | Path] = ()
+
+
+@dataclass
+class Loaded:
+    """A BOM read, cleaned and mapped: what `validate` shows and `audit` scores."""
+
+    path: str
+    raw_format: str
+    sheet: str | None
+    header_row: int
+    sha256: str
+    bom: CleanBom
+    mapping: ContentMapping
+    reference: ReferenceSet
+    issues: IssueLog
+
+
+def load(path: str | Path, options: Options | None = None) -> Loaded:
+    """Read, clean and map a BOM. Raises `BomReadError`, `ReferenceDataError`, `UsageError`."""
+    options = options or Options()
+    reference = load_reference(options.reference_dirs, options.policy_file)
+    raw = read_bom(path, sheet=options.sheet)
+    columns = match_columns(raw.headers, options.column_map)
+    bom = clean_bom(raw, columns, reference.countries.aliases)
+    mapping = map_contents(bom.frame, reference, sheet=raw.sheet)
+    issues = IssueLog(sheet=raw.sheet)
+    issues.extend(bom.issues)
+    issues.extend(mapping.issues)
+    return Loaded(
+        path=raw.path,
+        raw_format=raw.format,
+        sheet=raw.sheet,
+        header_row=raw.header_row,
+        sha256=_sha256(Path(path)),
+        bom=bom,
+        mapping=mapping,
+        reference=reference,
+        issues=issues,
+    )
+
+
+def audit(path: str | Path, options: Options | None = None) -> AuditResult:
+    """Audit one BOM file: read, map, score, find. Steps 1-6 of the flow.
+
+    Raises `ExposureAuditError` subclasses for anything the user can fix; `StrictModeError`
+    when `options.strict` and the BOM has error-level issues.
+    """
+    options = options or Options()
+    loaded = load(path, options)
+    if options.strict and loaded.issues.count("error"):
+        first = loaded.issues.to_models(limit=1)[0][0]
+        where = f"row {first.row}, column {first.column!r}" if first.row else "the BOM"
+        raise StrictModeError(
+            f"{loaded.path}: {loaded.issues.count('error')} error(s) in the BOM, first at "
+            f"{where}: {first.message}",
+            "fix the cells listed by `exposure-audit validate`, or drop --strict",
+        )
+    as_of = options.as_of or dt.date.today()
+    context = ScoringContext.build(loaded.reference, as_of, options.aligned_groups or None,
+                                   options.weighting)
+    overrides = distributions = None
+    declarations_info = None
+    if options.smelters:
+        from exposure_audit.declared import declaration_overrides
+
+        overrides, distributions, declarations_info = declaration_overrides(
+            options.smelters, loaded, context
+        )
+    bom = loaded.bom.frame
+    scores = score(bom, loaded.mapping.lines, loaded.mapping.contents, context,
+                   overrides, distributions)
+    findings = evaluate(scores, bom, context)
+    return _result(loaded, context, scores, findings, declarations_info)
+
+
+def _result(loaded: Loaded, context: ScoringContext, scores, findings, declarations_info):
+    bom = loaded.bom.frame
+    mapping = loaded.mapping
+    lines = pd.concat(
+        [
+            bom[["row", "part_number", "description", "material", "quantity", "supplier",
+                 "supplier_country", "spend", "line_mass_kg", "valid"]],
+            mapping.lines[["archetype", "method", "confidence", "mapped", "suggestions"]],
+            scores.lines[["exposure", "driver", "tier", "weight", "scored"]],
+            bom[[f"extra:{h}" for h in loaded.bom.extra_columns]],
+        ],
+        axis=1,
+    )
+    lines["supplier_country"] = lines["supplier_country"].astype(object).where(
+        lines["supplier_country"].notna(), None)
+    n_rows = len(bom)
+    mapped_rows = int(scores.lines["scored"].sum())
+    unmapped_mask = ~scores.lines["scored"] & bom["valid"]
+    unmapped = [
+        Unmapped(row=int(r.row), part_number=r.part_number or None,
+                 description=r.description or None, suggestions=list(r.suggestions))
+        for r in lines.loc[unmapped_mask, ["row", "part_number", "description", "suggestions"]]
+        .head(500).itertuples(index=False)
+    ]
+    issue_models, issue_counts = loaded.issues.to_models()
+    reference = loaded.reference
+    summary = clean_json(scores.summary)
+    report = AuditReport(
+        tool=ToolInfo(version=__version__),
+        reference=ReferenceInfo(
+            version=reference.version,
+            as_of=max(reference.as_of.values()).isoformat(),
+            tables={k: v.isoformat() for k, v in sorted(reference.as_of.items())},
+            layers=["bundled", *reference.directories[1:]],
+            sources=[s for s in reference.sources if s.get("layer") == "bundled"] or
+            reference.sources,
+        ),
+        policy=PolicyInfo(
+            aligned_groups=context.aligned_groups,
+            aligned_countries=sorted(context.aligned),
+            covered_countries=sorted(context.covered),
+            china_codes=sorted(context.china),
+            as_of=context.as_of.isoformat(),
+            weighting=scores.weighting,
+            tiers=reference.policy.tiers.model_dump(),
+            assumptions=[STAGE_ASSUMPTION,
+                         "Unmapped lines are left out of the score and counted in coverage.",
+                         "OTHER (world output not split by country) counts as unknown."],
+        ),
+        input=InputInfo(
+            path=loaded.path,
+            sha256=loaded.sha256,
+            format=loaded.raw_format,
+            sheet=loaded.sheet,
+            header_row=loaded.header_row,
+            rows=n_rows,
+            skipped_rows=loaded.bom.skipped_rows,
+            mapped_rows=mapped_rows,
+            coverage=mapped_rows / n_rows if n_rows else 0.0,
+            columns=dict(sorted(loaded.bom.columns.fields.items())),
+        ),
+        weighting=scores.weighting,
+        currency=_currency(loaded),
+        summary=Summary(**summary),
+        minerals=[_public_mineral(m) for m in clean_json(scores.minerals)],
+        unmapped=unmapped,
+        findings=findings,
+        issues=IssueSummary(counts=issue_counts, listed=issue_models),
+        extras={"declarations": declarations_info} if declarations_info else {},
+    )
+    line_minerals = scores.line_minerals
+    return AuditResult(report=report, lines=lines, line_minerals=line_minerals,
+                       extra_columns=list(loaded.bom.extra_columns))
+
+
+def _public_mineral(mineral: dict) -> dict:
+    return mineral
+
+
+def _currency(loaded: Loaded) -> str | None:
+    currency = loaded.bom.currency
+    cells = loaded.bom.frame["currency"]
+    if cells.ne("").any():
+        values = sorted(set(cells[cells.ne("")].str.upper()))
+        currency = values[0] if len(values) == 1 else "mixed"
+    return currency
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def coverage(loaded: Loaded) -> float:
+    rows = len(loaded.bom.frame)
+    return float(np.count_nonzero(loaded.mapping.lines["mapped"])) / rows if rows else 0.0

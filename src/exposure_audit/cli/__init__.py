@@ -1,0 +1,89 @@
+"""The command-line interface: a thin layer that parses options, calls the API and prints.
+
+Heavy modules (pandas, rich, the reference tables) are imported inside the commands, so
+`--help` and `--version` start fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from exposure_audit import __version__
+from exposure_audit.cli.audit import EPILOG as AUDIT_EPILOG
+from exposure_audit.cli.audit import audit_command
+from exposure_audit.cli.validate import EPILOG as VALIDATE_EPILOG
+from exposure_audit.cli.validate import validate_command
+
+HELP = (
+    "How exposed a bill of materials is to China-dominated critical-mineral supply chains, and "
+    "how well its sourcing lines up with the U.S. critical-minerals frameworks."
+)
+
+app = typer.Typer(
+    name="exposure-audit",
+    help=HELP,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from exposure_audit.cli.info import version_text
+
+        typer.echo(version_text())
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True,
+        help="Show the tool and reference-data versions and exit.")] = False,
+) -> None:
+    """How exposed a bill of materials is to China-dominated critical-mineral supply chains."""
+
+
+app.command("audit", epilog=AUDIT_EPILOG)(audit_command)
+app.command("validate", epilog=VALIDATE_EPILOG)(validate_command)
+
+from exposure_audit.cli import browse as _browse  # noqa: E402  (registers its commands)
+
+_browse.register(app)
+
+audit_app = typer.Typer(
+    name="audit",
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+audit_app.command(epilog=AUDIT_EPILOG)(audit_command)
+
+
+def _run(application: typer.Typer, prog: str) -> None:
+    """Run a Typer app; anything that escapes the commands' own handlers exits 3, never 1."""
+    try:
+        application(prog_name=prog)
+    except SystemExit:
+        raise
+    except BaseException as exc:  # noqa: BLE001
+        sys.stderr.write(f"{prog}: error: internal error ({type(exc).__name__}: {exc}) — "
+                         "this is a bug; please report it\n")
+        sys.exit(3)
+
+
+def main() -> None:
+    """Entry point of `exposure-audit` and `python -m exposure_audit`."""
+    _run(app, "exposure-audit")
+
+
+def audit_main() -> None:
+    """Entry point of `audit`: the audit command directly, so `audit bom.xlsx` works."""
+    _run(audit_app, "audit")

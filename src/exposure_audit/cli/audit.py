@@ -1,0 +1,159 @@
+"""`exposure-audit audit` (also the `audit` console script)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from exposure_audit.cli.common import (
+    FailOn,
+    OutputFormat,
+    Weighting,
+    check_outputs,
+    err_console,
+    handle_errors,
+    out_console,
+    stdout_write,
+    write_atomic,
+)
+
+INPUT = "Input"
+SCORING = "Scoring"
+OUTPUT = "Output"
+
+EPILOG = """\
+[bold]Examples[/bold]
+
+  audit bom.xlsx
+  audit bom.xlsx --format json --output report.json
+  audit bom.csv --map description="Item Text" --fail-on high
+  audit bom.xlsx --smelters supplier-cmrts/ --as-of 2026-06-30
+"""
+
+
+def audit_command(
+    boms: Annotated[list[Path], typer.Argument(
+        metavar="BOM...", help="BOM files (.xlsx .xlsm .xls .xlsb .ods .csv .tsv .txt).",
+        show_default=False)],
+    output_format: Annotated[OutputFormat, typer.Option(
+        "--format", "-f", help="What goes to stdout.", rich_help_panel=OUTPUT,
+        envvar="EXPOSURE_AUDIT_FORMAT")] = OutputFormat.table,  # type: ignore[attr-defined]
+    outputs: Annotated[list[Path] | None, typer.Option(
+        "--output", "-o", help="Also write a report file; the format follows the suffix "
+        "(.json .csv .xlsx .md .html .sarif .txt). Repeatable.", rich_help_panel=OUTPUT,
+        show_default=False)] = None,
+    sheet: Annotated[str | None, typer.Option(
+        help="Sheet to read (default: the first with a recognisable header).",
+        rich_help_panel=INPUT, envvar="EXPOSURE_AUDIT_SHEET")] = None,
+    maps: Annotated[list[str] | None, typer.Option(
+        "--map", metavar="FIELD=HEADER", help="Name the column for a field, e.g. "
+        "--map description=\"Item Text\". Repeatable.", rich_help_panel=INPUT,
+        show_default=False)] = None,
+    reference: Annotated[list[Path] | None, typer.Option(
+        "--reference", help="Folder of your own reference tables, layered over the bundled "
+        "ones. Repeatable.", rich_help_panel=INPUT, envvar="EXPOSURE_AUDIT_REFERENCE",
+        show_default=False)] = None,
+    smelters: Annotated[list[Path] | None, typer.Option(
+        "--smelters", help="A supplier's RMI CMRT/EMRT/CRT/AMRT file, or a folder of them. "
+        "Repeatable.", rich_help_panel=INPUT, envvar="EXPOSURE_AUDIT_SMELTERS",
+        show_default=False)] = None,
+    policy: Annotated[Path | None, typer.Option(
+        help="A policy.yaml replacing the default policy.", rich_help_panel=SCORING,
+        envvar="EXPOSURE_AUDIT_POLICY")] = None,
+    aligned: Annotated[list[str] | None, typer.Option(
+        help="Policy group whose members count as aligned (see `exposure-audit groups`). "
+        "Repeatable; replaces the policy's list.", rich_help_panel=SCORING,
+        envvar="EXPOSURE_AUDIT_ALIGNED", show_default=False)] = None,
+    weight: Annotated[Weighting, typer.Option(
+        help="Line weights for the product score: spend, contained mass, count, or auto.",
+        rich_help_panel=SCORING, envvar="EXPOSURE_AUDIT_WEIGHT")] = Weighting.auto,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", metavar="DATE", help="Policy groups and export controls as of this date "
+        "(YYYY-MM-DD; default today).", rich_help_panel=SCORING,
+        envvar="EXPOSURE_AUDIT_AS_OF")] = None,
+    fail_on: Annotated[FailOn, typer.Option(
+        help="Exit 1 when a finding is at or above this severity.", rich_help_panel=SCORING,
+        envvar="EXPOSURE_AUDIT_FAIL_ON")] = FailOn.none,
+    strict: Annotated[bool, typer.Option(
+        help="Error-level row issues stop the audit (exit 2).", rich_help_panel=SCORING,
+        envvar="EXPOSURE_AUDIT_STRICT")] = False,
+    quiet: Annotated[bool, typer.Option(
+        "--quiet", "-q", help="No status lines on stderr.", rich_help_panel=OUTPUT,
+        envvar="EXPOSURE_AUDIT_QUIET")] = False,
+    debug: Annotated[bool, typer.Option(
+        help="Show tracebacks.", rich_help_panel=OUTPUT, envvar="EXPOSURE_AUDIT_DEBUG")] = False,
+) -> None:
+    """Audit a bill of materials: which critical minerals it holds, how much of their supply
+    runs through China and covered nations, and how much through aligned countries."""
+    with handle_errors(debug):
+        from exposure_audit.api import Options, audit
+        from exposure_audit.bom.columns import parse_map_options
+        from exposure_audit.errors import UsageError
+
+        if len(boms) > 1:
+            raise UsageError("auditing several BOMs at once is not supported yet",
+                             "run audit once per file")
+        checked = check_outputs(outputs or [], boms)
+        options = Options(
+            sheet=sheet,
+            column_map=parse_map_options(maps or []),
+            reference_dirs=list(reference or []),
+            policy_file=policy,
+            aligned_groups=list(aligned or []),
+            weighting=None if weight.value == "auto" else weight.value,
+            as_of=parse_date(as_of),
+            strict=strict,
+            smelters=list(smelters or []),
+        )
+        result = audit(boms[0], options)
+        emit(result, output_format.value, checked, quiet)
+        raise typer.Exit(exit_code_for(result, fail_on.value))
+
+
+def parse_date(value: str | None) -> dt.date | None:
+    from exposure_audit.errors import UsageError
+
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"--as-of {value!r} is not a date", "write it as YYYY-MM-DD") from None
+
+
+def emit(result, output_format: str, checked: list[tuple[Path, str]], quiet: bool) -> None:
+    """Print the chosen format to stdout, then write each --output file atomically."""
+    from exposure_audit.report import FORMATTERS
+
+    if output_format == "table":
+        from exposure_audit.report.table import build
+
+        out_console().print(build(result))
+    else:
+        stdout_write(_render(FORMATTERS, output_format, result))
+    for path, fmt in checked:
+        write_atomic(path, _render(FORMATTERS, fmt, result))
+        if not quiet:
+            err_console().print(f"wrote {path}", style="dim", markup=False)
+
+
+def _render(formatters, name: str, result) -> str | bytes:
+    from exposure_audit.errors import UsageError
+
+    formatter = formatters.get(name)
+    if formatter is None:
+        raise UsageError(f"the {name} format is not available yet", "use --format json or table")
+    return formatter.render(result)
+
+
+def exit_code_for(result, fail_on: str) -> int:
+    """0, or 1 when a finding's severity is at or above `fail_on` (never for `none`)."""
+    from exposure_audit.reference.models import SEVERITY_ORDER
+
+    if fail_on == "none":
+        return 0
+    gate = SEVERITY_ORDER[fail_on]
+    return int(any(SEVERITY_ORDER.get(f.severity, 0) >= gate for f in result.findings))

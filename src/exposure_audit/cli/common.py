@@ -1,0 +1,169 @@
+"""What every command shares: consoles, error handling, exit codes, safe output files."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+import traceback
+from collections.abc import Iterator, Sequence
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+PROG = "exposure-audit"
+ISSUE_URL = "https://github.com/exposure-audit/exposure-audit/issues"
+
+# Names only: the formatters themselves are imported when a report is rendered, so `--help`
+# stays fast. A test checks this list against report.FORMATTERS.
+FORMAT_NAMES: tuple[str, ...] = ("table", "json", "csv", "xlsx", "markdown", "html", "sarif")
+
+OutputFormat = Enum("OutputFormat", {n: n for n in FORMAT_NAMES}, type=str)  # type: ignore[misc]
+
+
+class FailOn(str, Enum):
+    none = "none"
+    info = "info"
+    low = "low"
+    medium = "medium"
+    high = "high"
+    critical = "critical"
+
+
+class Weighting(str, Enum):
+    auto = "auto"
+    spend = "spend"
+    mass = "mass"
+    count = "count"
+
+
+def err_console():  # noqa: ANN201 - rich imported lazily
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def out_console():  # noqa: ANN201
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+def error_line(message: str, prog: str = PROG) -> None:
+    """One line on stderr: `prog: error: <what>, <where> — <what to do>`."""
+    from rich.text import Text
+
+    err_console().print(Text(f"{prog}: error: {message}", style="red"))
+
+
+@contextlib.contextmanager
+def handle_errors(debug: bool = False, prog: str = PROG) -> Iterator[None]:
+    """User errors -> one line and exit 2; bugs -> a report request and exit 3."""
+    from exposure_audit.errors import ExposureAuditError, ReferenceDataError
+
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except ExposureAuditError as exc:
+        if debug:
+            traceback.print_exc()
+        error_line(str(exc), prog)
+        if isinstance(exc, ReferenceDataError) and len(exc.problems) > 1:
+            console = err_console()
+            from rich.text import Text
+
+            for problem in exc.problems[:50]:
+                console.print(Text(f"  - {problem}"))
+            if len(exc.problems) > 50:
+                console.print(Text(f"  ... and {len(exc.problems) - 50} more"))
+        raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        error_line("interrupted; no report was written", prog)
+        raise typer.Exit(130) from None
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: exit 3, never 1
+        if debug or os.environ.get("EXPOSURE_AUDIT_DEBUG"):
+            traceback.print_exc()
+        error_line(
+            f"internal error ({type(exc).__name__}: {exc}) — this is a bug; please report it "
+            f"with the command you ran at {ISSUE_URL} (add --debug for the traceback)",
+            prog,
+        )
+        raise typer.Exit(3) from None
+
+
+def check_outputs(outputs: Sequence[Path], inputs: Sequence[Path]) -> list[tuple[Path, str]]:
+    """Validate `--output` paths before any work: known suffix, folder exists and is writable,
+    not an input file. Returns (path, format name) pairs. Raises `OutputError`/`UsageError`."""
+    from exposure_audit.errors import OutputError, UsageError
+
+    suffix_formats = {
+        ".json": "json", ".csv": "csv", ".xlsx": "xlsx", ".md": "markdown",
+        ".markdown": "markdown", ".html": "html", ".htm": "html", ".sarif": "sarif",
+        ".txt": "table",
+    }
+    checked: list[tuple[Path, str]] = []
+    resolved_inputs = {_resolve(p) for p in inputs}
+    for path in outputs:
+        fmt = suffix_formats.get(path.suffix.lower())
+        if fmt is None:
+            raise UsageError(
+                f"--output {path}: unknown suffix {path.suffix or '(none)'}",
+                f"use one of {', '.join(sorted(suffix_formats))}",
+            )
+        if _resolve(path) in resolved_inputs:
+            raise OutputError(
+                f"--output {path} is the input BOM", "choose another file name; inputs are "
+                "never overwritten",
+            )
+        parent = path.parent if str(path.parent) else Path(".")
+        if not parent.is_dir():
+            raise OutputError(f"--output {path}: folder {parent} does not exist",
+                              "create the folder first")
+        if path.is_dir():
+            raise OutputError(f"--output {path} is a folder", "name a file inside it")
+        if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+            raise OutputError(f"--output {path}: not writable", "choose a writable location")
+        checked.append((path, fmt))
+    return checked
+
+
+def _resolve(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except OSError:
+        return path.absolute()
+
+
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Write to a temporary file beside `path`, then rename: never a half-written report."""
+    from exposure_audit.errors import OutputError
+
+    parent = path.parent if str(path.parent) else Path(".")
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(payload)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+    except OSError as exc:
+        raise OutputError(f"--output {path}: cannot write ({exc.strerror})",
+                          "check the folder's permissions and free space") from None
+
+
+def stdout_write(data: str | bytes) -> None:
+    if isinstance(data, bytes):
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        sys.stdout.write(data)
+        sys.stdout.flush()

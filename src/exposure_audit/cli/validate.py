@@ -1,0 +1,49 @@
+"""`exposure-audit validate`: read and map only, and show what was recognised."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from exposure_audit.cli.common import handle_errors, out_console, stdout_write
+
+EPILOG = """\
+[bold]Examples[/bold]
+
+  exposure-audit validate bom.xlsx
+  exposure-audit validate bom.csv --map quantity="Menge" --format json
+"""
+
+
+def validate_command(
+    bom: Annotated[Path, typer.Argument(metavar="BOM", help="The BOM file.", show_default=False)],
+    sheet: Annotated[str | None, typer.Option(help="Sheet to read.")] = None,
+    maps: Annotated[list[str] | None, typer.Option(
+        "--map", metavar="FIELD=HEADER", help="Name the column for a field. Repeatable.",
+        show_default=False)] = None,
+    reference: Annotated[list[Path] | None, typer.Option(
+        "--reference", help="Folder of your own reference tables. Repeatable.",
+        envvar="EXPOSURE_AUDIT_REFERENCE", show_default=False)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    strict: Annotated[bool, typer.Option(help="Exit 2 when the BOM has error-level issues.")] = False,
+    debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
+) -> None:
+    """Read and map a BOM without scoring it: the sheet and header row found, how each column
+    was recognised, how many lines map to a material, and every problem in the file."""
+    with handle_errors(debug):
+        from exposure_audit.api import Options, load
+        from exposure_audit.bom.columns import parse_map_options
+        from exposure_audit.validation import render_validation, validation_dict
+
+        loaded = load(bom, Options(sheet=sheet, column_map=parse_map_options(maps or []),
+                                   reference_dirs=list(reference or [])))
+        if as_json:
+            import json
+
+            stdout_write(json.dumps(validation_dict(loaded), indent=2, ensure_ascii=False) + "\n")
+        else:
+            out_console().print(render_validation(loaded))
+        if strict and loaded.issues.count("error"):
+            raise typer.Exit(2)

@@ -1,0 +1,228 @@
+"""Finding rules: scores x policy -> findings with stable ids, severities and the rows behind them.
+
+Rule ids are a public contract (`--fail-on`, waivers, SARIF rule ids); thresholds and severities
+come from the policy's `rules` list, so a user's `--policy` file can tune or disable them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from exposure_audit.reference.models import SEVERITY_ORDER, Rule
+from exposure_audit.scoring import Scores, ScoringContext
+
+MAX_ROWS_LISTED = 500
+
+
+class Finding(BaseModel):
+    """A rule hit: something about the supply chain a user should act on."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(description="Stable id: rule, then mineral and stage where they apply")
+    rule: str
+    severity: str
+    mineral: str | None = None
+    stage: str | None = None
+    rows: list[int] = Field(default_factory=list, description="1-based spreadsheet rows")
+    message: str
+
+
+def evaluate(scores: Scores, bom: pd.DataFrame, context: ScoringContext) -> list[Finding]:
+    """Run every enabled rule; findings come sorted by severity (highest first), then id."""
+    rules = {r.id: r for r in context.reference.policy.rules if r.enabled}
+    found: list[Finding] = []
+    for rule_id, check in _CHECKS.items():
+        rule = rules.get(rule_id)
+        if rule is not None:
+            found.extend(check(rule, scores, bom, context))
+    return sort_findings(found)
+
+
+def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
+    return sorted(findings, key=lambda f: (-SEVERITY_ORDER.get(f.severity, 0), f.id))
+
+
+def _rows(bom: pd.DataFrame, lines: Iterable[int]) -> list[int]:
+    return sorted(int(r) for r in bom.loc[list(lines), "row"])[:MAX_ROWS_LISTED]
+
+
+def _mineral_rows(scores: Scores, bom: pd.DataFrame, mineral: str) -> list[int]:
+    lm = scores.line_minerals
+    return _rows(bom, lm.loc[lm["mineral"] == mineral, "line"].unique())
+
+
+def _pct(value: float) -> str:
+    return f"{100 * value:.0f}%"
+
+
+def _product_exposure(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContext):
+    summary = scores.summary
+    if not scores.lines["scored"].any():
+        return []
+    return [Finding(
+        id=rule.id, rule=rule.id, severity=summary["tier"],
+        message=(f"product exposure score {summary['score']} ({summary['tier']}): "
+                 f"{_pct(summary['exposure'])} of the {scores.weighting}-weighted BOM is likely "
+                 "to pass through China at some stage"),
+    )]
+
+
+def _line_exposure(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContext):
+    threshold = rule.threshold if rule.threshold is not None else 0.8
+    lines = scores.lines
+    hit = lines.index[lines["scored"] & (lines["exposure"] >= threshold)]
+    if len(hit) == 0:
+        return []
+    drivers = sorted({d for d in lines.loc[hit, "driver"] if d})
+    return [Finding(
+        id=rule.id, rule=rule.id, severity=rule.severity, rows=_rows(bom, hit),
+        message=(f"{len(hit)} line(s) have a China touch of {_pct(threshold)} or more "
+                 f"(driven by {', '.join(drivers) or 'n/a'})"),
+    )]
+
+
+def _stage_china(stage: str):
+    def check(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContext):
+        threshold = rule.threshold if rule.threshold is not None else 0.65
+        out = []
+        for m in scores.minerals:
+            st = m["stages"][stage]
+            if st["basis"] != "none" and st["china_share"] >= threshold:
+                out.append(Finding(
+                    id=f"{rule.id}:{m['mineral']}", rule=rule.id, severity=rule.severity,
+                    mineral=m["mineral"], stage=stage, rows=_mineral_rows(scores, bom, m["mineral"]),
+                    message=(f"{m['name']} {stage} is {_pct(st['china_share'])} in China "
+                             f"(threshold {_pct(threshold)}; {st['source']}, {st['year']})"),
+                ))
+        return out
+    return check
+
+
+def _eu_benchmark(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContext):
+    threshold = (rule.threshold if rule.threshold is not None
+                 else ctx.reference.policy.eu_single_country_benchmark)
+    eu = ctx.reference.eu_members(ctx.as_of)
+    out = []
+    for m in scores.minerals:
+        for stage in ("mining", "processing"):
+            st = m["stages"][stage]
+            over = [(c, s) for c, s in st["countries"].items() if s > threshold and c not in eu]
+            for country, share in over:
+                out.append(Finding(
+                    id=f"{rule.id}:{m['mineral']}:{stage}", rule=rule.id, severity=rule.severity,
+                    mineral=m["mineral"], stage=stage, rows=_mineral_rows(scores, bom, m["mineral"]),
+                    message=(f"{m['name']} {stage}: {country} holds {_pct(share)}, above the EU "
+                             f"CRMA benchmark of {_pct(threshold)} from one third country"),
+                ))
+    return out
+
+
+def _export_controls(status: str):
+    def check(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContext):
+        out = []
+        for m in scores.minerals:
+            measures = [c for c in m["export_controls"] if c["status"] == status]
+            if not measures:
+                continue
+            names = "; ".join(
+                c["measure"] + (f" (suspended until {c['until']})" if status == "suspended" else
+                                f" (since {c['since']})")
+                for c in measures
+            )
+            out.append(Finding(
+                id=f"{rule.id}:{m['mineral']}", rule=rule.id, severity=rule.severity,
+                mineral=m["mineral"], rows=_mineral_rows(scores, bom, m["mineral"]),
+                message=f"{m['name']} is under {status} Chinese export control: {names}",
+            ))
+        return out
+    return check
+
+
+def _covered_supplier(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContext):
+    country = bom["supplier_country"]
+    hit = bom.index[country.isin(sorted(ctx.covered)).to_numpy(dtype=bool)]
+    if len(hit) == 0:
+        return []
+    names = sorted({str(c) for c in country.loc[hit]})
+    return [Finding(
+        id=rule.id, rule=rule.id, severity=rule.severity, stage="manufacturing",
+        rows=_rows(bom, hit),
+        message=f"{len(hit)} line(s) are made in a covered nation ({', '.join(names)})",
+    )]
+
+
+def _declared_covered(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContext):
+    out = []
+    for m in scores.minerals:
+        for stage in ("mining", "processing"):
+            st = m["stages"][stage]
+            if st["basis"] in ("declaration", "mixed") and st["files"]:
+                covered = {c: s for c, s in st["countries"].items() if c in ctx.covered and s > 0}
+                if covered:
+                    out.append(Finding(
+                        id=f"{rule.id}:{m['mineral']}:{stage}", rule=rule.id,
+                        severity=rule.severity, mineral=m["mineral"], stage=stage,
+                        rows=_mineral_rows(scores, bom, m["mineral"]),
+                        message=(f"suppliers declare {m['name']} {stage} in covered nations "
+                                 f"({', '.join(f'{c} {_pct(s)}' for c, s in covered.items())})"),
+                    ))
+    return out
+
+
+def _no_aligned(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContext):
+    out = []
+    for m in scores.minerals:
+        for stage in ("mining", "processing"):
+            st = m["stages"][stage]
+            if st["basis"] != "none" and st["aligned_share"] == 0:
+                out.append(Finding(
+                    id=f"{rule.id}:{m['mineral']}:{stage}", rule=rule.id, severity=rule.severity,
+                    mineral=m["mineral"], stage=stage, rows=_mineral_rows(scores, bom, m["mineral"]),
+                    message=f"no aligned country supplies {m['name']} at the {stage} stage",
+                ))
+    return out
+
+
+def _unmapped(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContext):
+    lines = scores.lines
+    hit = lines.index[~lines["scored"] & bom["valid"]]
+    if len(hit) == 0:
+        return []
+    return [Finding(
+        id=rule.id, rule=rule.id, severity=rule.severity, rows=_rows(bom, hit),
+        message=(f"{len(hit)} line(s) match no material archetype and are not scored; "
+                 "add a Material column or extend materials.yaml"),
+    )]
+
+
+def _estimated(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContext):
+    lm = scores.line_minerals
+    hit = lm.loc[lm["estimated"], "line"].unique()
+    if len(hit) == 0:
+        return []
+    return [Finding(
+        id=rule.id, rule=rule.id, severity=rule.severity, rows=_rows(bom, hit),
+        message=f"{len(hit)} line(s) use a typical unit mass from the reference, not a BOM mass",
+    )]
+
+
+_CHECKS: dict[str, Any] = {
+    "product-exposure": _product_exposure,
+    "line-exposure": _line_exposure,
+    "processing-china-dominant": _stage_china("processing"),
+    "mining-china-dominant": _stage_china("mining"),
+    "eu-crma-benchmark": _eu_benchmark,
+    "export-control-active": _export_controls("active"),
+    "export-control-suspended": _export_controls("suspended"),
+    "covered-nation-supplier": _covered_supplier,
+    "declared-covered-smelter": _declared_covered,
+    "no-aligned-source": _no_aligned,
+    "unmapped-lines": _unmapped,
+    "estimated-mass": _estimated,
+}
+RULE_IDS: tuple[str, ...] = tuple(_CHECKS)

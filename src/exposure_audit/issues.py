@@ -1,0 +1,163 @@
+"""Data-quality issues: located, coded problems found in a BOM (not supply findings).
+
+Issues are collected column-wise into DataFrames while cleaning and mapping, then turned into
+`Issue` models, capped per code, only for the report.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+MAX_ISSUES_PER_CODE = 200
+
+
+class IssueCode(str, Enum):
+    """Stable issue codes: a public contract for JSON consumers (README lists them)."""
+
+    def __new__(cls, value: str, severity: str, title: str) -> IssueCode:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.severity = severity  # type: ignore[attr-defined]
+        member.title = title  # type: ignore[attr-defined]
+        return member
+
+    MISSING_COLUMN = ("missing-column", "warning", "A column the audit uses is absent")
+    UNKNOWN_COLUMN = ("unknown-column", "info", "A column was not recognised; kept as is")
+    DUPLICATE_COLUMN = ("duplicate-column", "info", "A second column for the same field; kept")
+    INVALID_NUMBER = ("invalid-number", "error", "A number cell holds text that is no number")
+    NEGATIVE_VALUE = ("negative-value", "error", "A quantity, mass or cost below zero")
+    ZERO_QUANTITY = ("zero-quantity", "warning", "A quantity of zero; the line weighs nothing")
+    IMPLAUSIBLE_MASS = ("implausible-mass", "warning", "A unit mass over 10 tonnes")
+    UNKNOWN_UNIT = ("unknown-unit", "error", "A mass unit the tool does not know")
+    UNKNOWN_COUNTRY = ("unknown-country", "warning", "A country name that matches no country")
+    DATE_IN_NUMBER = ("date-in-number", "error", "A date where a number belongs")
+    DUPLICATE_PART = ("duplicate-part", "info", "The same part number on several lines")
+    UNKNOWN_MINERAL = ("unknown-mineral", "warning", "A mineral name the reference lacks")
+    UNKNOWN_MATERIAL = ("unknown-material", "warning", "No material archetype matched")
+    ESTIMATED_MASS = ("estimated-mass", "info", "Mass taken from the archetype's typical mass")
+    NO_MASS = ("no-mass", "info", "No mass given or known; line weighted by spend or count")
+    CONTROL_CHARACTERS = ("control-characters", "warning", "Text holds control characters")
+    COST_COLUMN_TOTAL = ("cost-column-is-total", "info", "Cost column read as line totals")
+
+
+Severity = Literal["error", "warning", "info"]
+
+
+class Issue(BaseModel):
+    """One located data-quality problem."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: str = Field(description="Stable kebab-case code (IssueCode)")
+    severity: Severity
+    message: str
+    sheet: str | None = None
+    row: int | None = Field(default=None, description="1-based spreadsheet row")
+    column: str | None = Field(default=None, description="The user's own column header")
+    value: str | None = None
+
+
+class IssueLog:
+    """Collects issues as columns; `to_models` caps each code and counts what it left out."""
+
+    def __init__(self, sheet: str | None = None) -> None:
+        self.sheet = sheet
+        self._frames: list[pd.DataFrame] = []
+
+    def add_cells(
+        self,
+        code: IssueCode,
+        rows: np.ndarray | pd.Series,
+        values: pd.Series | np.ndarray | list[object],
+        column: str | None,
+        message: str,
+    ) -> None:
+        """Add one issue per cell; `message` may use {value}."""
+        rows_arr = np.asarray(rows)
+        if rows_arr.size == 0:
+            return
+        self._frames.append(
+            pd.DataFrame(
+                {
+                    "code": code.value,
+                    "severity": code.severity,  # type: ignore[attr-defined]
+                    "row": rows_arr.astype(np.int64),
+                    "column": column,
+                    "value": pd.Series(list(values), dtype=object).map(_show).to_numpy(),
+                    "message": message,
+                }
+            )
+        )
+
+    def add(
+        self,
+        code: IssueCode,
+        message: str,
+        row: int | None = None,
+        column: str | None = None,
+        value: object = None,
+    ) -> None:
+        self._frames.append(
+            pd.DataFrame(
+                {
+                    "code": [code.value],
+                    "severity": [code.severity],  # type: ignore[attr-defined]
+                    "row": [row],
+                    "column": [column],
+                    "value": [None if value is None else _show(value)],
+                    "message": [message],
+                }
+            )
+        )
+
+    def extend(self, other: IssueLog) -> None:
+        self._frames.extend(other._frames)
+
+    def frame(self) -> pd.DataFrame:
+        if not self._frames:
+            return pd.DataFrame(columns=["code", "severity", "row", "column", "value", "message"])
+        return pd.concat(self._frames, ignore_index=True)
+
+    def count(self, severity: str | None = None) -> int:
+        frame = self.frame()
+        return int(len(frame) if severity is None else (frame["severity"] == severity).sum())
+
+    def to_models(self, limit: int = MAX_ISSUES_PER_CODE) -> tuple[list[Issue], dict[str, int]]:
+        """Issues sorted by row then code, at most `limit` per code; and counts per code."""
+        frame = self.frame()
+        if frame.empty:
+            return [], {}
+        counts = frame["code"].value_counts().sort_index()
+        frame = frame.assign(_row=frame["row"].fillna(0).astype(np.int64))
+        frame = frame.sort_values(["_row", "code", "column"], kind="stable", na_position="first")
+        kept = frame.groupby("code", sort=False).head(limit)
+        issues = [
+            Issue(
+                code=r.code,
+                severity=r.severity,
+                message=r.message.replace("{value}", r.value or ""),
+                sheet=self.sheet,
+                row=None if pd.isna(r.row) else int(r.row),
+                column=None if pd.isna(r.column) else r.column,
+                value=r.value,
+            )
+            for r in kept.itertuples(index=False)
+        ]
+        return issues, {str(k): int(v) for k, v in counts.items()}
+
+
+def _show(value: object) -> str:
+    """A cell value as short, safe text for messages (control characters escaped)."""
+    text = "" if value is None else str(value)
+    if len(text) > 80:
+        text = text[:77] + "..."
+    return text.encode("unicode_escape").decode("ascii") if _has_control(text) else text
+
+
+def _has_control(text: str) -> bool:
+    return any(ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 for ch in text)

@@ -1,0 +1,226 @@
+"""Canonical BOM x reference -> what each line is made of, per mineral.
+
+Each distinct (text, mineral, CAS) combination is matched once, in this order: the BOM's own
+mineral column, a CAS number, an exact alias, a pattern rule, a fuzzy match; the result is joined
+back to every line that carries it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from exposure_audit.issues import IssueCode, IssueLog
+from exposure_audit.reference import ReferenceSet
+from exposure_audit.reference.models import Material
+from exposure_audit.text import fold
+
+FUZZY_MATCH = 90.0
+"""token-sort similarity (0..100) at or above which a fuzzy match is taken."""
+FUZZY_SUGGEST = 60.0
+PART_SEPARATOR = " | "
+_MINERAL_SPLIT = re.compile(r"\s*(?:[,;/+&]|\band\b)\s*")
+_CAS = re.compile(r"\b\d{2,7}-\d{2}-\d\b")
+
+
+@dataclass(frozen=True)
+class Match:
+    """How one distinct text was matched."""
+
+    archetype: str | None
+    method: str
+    confidence: float
+    reason: str
+    suggestions: tuple[str, ...] = ()
+
+
+@dataclass
+class Mapping:
+    """Per-line match columns and the per-line, per-mineral contents."""
+
+    lines: pd.DataFrame
+    """Indexed like the BOM: archetype, method, confidence, mapped (bool), suggestions."""
+    contents: pd.DataFrame
+    """One row per line and mineral: line, mineral, fraction, mass_kg, estimated."""
+    issues: IssueLog
+
+
+class Matcher:
+    """Matching rules compiled from the materials table (built once per reference set)."""
+
+    def __init__(self, reference: ReferenceSet) -> None:
+        self.reference = reference
+        self.materials = reference.materials
+        self.aliases: dict[str, str] = {}
+        for material in self.materials.values():
+            for alias in (*material.aliases, material.id.replace("_", " ")):
+                self.aliases.setdefault(fold(alias), material.id)
+        self.cas: dict[str, str] = {
+            cas.strip(): m.id for m in self.materials.values() for cas in m.cas
+        }
+        self.rules: list[tuple[int, str, list[re.Pattern[str]], list[re.Pattern[str]]]] = [
+            (m.priority, m.id, [re.compile(p) for p in m.patterns],
+             [re.compile(p) for p in m.exclude])
+            for m in self.materials.values()
+            if m.patterns
+        ]
+        self.mineral_names = reference.mineral_aliases()
+        self._alias_keys = list(self.aliases)
+
+    def match(self, text: str, mineral: str = "", cas: str = "") -> Match:
+        """Match one line's folded text (parts joined by " | "), mineral cell and CAS cell."""
+        if mineral.strip():
+            ids = self.minerals_named(mineral)
+            if ids and all(ids):
+                return Match(f"mineral:{'+'.join(ids)}", "mineral-column", 1.0,
+                             f"mineral column names {', '.join(ids)}")
+        for number in _CAS.findall(cas) + _CAS.findall(text):
+            if number in self.cas:
+                return Match(self.cas[number], "cas", 1.0, f"CAS number {number}")
+        parts = [p for p in text.split(PART_SEPARATOR) if p]
+        for part in parts:
+            if part in self.aliases:
+                return Match(self.aliases[part], "alias", 0.95, f"{part!r} is a known name")
+        hit = self._pattern(text)
+        if hit is not None:
+            return hit
+        if not parts:
+            return Match(None, "none", 0.0, "no text to match")
+        return self._fuzzy(parts)
+
+    def minerals_named(self, cell: str) -> list[str | None]:
+        names = [n for n in _MINERAL_SPLIT.split(fold(cell)) if n]
+        return [self.mineral_names.get(n) for n in names]
+
+    def _pattern(self, text: str) -> Match | None:
+        best: tuple[int, int, int, str, str] | None = None
+        for priority, material_id, patterns, excludes in self.rules:
+            for pattern in patterns:
+                found = pattern.search(text)
+                if found is None:
+                    continue
+                if any(ex.search(text) for ex in excludes):
+                    break
+                # Higher priority first, then the longer match, then the earlier one.
+                key = (priority, found.end() - found.start(), -found.start(), material_id,
+                       found.group(0))
+                if best is None or key[:3] > best[:3]:
+                    best = key
+                break
+        if best is None:
+            return None
+        in_first_part = text.find(best[4]) < len(text.split(PART_SEPARATOR)[0])
+        return Match(best[3], "pattern", 0.9 if in_first_part else 0.8,
+                     f"pattern of {best[3]} matched {best[4]!r}")
+
+    def _fuzzy(self, parts: Sequence[str]) -> Match:
+        from rapidfuzz import fuzz, process
+
+        best_score, best_id, best_part = 0.0, None, ""
+        suggestions: dict[str, float] = {}
+        for part in parts:
+            found = process.extract(part, self._alias_keys, scorer=fuzz.token_sort_ratio, limit=5)
+            for alias, score, _ in found:
+                material_id = self.aliases[alias]
+                suggestions[material_id] = max(suggestions.get(material_id, 0.0), score)
+                if score > best_score:
+                    best_score, best_id, best_part = score, material_id, part
+        ranked = tuple(
+            m for m, s in sorted(suggestions.items(), key=lambda kv: (-kv[1], kv[0]))
+            if s >= FUZZY_SUGGEST
+        )[:3]
+        if best_id is not None and best_score >= FUZZY_MATCH:
+            return Match(best_id, "fuzzy", round(best_score / 100, 2),
+                         f"{best_part!r} resembles a name of {best_id}", ranked)
+        return Match(None, "none", 0.0, "no archetype matched", ranked)
+
+
+_MATCHERS: dict[int, Matcher] = {}
+
+
+def matcher_for(reference: ReferenceSet) -> Matcher:
+    """The compiled matcher for a reference set (compiled once per set)."""
+    key = id(reference)
+    matcher = _MATCHERS.get(key)
+    if matcher is None or matcher.reference is not reference:
+        matcher = Matcher(reference)
+        _MATCHERS.clear()
+        _MATCHERS[key] = matcher
+    return matcher
+
+
+def map_contents(bom: pd.DataFrame, reference: ReferenceSet, sheet: str | None = None) -> Mapping:
+    """Match every line and expand it into per-mineral contents with masses where known."""
+    matcher = matcher_for(reference)
+    log = IssueLog(sheet=sheet)
+    keys = bom["text"] + "\x1f" + bom["mineral"] + "\x1f" + bom["cas_number"]
+    codes, uniques = pd.factorize(keys, sort=False)
+    matches = [matcher.match(*u.split("\x1f")) for u in uniques]
+    table = pd.DataFrame(
+        {
+            "archetype": [m.archetype for m in matches],
+            "method": [m.method for m in matches],
+            "confidence": [m.confidence for m in matches],
+            "reason": [m.reason for m in matches],
+            "suggestions": [list(m.suggestions) for m in matches],
+        }
+    )
+    lines = table.iloc[codes].reset_index(drop=True)
+    lines.index = bom.index
+    lines["mapped"] = lines["archetype"].notna() & bom["valid"].to_numpy()
+    _report_unknown_minerals(bom, matcher, log)
+    unmapped = lines["archetype"].isna() & bom["valid"]
+    log.add_cells(IssueCode.UNKNOWN_MATERIAL, bom.loc[unmapped, "row"],
+                  bom.loc[unmapped, "description"], None,
+                  "no material archetype matches '{value}'; add a Material column, or --map")
+
+    composition = _composition_table(reference, [a for a in table["archetype"].dropna().unique()],
+                                     matcher)
+    mapped = bom.loc[lines["mapped"], ["quantity", "line_mass_kg"]].assign(
+        archetype=lines.loc[lines["mapped"], "archetype"]
+    )
+    contents = mapped.reset_index(names="line").merge(composition, on="archetype", how="inner")
+    typical = contents["typical_mass_kg"] * contents["quantity"]
+    has_mass = contents["line_mass_kg"].notna()
+    line_mass = contents["line_mass_kg"].where(has_mass, typical)
+    contents["mass_kg"] = line_mass * contents["fraction"]
+    contents["estimated"] = ~has_mass & typical.notna()
+    contents = contents[["line", "archetype", "mineral", "fraction", "mass_kg", "estimated"]]
+    contents = contents.sort_values(["line", "mineral"], kind="stable").reset_index(drop=True)
+
+    estimated_lines = contents.loc[contents["estimated"], "line"].unique()
+    if len(estimated_lines):
+        log.add_cells(IssueCode.ESTIMATED_MASS, bom.loc[estimated_lines, "row"],
+                      lines.loc[estimated_lines, "archetype"], None,
+                      "no mass given; the typical mass of {value} was used")
+    return Mapping(lines=lines, contents=contents, issues=log)
+
+
+def _composition_table(
+    reference: ReferenceSet, archetypes: Sequence[str], matcher: Matcher
+) -> pd.DataFrame:
+    records: list[tuple[str, str, float, float]] = []
+    for archetype in archetypes:
+        if archetype.startswith("mineral:"):
+            ids = archetype.removeprefix("mineral:").split("+")
+            records.extend((archetype, m, 1.0 / len(ids), np.nan) for m in ids)
+            continue
+        material: Material = reference.materials[archetype]
+        typical = material.typical_mass.kg if material.typical_mass else np.nan
+        records.extend((archetype, c.mineral, c.fraction, typical) for c in material.composition)
+    return pd.DataFrame(records, columns=["archetype", "mineral", "fraction", "typical_mass_kg"])
+
+
+def _report_unknown_minerals(bom: pd.DataFrame, matcher: Matcher, log: IssueLog) -> None:
+    cells = bom["mineral"]
+    if not cells.ne("").any():
+        return
+    uniques = pd.unique(cells[cells.ne("")])
+    unknown = {u for u in uniques if not all(matcher.minerals_named(u))}
+    bad = cells.isin(unknown)
+    log.add_cells(IssueCode.UNKNOWN_MINERAL, bom.loc[bad, "row"], cells[bad], None,
+                  "mineral '{value}' is not in the reference; the material text was used instead")

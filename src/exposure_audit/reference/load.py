@@ -1,0 +1,368 @@
+"""Load the reference tables: the bundled set, then user layers, validated and cross-checked.
+
+Every problem in every file is collected and raised at once in one `ReferenceDataError`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from exposure_audit.errors import ReferenceDataError
+from exposure_audit.reference.models import (
+    OTHER,
+    CountriesFile,
+    Group,
+    GroupsFile,
+    Material,
+    MaterialsFile,
+    Mineral,
+    MineralsFile,
+    Policy,
+    PolicyFile,
+    SupplyEntry,
+    SupplyFile,
+    partial_date_end,
+)
+from exposure_audit.text import fold
+
+FILES: dict[str, type[BaseModel]] = {
+    "minerals.yaml": MineralsFile,
+    "supply.yaml": SupplyFile,
+    "materials.yaml": MaterialsFile,
+    "countries.yaml": CountriesFile,
+    "groups.yaml": GroupsFile,
+    "policy.yaml": PolicyFile,
+}
+REQUIRED = ("minerals.yaml", "supply.yaml", "materials.yaml", "countries.yaml", "groups.yaml",
+            "policy.yaml")
+
+
+class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """A safe loader that refuses duplicate mapping keys (PyYAML keeps the last silently)."""
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def bundled_directory() -> Path:
+    """Where the bundled tables are: inside the installed package, else the source checkout."""
+    packaged = resources.files("exposure_audit") / "_reference"
+    if packaged.is_dir():
+        return Path(str(packaged))
+    checkout = Path(__file__).resolve().parents[3] / "data" / "reference"
+    if checkout.is_dir():
+        return checkout
+    raise ReferenceDataError(
+        "the bundled reference tables are missing from this installation",
+        "reinstall exposure-audit (pip install --force-reinstall exposure-audit)",
+    )
+
+
+@dataclass
+class ReferenceSet:
+    """All reference tables, indexed for look-up."""
+
+    minerals: dict[str, Mineral]
+    supply: dict[tuple[str, str], SupplyEntry]
+    materials: dict[str, Material]
+    countries: CountriesFile
+    groups: dict[str, Group]
+    policy: Policy
+    as_of: dict[str, dt.date]
+    directories: list[str]
+    digest: str
+    sources: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def version(self) -> str:
+        """Reference version: the newest `as_of` of the tables and a short content digest."""
+        newest = max(self.as_of.values()) if self.as_of else dt.date(1970, 1, 1)
+        return f"{newest.isoformat()}+{self.digest[:8]}"
+
+    def mineral_aliases(self) -> dict[str, str]:
+        """Folded name, symbol or alias -> mineral id."""
+        index: dict[str, str] = {}
+        for mineral in self.minerals.values():
+            for name in (mineral.id, mineral.id.replace("_", " "), mineral.name, *mineral.aliases):
+                index.setdefault(fold(name), mineral.id)
+        for mineral in self.minerals.values():
+            if mineral.symbol:
+                index.setdefault(fold(mineral.symbol), mineral.id)
+        return index
+
+    def group_members(self, group_id: str, as_of: dt.date) -> set[str]:
+        """ISO alpha-3 codes of a group's counting members on a date (EU expanded)."""
+        group = self.groups[group_id]
+        members: set[str] = set()
+        for member in group.members:
+            if group.counting_statuses is not None and member.status not in group.counting_statuses:
+                continue
+            if member.date is not None and partial_date_end(member.date) > as_of:
+                continue
+            if member.iso3 == "EU":
+                members |= self.eu_members(as_of)
+            else:
+                members.add(member.iso3)
+        return members
+
+    def eu_members(self, as_of: dt.date) -> set[str]:
+        return {
+            m.iso3
+            for m in self.countries.eu_members
+            if m.joined <= as_of and (m.left is None or as_of < m.left)
+        }
+
+    def aligned_countries(self, as_of: dt.date, groups: Sequence[str] | None = None) -> set[str]:
+        policy = self.policy
+        chosen = policy.aligned_groups if groups is None else list(groups)
+        result: set[str] = {"USA"} if policy.include_united_states else set()
+        for group_id in chosen:
+            result |= self.group_members(group_id, as_of)
+        return result
+
+    def covered_countries(self, as_of: dt.date) -> set[str]:
+        return self.group_members(self.policy.covered_group, as_of)
+
+    def china_codes(self) -> set[str]:
+        codes = {"CHN"}
+        if self.policy.hong_kong_macao_as_china:
+            codes |= set(self.countries.china_regions)
+        return codes
+
+
+def load_reference(
+    directories: Sequence[str | Path] = (),
+    policy_file: str | Path | None = None,
+    include_bundled: bool = True,
+) -> ReferenceSet:
+    """The bundled tables, then each user directory layered over them, then `policy_file`.
+
+    With `include_bundled=False` the first directory is the base and must hold every table.
+    Raises `ReferenceDataError` listing every problem found.
+    """
+    key = (tuple(str(Path(d)) for d in directories), str(policy_file) if policy_file else None,
+           include_bundled)
+    stamp = tuple(_mtimes([*key[0], *([key[1]] if key[1] else [])]))
+    return _load_cached(key, stamp)
+
+
+def _mtimes(paths: Iterable[str]) -> list[float]:
+    stamps = []
+    for p in paths:
+        path = Path(p)
+        try:
+            stamps.append(max([path.stat().st_mtime, *(f.stat().st_mtime for f in path.glob("*.yaml"))])
+                          if path.is_dir() else path.stat().st_mtime)
+        except OSError:
+            stamps.append(-1.0)
+    return stamps
+
+
+@lru_cache(maxsize=8)
+def _load_cached(
+    key: tuple[tuple[str, ...], str | None, bool], stamp: tuple[float, ...]
+) -> ReferenceSet:
+    del stamp  # part of the cache key only
+    user_dirs, policy_file, include_bundled = key
+    problems: list[str] = []
+    digest = hashlib.sha256()
+    layers: list[tuple[str, dict[str, BaseModel]]] = []
+    bases = [str(bundled_directory())] if include_bundled else []
+    for index, directory in enumerate([*bases, *user_dirs]):
+        path = Path(directory)
+        if index > 0 and not path.is_dir():
+            raise ReferenceDataError(
+                f"--reference {directory}: no such folder",
+                "name a folder holding minerals.yaml, materials.yaml, ... (see the README)",
+            )
+        parsed: dict[str, BaseModel] = {}
+        for name, model in sorted(FILES.items()):
+            file = path / name
+            if not file.exists():
+                if index == 0 and name in REQUIRED:
+                    problems.append(f"{file}: missing")
+                continue
+            data = _read_yaml(file, problems, digest)
+            if data is None:
+                continue
+            if index > 0:
+                data = _fill_header(data)
+            try:
+                parsed[name] = model.model_validate(data)
+            except ValidationError as exc:
+                problems.extend(_format_validation(file, exc))
+        if index > 0 and not parsed and not problems:
+            raise ReferenceDataError(
+                f"--reference {directory}: no reference tables in this folder",
+                f"put files named {', '.join(FILES)} there",
+            )
+        layers.append((directory, parsed))
+    if policy_file:
+        path = Path(policy_file)
+        if not path.is_file():
+            raise ReferenceDataError(f"--policy {policy_file}: no such file", "check the path")
+        data = _read_yaml(path, problems, digest)
+        if data is not None:
+            try:
+                layers.append((str(path), {"policy.yaml": PolicyFile.model_validate(_fill_header(data))}))
+            except ValidationError as exc:
+                problems.extend(_format_validation(path, exc))
+    if problems:
+        raise _problems_error(problems)
+    reference = _merge(layers, digest.hexdigest())
+    problems.extend(check_reference(reference))
+    if problems:
+        raise _problems_error(problems)
+    return reference
+
+
+def _fill_header(data: Any) -> Any:
+    """User layers may leave out the header; it defaults to today's date as `as_of`."""
+    if isinstance(data, dict):
+        data = dict(data)
+        data.setdefault("as_of", dt.date.today().isoformat())
+    return data
+
+
+def _read_yaml(file: Path, problems: list[str], digest: Any) -> Any:
+    try:
+        raw = file.read_bytes()
+    except OSError as exc:
+        problems.append(f"{file}: cannot read ({exc.strerror})")
+        return None
+    digest.update(file.name.encode() + b"\0" + raw)
+    try:
+        data = yaml.load(raw, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        problems.append(f"{file}{where}: not valid YAML ({what})")
+        return None
+    if not isinstance(data, dict):
+        problems.append(f"{file}: expected a mapping at the top level")
+        return None
+    return data
+
+
+def _format_validation(file: Path, exc: ValidationError) -> list[str]:
+    out = []
+    for error in exc.errors():
+        loc = ".".join(str(p) for p in error["loc"])
+        out.append(f"{file}: {loc}: {error['msg']}")
+    return out
+
+
+def _problems_error(problems: list[str]) -> ReferenceDataError:
+    head = problems[0] if len(problems) == 1 else f"{len(problems)} problems in the reference data"
+    return ReferenceDataError(
+        head,
+        "fix the files listed (run `exposure-audit reference check DIR` to see them all)",
+        problems=problems,
+    )
+
+
+def _merge(layers: list[tuple[str, dict[str, BaseModel]]], digest: str) -> ReferenceSet:
+    minerals: dict[str, Mineral] = {}
+    supply: dict[tuple[str, str], SupplyEntry] = {}
+    materials: dict[str, Material] = {}
+    groups: dict[str, Group] = {}
+    countries: CountriesFile | None = None
+    policy: Policy | None = None
+    as_of: dict[str, dt.date] = {}
+    sources: list[dict[str, Any]] = []
+    for directory, parsed in layers:
+        for name, model in parsed.items():
+            as_of[name] = max(as_of.get(name, model.as_of), model.as_of)  # type: ignore[attr-defined]
+            src = getattr(model, "source", None)
+            sources.append({"file": name, "layer": directory if layers[0][0] != directory
+                            else "bundled", "as_of": model.as_of.isoformat(),  # type: ignore[attr-defined]
+                            **({"title": src.title, "url": src.url, "year": src.year} if src else {})})
+            if isinstance(model, MineralsFile):
+                minerals.update({m.id: m for m in model.minerals})
+            elif isinstance(model, SupplyFile):
+                supply.update({(s.mineral, s.stage): s for s in model.supply})
+            elif isinstance(model, MaterialsFile):
+                materials.update({m.id: m for m in model.materials})
+            elif isinstance(model, GroupsFile):
+                groups.update({g.id: g for g in model.groups})
+            elif isinstance(model, CountriesFile):
+                if countries is None:
+                    countries = model
+                else:
+                    countries = model.model_copy(update={
+                        "aliases": {**countries.aliases, **model.aliases},
+                        "eu_members": model.eu_members or countries.eu_members,
+                    })
+            elif isinstance(model, PolicyFile):
+                policy = model.policy
+    assert countries is not None and policy is not None  # REQUIRED files were checked
+    return ReferenceSet(
+        minerals=minerals,
+        supply=supply,
+        materials=materials,
+        countries=countries,
+        groups=groups,
+        policy=policy,
+        as_of=as_of,
+        directories=[d for d, _ in layers],
+        digest=digest,
+        sources=sources,
+    )
+
+
+def check_reference(reference: ReferenceSet) -> list[str]:
+    """Cross-file checks: ids exist, country codes are ISO alpha-3, aliases are unambiguous."""
+    from exposure_audit.countries import valid_iso3
+
+    problems: list[str] = []
+    for (mineral, stage), entry in sorted(reference.supply.items()):
+        if mineral not in reference.minerals:
+            problems.append(f"supply.yaml: {mineral}/{stage}: unknown mineral {mineral!r}")
+        bad = [c for c in entry.shares if c != OTHER and not valid_iso3(c)]
+        if bad:
+            problems.append(f"supply.yaml: {mineral}/{stage}: not ISO alpha-3: {', '.join(bad)}")
+    seen_alias: dict[str, str] = {}
+    for material in reference.materials.values():
+        for component in material.composition:
+            if component.mineral not in reference.minerals:
+                problems.append(
+                    f"materials.yaml: {material.id}: unknown mineral {component.mineral!r}"
+                )
+        for alias in material.aliases:
+            folded = fold(alias)
+            other = seen_alias.setdefault(folded, material.id)
+            if other != material.id:
+                problems.append(
+                    f"materials.yaml: alias {alias!r} of {material.id} is also an alias of {other}"
+                )
+    for group in reference.groups.values():
+        bad = [m.iso3 for m in group.members if m.iso3 != "EU" and not valid_iso3(m.iso3)]
+        if bad:
+            problems.append(f"groups.yaml: {group.id}: not ISO alpha-3: {', '.join(bad)}")
+    for alias, code in reference.countries.aliases.items():
+        if code != "EU" and not valid_iso3(code):
+            problems.append(f"countries.yaml: alias {alias!r} -> {code}: not ISO alpha-3")
+    policy = reference.policy
+    for group_id in [*policy.aligned_groups, policy.covered_group]:
+        if group_id not in reference.groups:
+            problems.append(f"policy.yaml: unknown group {group_id!r}")
+    return problems

@@ -1,0 +1,192 @@
+"""The audit result and the JSON report contract (DESIGN section 7, `schema_version: 1`).
+
+The few structured parts are pydantic models; the per-line parts stay DataFrames in
+`AuditResult` and are turned into JSON records only when a format needs them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from exposure_audit.findings import Finding
+from exposure_audit.issues import Issue
+
+SCHEMA_VERSION = 1
+STAGE_ASSUMPTION = (
+    "china_touch treats the mining, processing and manufacturing stages as independent: "
+    "1 - prod(1 - China share of each stage). Shares are by country of production, not by "
+    "company ownership."
+)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, allow_inf_nan=False)
+
+
+class ToolInfo(_Model):
+    name: str = "exposure-audit"
+    version: str
+
+
+class ReferenceInfo(_Model):
+    version: str
+    as_of: str = Field(description="Newest as_of date of the tables used")
+    tables: dict[str, str] = Field(description="Table file -> its as_of date")
+    layers: list[str] = Field(description="'bundled' then user --reference folders")
+    sources: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class PolicyInfo(_Model):
+    aligned_groups: list[str]
+    aligned_countries: list[str]
+    covered_countries: list[str]
+    china_codes: list[str]
+    as_of: str
+    weighting: str
+    tiers: dict[str, float]
+    assumptions: list[str]
+
+
+class InputInfo(_Model):
+    path: str
+    sha256: str
+    format: str
+    sheet: str | None
+    header_row: int
+    rows: int
+    skipped_rows: int
+    mapped_rows: int
+    coverage: float
+    columns: dict[str, str] = Field(description="Canonical field -> the user's header")
+
+
+class Summary(_Model):
+    score: int
+    tier: str
+    exposure: float
+    value_at_risk: float | None
+    china_touch: float | None
+    aligned_chain: float | None
+    lines_by_tier: dict[str, int]
+
+
+class Unmapped(_Model):
+    row: int
+    part_number: str | None
+    description: str | None
+    suggestions: list[str]
+
+
+class IssueSummary(_Model):
+    counts: dict[str, int]
+    listed: list[Issue]
+
+
+class AuditReport(_Model):
+    """The JSON report without its `lines`, which `AuditResult` renders from columns."""
+
+    schema_version: int = SCHEMA_VERSION
+    tool: ToolInfo
+    reference: ReferenceInfo
+    policy: PolicyInfo
+    input: InputInfo
+    weighting: str
+    currency: str | None
+    summary: Summary
+    minerals: list[dict[str, Any]]
+    unmapped: list[Unmapped]
+    findings: list[Finding]
+    issues: IssueSummary
+    extras: dict[str, Any] = Field(default_factory=dict, description="Later capabilities' keys")
+
+
+@dataclass
+class AuditResult:
+    """Everything one audit produced: the report model plus per-line frames."""
+
+    report: AuditReport
+    lines: pd.DataFrame
+    """One row per BOM line read: row, part_number, description, material, match columns,
+    exposure, driver, tier, supplier_country, spend, weight, extra columns."""
+    line_minerals: pd.DataFrame
+    """One row per line and mineral: line, mineral, mass_kg, china_touch, shares by stage."""
+    extra_columns: list[str] = field(default_factory=list)
+
+    @property
+    def summary(self) -> Summary:
+        return self.report.summary
+
+    @property
+    def findings(self) -> list[Finding]:
+        return self.report.findings
+
+    def line_records(self) -> list[dict[str, Any]]:
+        """The `lines` array of the JSON contract, built column-wise."""
+        lines = self.lines
+        lm = self.line_minerals
+        per_line: dict[int, list[dict[str, Any]]] = {}
+        if not lm.empty:
+            mass = lm["mass_kg"].to_numpy(dtype=float)
+            touch = lm["china_touch"].to_numpy(dtype=float)
+            for line, mineral, m, t in zip(lm["line"].to_numpy(), lm["mineral"].to_numpy(),
+                                           mass, touch, strict=True):
+                per_line.setdefault(int(line), []).append(
+                    {"mineral": mineral, "mass_kg": _num(m), "china_touch": _num(t)}
+                )
+        estimated = set(lm.loc[lm["estimated"], "line"].tolist()) if not lm.empty else set()
+        columns = {name: lines[name].tolist() for name in (
+            "row", "part_number", "description", "material", "method", "archetype", "confidence",
+            "exposure", "driver", "tier", "supplier_country",
+        )}
+        extras = {h: lines[f"extra:{h}"].tolist() for h in self.extra_columns}
+        records = []
+        for i, line in enumerate(lines.index):
+            record: dict[str, Any] = {
+                "row": int(columns["row"][i]),
+                "part_number": columns["part_number"][i] or None,
+                "description": columns["description"][i] or None,
+                "material": columns["material"][i] or None,
+                "match": {
+                    "method": columns["method"][i],
+                    "archetype": columns["archetype"][i],
+                    "confidence": _num(columns["confidence"][i]),
+                },
+                "minerals": per_line.get(int(line), []),
+                "exposure": _num(columns["exposure"][i]),
+                "driver": columns["driver"][i],
+                "tier": columns["tier"][i],
+                "supplier_country": columns["supplier_country"][i],
+                "estimated": ["mass"] if line in estimated else [],
+            }
+            if extras:
+                record["extra"] = {h: extras[h][i] for h in self.extra_columns}
+            records.append(record)
+        return records
+
+
+def _num(value: Any) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    return None if math.isnan(value) or math.isinf(value) else value
+
+
+def clean_json(value: Any) -> Any:
+    """Numpy scalars to Python, NaN to None, floats rounded to 9 significant digits."""
+    if isinstance(value, dict):
+        return {k: clean_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean_json(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return None
+        return float(f"{value:.9g}")
+    return value

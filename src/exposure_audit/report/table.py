@@ -1,0 +1,225 @@
+"""The terminal report: a summary panel, minerals by stage, riskiest lines, findings.
+
+Every piece of BOM text goes into a `rich.text.Text` (never parsed as markup) after control
+characters are escaped, so a BOM cannot drive the terminal.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from rich import box
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from exposure_audit.report.model import STAGE_ASSUMPTION, AuditResult
+
+TIER_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow",
+              "low": "green"}
+SEVERITY_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow",
+                  "low": "cyan", "info": "dim"}
+TOP_LINES = 10
+
+
+def plain(value: object) -> Text:
+    """BOM text as inert terminal text: control characters shown escaped, markup not parsed."""
+    text = "" if value is None else str(value)
+    if any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in text):
+        text = text.encode("unicode_escape").decode("ascii")
+    return Text(text)
+
+
+def pct(value: float | None, digits: int = 0) -> str:
+    return "–" if value is None else f"{100 * value:.{digits}f}%"
+
+
+def money(value: float | None, currency: str | None) -> str:
+    if value is None:
+        return "–"
+    symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency or "", "")
+    suffix = f" {currency}" if currency and not symbol else ""
+    return f"{symbol}{value:,.2f}{suffix}"
+
+
+def build(result: AuditResult) -> Group:
+    """The whole report as rich renderables."""
+    report = result.report
+    parts: list[Any] = [_summary_panel(result), _minerals_table(result)]
+    lines = _lines_table(result)
+    if lines is not None:
+        parts.append(lines)
+    if report.unmapped:
+        parts.append(_unmapped_table(result))
+    parts.append(_findings_table(result))
+    parts.append(_footer(result))
+    return Group(*parts)
+
+
+def _summary_panel(result: AuditResult) -> Panel:
+    r = result.report
+    s = r.summary
+    inp = r.input
+    headline = Text()
+    headline.append(f"Score {s.score}", style="bold")
+    headline.append("  ")
+    headline.append(f" {s.tier.upper()} ", style=TIER_STYLE.get(s.tier, ""))
+    headline.append(f"   exposure {pct(s.exposure)} ({r.weighting}-weighted)")
+    if s.value_at_risk is not None:
+        headline.append(f"   value at risk {money(s.value_at_risk, r.currency)}")
+    detail = Text(
+        f"coverage {inp.mapped_rows}/{inp.rows} lines ({pct(inp.coverage)})"
+        f" · skipped {inp.skipped_rows} rows"
+        f" · China touch {pct(s.china_touch)} · aligned chain {pct(s.aligned_chain)}",
+        style="dim",
+    )
+    tiers = s.lines_by_tier
+    by_tier = Text("lines: ")
+    for tier in ("critical", "high", "medium", "low"):
+        by_tier.append(f"{tiers.get(tier, 0)} {tier}", style=TIER_STYLE[tier])
+        by_tier.append("  ")
+    by_tier.append(f"{tiers.get('unscored', 0)} unscored", style="dim")
+    where = Text("exposure-audit · ")
+    where.append_text(plain(inp.path))
+    if inp.sheet:
+        where.append(" · sheet ")
+        where.append_text(plain(inp.sheet))
+    where.append(f" · header row {inp.header_row}")
+    return Panel(Group(headline, by_tier, detail), title=where, title_align="left",
+                 box=box.ROUNDED)
+
+
+def _stage_cell(stage: dict[str, Any]) -> Text:
+    if stage["basis"] == "none":
+        return Text("no data", style="dim")
+    text = Text()
+    china = stage["china_share"]
+    text.append(pct(china), style="bold red" if china >= 0.65 else "")
+    text.append(f" / {pct(stage['aligned_share'])}")
+    if stage["hhi"] is not None:
+        text.append(f" / {stage['hhi']:,.0f}", style="dim")
+    if stage["basis"] in ("declaration", "bom", "mixed"):
+        text.append(f" ({stage['basis']})", style="cyan")
+    return text
+
+
+def _minerals_table(result: AuditResult) -> Table:
+    table = Table(title="Minerals by stage: China / aligned / HHI", box=box.SIMPLE_HEAD,
+                  title_justify="left", title_style="bold")
+    table.add_column("mineral")
+    table.add_column("mass kg", justify="right")
+    table.add_column("lines", justify="right")
+    table.add_column("China touch", justify="right")
+    table.add_column("mining")
+    table.add_column("processing")
+    table.add_column("made in China", justify="right")
+    table.add_column("export controls")
+    minerals = sorted(result.report.minerals, key=lambda m: (-m["china_touch"], m["mineral"]))
+    for m in minerals:
+        controls = Text()
+        for c in m["export_controls"]:
+            if c["status"] in ("active", "suspended"):
+                if controls:
+                    controls.append(", ")
+                controls.append(c["status"], style="red" if c["status"] == "active" else "yellow")
+        mfg = m["stages"]["manufacturing"]
+        table.add_row(
+            m["name"],
+            "–" if m["mass_kg"] is None else f"{m['mass_kg']:.4g}",
+            str(m["lines"]),
+            Text(pct(m["china_touch"]), style="bold red" if m["china_touch"] >= 0.8 else ""),
+            _stage_cell(m["stages"]["mining"]),
+            _stage_cell(m["stages"]["processing"]),
+            "unknown" if mfg["basis"] == "none" else pct(mfg["china_share"]),
+            controls,
+        )
+    if not minerals:
+        table.add_row(Text("no critical minerals found", style="dim"), "", "", "", "", "", "", "")
+    return table
+
+
+def _lines_table(result: AuditResult) -> Table | None:
+    lines = result.lines[result.lines["scored"]]
+    if lines.empty:
+        return None
+    top = lines.sort_values(["exposure", "row"], ascending=[False, True], kind="stable")
+    top = top.head(TOP_LINES)
+    table = Table(title=f"Riskiest lines (top {len(top)} of {len(lines)})", box=box.SIMPLE_HEAD,
+                  title_justify="left", title_style="bold")
+    for name, justify in (("row", "right"), ("part", "left"), ("description", "left"),
+                          ("archetype", "left"), ("driver", "left"), ("exposure", "right"),
+                          ("tier", "left")):
+        table.add_column(name, justify=justify, overflow="fold" if name == "description" else
+                         "ellipsis", max_width=40 if name == "description" else None)
+    for r in top.itertuples(index=False):
+        table.add_row(str(r.row), plain(r.part_number), plain(r.description),
+                      plain(r.archetype), plain(r.driver or "–"), pct(r.exposure),
+                      Text(r.tier or "", style=TIER_STYLE.get(r.tier or "", "")))
+    return table
+
+
+def _unmapped_table(result: AuditResult) -> Table:
+    unmapped = result.report.unmapped
+    table = Table(title=f"Unmapped lines ({len(unmapped)}; not scored)", box=box.SIMPLE_HEAD,
+                  title_justify="left", title_style="bold")
+    table.add_column("row", justify="right")
+    table.add_column("part")
+    table.add_column("description", max_width=50, overflow="fold")
+    table.add_column("closest archetypes")
+    for u in unmapped[:TOP_LINES]:
+        table.add_row(str(u.row), plain(u.part_number), plain(u.description),
+                      plain(", ".join(u.suggestions) or "–"))
+    if len(unmapped) > TOP_LINES:
+        table.add_row("…", "", Text(f"{len(unmapped) - TOP_LINES} more in the JSON report",
+                                    style="dim"), "")
+    return table
+
+
+def _findings_table(result: AuditResult) -> Table:
+    findings = result.report.findings
+    table = Table(title=f"Findings ({len(findings)})", box=box.SIMPLE_HEAD, title_justify="left",
+                  title_style="bold")
+    table.add_column("severity")
+    table.add_column("id")
+    table.add_column("message", overflow="fold")
+    table.add_column("rows", overflow="fold", max_width=24)
+    for f in findings:
+        rows = ", ".join(str(r) for r in f.rows[:8]) + (" …" if len(f.rows) > 8 else "")
+        table.add_row(Text(f.severity, style=SEVERITY_STYLE.get(f.severity, "")), plain(f.id),
+                      plain(f.message), rows)
+    if not findings:
+        table.add_row(Text("none", style="green"), "", "", "")
+    return table
+
+
+def _footer(result: AuditResult) -> Text:
+    r = result.report
+    counts = r.issues.counts
+    text = Text(style="dim")
+    if counts:
+        text.append("issues: " + ", ".join(f"{n} {code}" for code, n in sorted(counts.items()))
+                    + " (run `exposure-audit validate` or see the JSON report)\n")
+    text.append(f"reference {r.reference.version} · policy as of {r.policy.as_of} · aligned: "
+                f"{', '.join(r.policy.aligned_groups)}\n")
+    text.append(STAGE_ASSUMPTION)
+    return text
+
+
+def render_text(result: AuditResult, width: int = 120, color: bool = False) -> str:
+    """The terminal report as text at a fixed width (for files and golden tests)."""
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width, color_system="standard" if color else None,
+                      force_terminal=color, highlight=False, emoji=False, legacy_windows=False)
+    console.print(build(result))
+    return buffer.getvalue()
+
+
+class TableFormatter:
+    name = "table"
+    suffixes = (".txt",)
+    binary = False
+
+    def render(self, result: AuditResult) -> str:
+        return render_text(result)

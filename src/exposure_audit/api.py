@@ -18,7 +18,7 @@ import pandas as pd
 
 from exposure_audit import __version__
 from exposure_audit.bom import CleanBom, clean_bom, match_columns, read_bom
-from exposure_audit.errors import StrictModeError
+from exposure_audit.errors import StrictModeError, UsageError
 from exposure_audit.findings import evaluate
 from exposure_audit.issues import IssueLog
 from exposure_audit.mapping import Mapping as ContentMapping
@@ -53,6 +53,8 @@ class Options:
     as_of: dt.date | None = None
     strict: bool = False
     smelters: Sequence[str | Path] = ()
+    include_bundled: bool = True
+    """False: `reference_dirs[0]` replaces the bundled tables instead of layering over them."""
 
 
 @dataclass
@@ -73,7 +75,8 @@ class Loaded:
 def load(path: str | Path, options: Options | None = None) -> Loaded:
     """Read, clean and map a BOM. Raises `BomReadError`, `ReferenceDataError`, `UsageError`."""
     options = options or Options()
-    reference = load_reference(options.reference_dirs, options.policy_file)
+    reference = load_reference(options.reference_dirs, options.policy_file,
+                               options.include_bundled)
     raw = read_bom(path, sheet=options.sheet)
     columns = match_columns(raw.headers, options.column_map)
     bom = clean_bom(raw, columns, reference.countries.aliases)
@@ -111,6 +114,12 @@ def audit(path: str | Path, options: Options | None = None) -> AuditResult:
             "fix the cells listed by `exposure-audit validate`, or drop --strict",
         )
     as_of = options.as_of or dt.date.today()
+    unknown = [g for g in options.aligned_groups if g not in loaded.reference.groups]
+    if unknown:
+        raise UsageError(
+            f"--aligned {', '.join(unknown)}: no such policy group",
+            f"use one of: {', '.join(sorted(loaded.reference.groups))}",
+        )
     context = ScoringContext.build(loaded.reference, as_of, options.aligned_groups or None,
                                    options.weighting)
     overrides = distributions = None
@@ -161,9 +170,8 @@ def _result(loaded: Loaded, context: ScoringContext, scores, findings, declarati
             version=reference.version,
             as_of=max(reference.as_of.values()).isoformat(),
             tables={k: v.isoformat() for k, v in sorted(reference.as_of.items())},
-            layers=["bundled", *reference.directories[1:]],
-            sources=[s for s in reference.sources if s.get("layer") == "bundled"] or
-            reference.sources,
+            layers=reference.layers,
+            sources=[s for s in reference.sources if s.get("title")],
         ),
         policy=PolicyInfo(
             aligned_groups=context.aligned_groups,
@@ -192,7 +200,7 @@ def _result(loaded: Loaded, context: ScoringContext, scores, findings, declarati
         weighting=scores.weighting,
         currency=_currency(loaded),
         summary=Summary(**summary),
-        minerals=[_public_mineral(m) for m in clean_json(scores.minerals)],
+        minerals=clean_json(scores.minerals),
         unmapped=unmapped,
         findings=findings,
         issues=IssueSummary(counts=issue_counts, listed=issue_models),
@@ -201,10 +209,6 @@ def _result(loaded: Loaded, context: ScoringContext, scores, findings, declarati
     line_minerals = scores.line_minerals
     return AuditResult(report=report, lines=lines, line_minerals=line_minerals,
                        extra_columns=list(loaded.bom.extra_columns))
-
-
-def _public_mineral(mineral: dict) -> dict:
-    return mineral
 
 
 def _currency(loaded: Loaded) -> str | None:

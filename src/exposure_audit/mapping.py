@@ -20,10 +20,10 @@ from exposure_audit.reference.models import Material
 from exposure_audit.text import fold
 
 FUZZY_MATCH = 90.0
-"""token-sort similarity (0..100) at or above which a fuzzy match is taken."""
+"""Similarity (0..100, plain or token-sorted) at or above which a fuzzy match is taken."""
 FUZZY_SUGGEST = 60.0
 PART_SEPARATOR = " | "
-_MINERAL_SPLIT = re.compile(r"\s*(?:[,;/+&]|\band\b)\s*")
+_MINERAL_SPLIT = re.compile(r"\s*(?:[,;/+&|]|\band\b)\s*", re.IGNORECASE)
 _CAS = re.compile(r"\b\d{2,7}-\d{2}-\d\b")
 
 
@@ -93,7 +93,8 @@ class Matcher:
         return self._fuzzy(parts)
 
     def minerals_named(self, cell: str) -> list[str | None]:
-        names = [n for n in _MINERAL_SPLIT.split(fold(cell)) if n]
+        """Mineral ids for a mineral cell ("Cobalt", "Cu; Sn", "Nd/Pr"); None where unknown."""
+        names = [fold(n) for n in _MINERAL_SPLIT.split(cell) if fold(n)]
         return [self.mineral_names.get(n) for n in names]
 
     def _pattern(self, text: str) -> Match | None:
@@ -123,7 +124,11 @@ class Matcher:
         best_score, best_id, best_part = 0.0, None, ""
         suggestions: dict[str, float] = {}
         for part in parts:
-            found = process.extract(part, self._alias_keys, scorer=fuzz.token_sort_ratio, limit=5)
+            # Plain similarity catches spacing ("sac 305"), token-sort catches word order.
+            found = [
+                *process.extract(part, self._alias_keys, scorer=fuzz.ratio, limit=5),
+                *process.extract(part, self._alias_keys, scorer=fuzz.token_sort_ratio, limit=5),
+            ]
             for alias, score, _ in found:
                 material_id = self.aliases[alias]
                 suggestions[material_id] = max(suggestions.get(material_id, 0.0), score)

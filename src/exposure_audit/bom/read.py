@@ -76,6 +76,16 @@ def read_bom(path: str | Path, sheet: str | None = None) -> RawTable:
         raise BomReadError(f"{shown} is a folder, not a BOM file", "name a .xlsx or .csv file")
     try:
         size = path.stat().st_size
+    except OSError as exc:
+        raise BomReadError(f"{shown}: cannot open ({exc.strerror})", "check the file") from None
+    limit = max_file_bytes()
+    if size > limit:
+        raise BomReadError(
+            f"{shown} is {size / 1024 / 1024:,.1f} MB, over the {limit / 1024 / 1024:,.1f} MB "
+            "limit",
+            "split the BOM, or raise the limit with EXPOSURE_AUDIT_MAX_FILE_MB",
+        )
+    try:
         with path.open("rb") as handle:
             head = handle.read(8)
     except PermissionError:
@@ -84,12 +94,6 @@ def read_bom(path: str | Path, sheet: str | None = None) -> RawTable:
         ) from None
     except OSError as exc:
         raise BomReadError(f"{shown}: cannot open ({exc.strerror})", "check the file") from None
-    limit = max_file_bytes()
-    if size > limit:
-        raise BomReadError(
-            f"{shown} is {size / 1024 / 1024:,.0f} MB, over the {limit / 1024 / 1024:,.0f} MB limit",
-            "split the BOM, or raise the limit with EXPOSURE_AUDIT_MAX_FILE_MB",
-        )
     if size == 0:
         raise BomReadError(f"{shown} is empty", "export the BOM again with its header row")
     suffix = path.suffix.lower()
@@ -141,10 +145,16 @@ def _read_spreadsheet(path: Path, shown: str, sheet: str | None, head: bytes) ->
         )
     candidates = [sheet] if sheet is not None else names
     seen: list[str] = []
+    headers_only: list[str] = []
     for name in candidates:
         try:
-            cells = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        except Exception as exc:
+            sheet_obj = workbook.get_sheet_by_name(name)
+            # Only the used area: `start` says where it begins (0-based row, column).
+            cells = sheet_obj.to_python(skip_empty_area=True)
+            first_row = int(sheet_obj.start[0]) if cells and sheet_obj.start else 0
+            first_col = int(sheet_obj.start[1]) if cells and sheet_obj.start else 0
+            merged = list(getattr(sheet_obj, "merged_cell_ranges", None) or [])
+        except Exception as exc:  # noqa: BLE001 - calamine's own error types
             raise BomReadError(
                 f"{shown}, sheet {name!r}: cannot be read ({_short(exc)})",
                 "open it in Excel and save it again",
@@ -156,20 +166,30 @@ def _read_spreadsheet(path: Path, shown: str, sheet: str | None, head: bytes) ->
             else:
                 seen.append(f"{name!r} (empty)")
             continue
-        width = max((len(r) for r in cells[header_idx : header_idx + 1]), default=0)
+        width = len(cells[header_idx])
         headers = _unique_headers(cells[header_idx], width)
-        body = [list(r[:width]) + [""] * (width - len(r)) for r in cells[header_idx + 1 :]]
-        frame = pd.DataFrame(body, columns=headers, dtype=object)
+        body = cells[header_idx + 1 :]
+        _fill_merged(body, merged, first_row + header_idx + 1, first_col)
+        frame = _frame(body, headers)
         frame = _drop_empty_unnamed(frame)
-        rows = np.arange(header_idx + 2, header_idx + 2 + len(frame), dtype=np.int64)
+        header_row = first_row + header_idx + 1
+        if _all_blank(frame):
+            headers_only.append(f"{name!r} (header on row {header_row})")
+            continue
+        rows = np.arange(header_row + 1, header_row + 1 + len(frame), dtype=np.int64)
         return RawTable(
             path=shown,
             format=path.suffix.lower().lstrip(".") or "xlsx",
             frame=frame,
             rows=rows,
-            header_row=header_idx + 1,
+            header_row=header_row,
             sheet=name,
             sheets=names,
+        )
+    if headers_only:
+        raise BomReadError(
+            f"{shown}: no lines below the header in {', '.join(headers_only)}",
+            "add the BOM lines below the header row, or pick another sheet with --sheet",
         )
     where = f"sheet {sheet!r}" if sheet else f"any of its {len(names)} sheet(s)"
     raise BomReadError(
@@ -178,6 +198,65 @@ def _read_spreadsheet(path: Path, shown: str, sheet: str | None, head: bytes) ->
         "add a header row with columns such as Part Number, Description, Qty, or name the "
         "columns with --map FIELD=HEADER",
     )
+
+
+def _frame(body: list[list[object]], headers: list[str]) -> pd.DataFrame:
+    """Body rows -> object frame with `headers`; rows may be shorter or longer than the header."""
+    width = len(headers)
+    if not body:
+        return pd.DataFrame({h: pd.Series([], dtype=object) for h in headers})
+    frame = pd.DataFrame(body, dtype=object)
+    if frame.shape[1] > width:
+        extra = frame.iloc[:, width:]
+        keep = [i for i in range(extra.shape[1]) if not extra.iloc[:, i].map(_is_blank).all()]
+        headers = headers + [f"column {_letters(width + i)}" for i in range(len(keep))]
+        frame = pd.concat([frame.iloc[:, :width], extra.iloc[:, keep]], axis=1)
+    frame = frame.reindex(columns=range(frame.shape[1]))
+    frame.columns = headers[: frame.shape[1]]
+    for missing in headers[frame.shape[1] :]:
+        frame[missing] = ""
+    return frame.fillna("").astype(object)
+
+
+def _fill_merged(
+    body: list[list[object]], merged: Sequence[object], body_row: int, first_col: int
+) -> None:
+    """Copy the text of a vertically merged cell into the rows it spans (in place).
+
+    calamine gives a merged range's value in its top-left cell only. A merged "Supplier" or
+    "Category" cell means that text for every row it spans, so it is copied down. Numbers are
+    not: a quantity or cost merged over rows is one value, and copying it would count it twice.
+    `body_row` and `first_col` are the 0-based sheet coordinates of body[0][0].
+    """
+    for cell_range in merged:
+        try:
+            (top, left), (bottom, _right) = cell_range  # type: ignore[misc]
+        except (TypeError, ValueError):
+            continue
+        r0, r1, col = int(top) - body_row, int(bottom) - body_row, int(left) - first_col
+        if r1 <= r0 or r0 < 0 or col < 0 or r0 >= len(body):
+            continue
+        if col >= len(body[r0]):
+            continue
+        value = body[r0][col]
+        if not isinstance(value, str) or not value.strip():
+            continue
+        for index in range(r0 + 1, min(r1, len(body) - 1) + 1):
+            row = body[index]
+            if col < len(row) and _is_blank(row[col]):
+                row[col] = value
+
+
+def _all_blank(frame: pd.DataFrame) -> bool:
+    """Whether no cell holds anything (the first rows are looked at first: it is usually quick)."""
+    if frame.empty:
+        return True
+    for part in (frame.head(100), frame):
+        for column in part.columns:
+            values = part[column]
+            if values.dtype != object or not values.map(_is_blank).all():
+                return False
+    return True
 
 
 def _find_header(cells: Sequence[Sequence[object]]) -> int | None:

@@ -16,6 +16,7 @@ from exposure_audit.cli.common import (
     err_console,
     handle_errors,
     out_console,
+    set_prog,
     stdout_write,
     write_atomic,
 )
@@ -35,6 +36,7 @@ EPILOG = """\
 
 
 def audit_command(
+    ctx: typer.Context,
     boms: Annotated[list[Path], typer.Argument(
         metavar="BOM...", help="BOM files (.xlsx .xlsm .xls .xlsb .ods .csv .tsv .txt).",
         show_default=False)],
@@ -88,6 +90,7 @@ def audit_command(
 ) -> None:
     """Audit a bill of materials: which critical minerals it holds, how much of their supply
     runs through China and covered nations, and how much through aligned countries."""
+    set_prog(ctx)
     with handle_errors(debug):
         from exposure_audit.api import Options, audit
         from exposure_audit.bom.columns import parse_map_options

@@ -51,17 +51,34 @@ def out_console():  # noqa: ANN201
     return Console(highlight=False)
 
 
-def error_line(message: str, prog: str = PROG) -> None:
+def error_line(message: str, prog: str | None = None) -> None:
     """One line on stderr: `prog: error: <what>, <where> — <what to do>`."""
     from rich.text import Text
 
+    prog = prog or prog_name()
     err_console().print(Text(f"{prog}: error: {message}", style="red"))
 
 
+_prog = PROG
+
+
+def set_prog(ctx: typer.Context) -> None:
+    """Remember how the tool was called: `audit` (a single command) or `exposure-audit`."""
+    global _prog
+    root = ctx.find_root().command
+    _prog = PROG if hasattr(root, "commands") else "audit"
+
+
+def prog_name() -> str:
+    return _prog
+
+
 @contextlib.contextmanager
-def handle_errors(debug: bool = False, prog: str = PROG) -> Iterator[None]:
+def handle_errors(debug: bool = False, prog: str | None = None) -> Iterator[None]:
     """User errors -> one line and exit 2; bugs -> a report request and exit 3."""
     from exposure_audit.errors import ExposureAuditError, ReferenceDataError
+
+    prog = prog or prog_name()
 
     try:
         yield

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from exposure_audit.cli.common import handle_errors, out_console, stdout_write
+from exposure_audit.cli.common import handle_errors, out_console, set_prog, stdout_write
 
 EPILOG = """\
 [bold]Examples[/bold]
@@ -18,6 +18,7 @@ EPILOG = """\
 
 
 def validate_command(
+    ctx: typer.Context,
     bom: Annotated[Path, typer.Argument(metavar="BOM", help="The BOM file.", show_default=False)],
     sheet: Annotated[str | None, typer.Option(help="Sheet to read.")] = None,
     maps: Annotated[list[str] | None, typer.Option(
@@ -32,6 +33,7 @@ def validate_command(
 ) -> None:
     """Read and map a BOM without scoring it: the sheet and header row found, how each column
     was recognised, how many lines map to a material, and every problem in the file."""
+    set_prog(ctx)
     with handle_errors(debug):
         from exposure_audit.api import Options, load
         from exposure_audit.bom.columns import parse_map_options

@@ -88,6 +88,9 @@ class ReferenceSet:
     policy: Policy
     as_of: dict[str, dt.date]
     directories: list[str]
+    """Every folder read, the bundled one first when it was used."""
+    layers: list[str]
+    """The same, with the bundled folder named 'bundled' (paths vary by installation)."""
     digest: str
     sources: list[dict[str, Any]] = field(default_factory=list)
 
@@ -227,7 +230,7 @@ def _load_cached(
                 problems.extend(_format_validation(path, exc))
     if problems:
         raise _problems_error(problems)
-    reference = _merge(layers, digest.hexdigest())
+    reference = _merge(layers, digest.hexdigest(), include_bundled)
     problems.extend(check_reference(reference))
     if problems:
         raise _problems_error(problems)
@@ -280,7 +283,10 @@ def _problems_error(problems: list[str]) -> ReferenceDataError:
     )
 
 
-def _merge(layers: list[tuple[str, dict[str, BaseModel]]], digest: str) -> ReferenceSet:
+def _merge(
+    layers: list[tuple[str, dict[str, BaseModel]]], digest: str, include_bundled: bool
+) -> ReferenceSet:
+    names = [("bundled" if include_bundled and i == 0 else d) for i, (d, _) in enumerate(layers)]
     minerals: dict[str, Mineral] = {}
     supply: dict[tuple[str, str], SupplyEntry] = {}
     materials: dict[str, Material] = {}
@@ -289,12 +295,12 @@ def _merge(layers: list[tuple[str, dict[str, BaseModel]]], digest: str) -> Refer
     policy: Policy | None = None
     as_of: dict[str, dt.date] = {}
     sources: list[dict[str, Any]] = []
-    for directory, parsed in layers:
+    for (_, parsed), layer in zip(layers, names, strict=True):
         for name, model in parsed.items():
             as_of[name] = max(as_of.get(name, model.as_of), model.as_of)  # type: ignore[attr-defined]
             src = getattr(model, "source", None)
-            sources.append({"file": name, "layer": directory if layers[0][0] != directory
-                            else "bundled", "as_of": model.as_of.isoformat(),  # type: ignore[attr-defined]
+            sources.append({"file": name, "layer": layer,
+                            "as_of": model.as_of.isoformat(),  # type: ignore[attr-defined]
                             **({"title": src.title, "url": src.url, "year": src.year} if src else {})})
             if isinstance(model, MineralsFile):
                 minerals.update({m.id: m for m in model.minerals})
@@ -324,6 +330,7 @@ def _merge(layers: list[tuple[str, dict[str, BaseModel]]], digest: str) -> Refer
         policy=policy,
         as_of=as_of,
         directories=[d for d, _ in layers],
+        layers=names,
         digest=digest,
         sources=sources,
     )

@@ -1,0 +1,31 @@
+"""Helpers shared by the core tests: the toy reference set and one-call audits on it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from exposure_audit.api import Options, audit
+from exposure_audit.reference import ReferenceSet, load_reference
+
+TESTS = Path(__file__).resolve().parent
+TOY_REFERENCE = TESTS / "assets" / "reference"
+AS_OF = dt.date(2026, 3, 1)
+
+
+def toy_reference() -> ReferenceSet:
+    return load_reference([TOY_REFERENCE], include_bundled=False)
+
+
+def toy_options(**kwargs) -> Options:
+    kwargs.setdefault("as_of", AS_OF)
+    return Options(reference_dirs=[TOY_REFERENCE], include_bundled=False, **kwargs)
+
+
+def write_csv(path: Path, header: str, *rows: str) -> Path:
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def toy_audit(path: Path, **kwargs):
+    return audit(path, toy_options(**kwargs))

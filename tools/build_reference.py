@@ -135,6 +135,8 @@ def _represent_ordered(dumper, data):
 
 
 yaml.SafeDumper.add_representer(OrderedDict, _represent_ordered)
+# no &id001 anchors when the same date object appears twice
+yaml.SafeDumper.ignore_aliases = lambda self, data: True  # type: ignore[method-assign]
 
 
 # --- minerals ----------------------------------------------------------------------------------
@@ -419,7 +421,16 @@ def build_materials(comp: pd.DataFrame, mineral_ids: set[str]):
 
 def build_countries():
     cur = load_yaml(CURATED / "countries.yaml")
-    aliases = OrderedDict(sorted(cur["aliases"].items(), key=lambda kv: fold(kv[0])))
+    aliases = OrderedDict()
+    by_fold: dict[str, str] = {}
+    for spelling, code in cur["aliases"].items():  # spellings that fold alike are kept once
+        key = fold(spelling)
+        if key in by_fold:
+            assert cur["aliases"][by_fold[key]] == code, (spelling, by_fold[key])
+            continue
+        by_fold[key] = spelling
+        aliases[spelling] = code
+    aliases = OrderedDict(sorted(aliases.items(), key=lambda kv: fold(kv[0])))
     doc = header(
         "Country spellings beyond pycountry; EU membership",
         "European Union",

@@ -52,11 +52,12 @@ def test_table_on_stdout_exit_0(bom):
 def test_json_on_stdout_equals_the_library_result(bom):
     result = runner.invoke(audit_app, [str(bom), "--format", "json", *TOY])
     assert result.exit_code == 0
-    from support import toy_options
+    import datetime as dt
 
-    from exposure_audit.api import audit
+    from exposure_audit.api import Options, audit
 
-    expected = report_dict(audit(bom, toy_options()))
+    # load_reference is patched to the toy tables, so plain options give the same set.
+    expected = report_dict(audit(bom, Options(as_of=dt.date(2026, 3, 1))))
     assert json.loads(result.stdout) == json.loads(json.dumps(expected))
 
 
@@ -189,9 +190,16 @@ def test_validate_shows_columns_and_problems(tmp_path):
 def test_template_writes_and_refuses_to_overwrite(tmp_path):
     target = tmp_path / "t.xlsx"
     assert runner.invoke(app, ["template", str(target)]).exit_code == 0
+    import openpyxl
+
     from exposure_audit.bom import match_columns, read_bom
 
-    raw = read_bom(target)
+    filled = tmp_path / "filled.xlsx"
+    workbook = openpyxl.load_workbook(target)
+    workbook["BOM"].append(["P1", "NdFeB magnet", "", 2])
+    workbook.save(filled)
+    raw = read_bom(filled)
+    assert raw.sheet == "BOM"
     columns = match_columns(raw.headers)
     assert {"part_number", "description", "quantity", "unit_mass", "supplier_country",
             "unit_cost", "extended_cost", "mining_country", "processing_country"} <= set(

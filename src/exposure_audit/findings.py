@@ -126,18 +126,22 @@ def _export_controls(status: str):
     def check(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContext):
         out = []
         for m in scores.minerals:
-            measures = [c for c in m["export_controls"] if c["status"] == status]
+            measures = sorted((c for c in m["export_controls"] if c["status"] == status),
+                              key=lambda c: (c["since"], c["measure"]))
             if not measures:
                 continue
-            names = "; ".join(
-                c["measure"] + (f" (suspended until {c['until']})" if status == "suspended" else
-                                f" (since {c['since']})")
-                for c in measures
-            )
+            first = measures[0]
+            if status == "suspended":
+                ends = min(c["until"] for c in measures if c["until"])
+                detail = f"suspended until {ends}: {first['measure']}"
+            else:
+                detail = f"the first since {first['since']}: {first['measure']}"
+            more = f" and {len(measures) - 1} more" if len(measures) > 1 else ""
             out.append(Finding(
                 id=f"{rule.id}:{m['mineral']}", rule=rule.id, severity=rule.severity,
                 mineral=m["mineral"], rows=_mineral_rows(scores, bom, m["mineral"]),
-                message=f"{m['name']} is under {status} Chinese export control: {names}",
+                message=(f"{m['name']} is under {len(measures)} {status} Chinese export-control "
+                         f"measure(s), {detail}{more}"),
             ))
         return out
     return check

@@ -232,10 +232,13 @@ def _line_scores(
     frame["exposure"] = np.where(frame["scored"], 0.0, np.nan)
     frame["driver"] = None
     if not lm.empty:
-        # The driver is the mineral with the highest China touch; ties go to the larger mass.
-        ordered = lm.assign(_mass=lm["mass_kg"].fillna(-1.0)).sort_values(
-            ["line", "china_touch", "_mass", "mineral"],
-            ascending=[True, False, False, True], kind="stable",
+        # The driver is the mineral with the highest China touch. Ties (a line made in China
+        # touches China for every mineral) go to the mineral whose own chain is the most
+        # Chinese upstream, then to the larger contained mass.
+        upstream = lm[["china_mining", "china_processing"]].max(axis=1)
+        ordered = lm.assign(_up=upstream, _mass=lm["mass_kg"].fillna(-1.0)).sort_values(
+            ["line", "china_touch", "_up", "_mass", "mineral"],
+            ascending=[True, False, False, False, True], kind="stable",
         )
         top = ordered.drop_duplicates("line", keep="first").set_index("line")
         frame.loc[top.index, "exposure"] = top["china_touch"]

@@ -134,7 +134,8 @@ def emit(result, output_format: str, checked: list[tuple[Path, str]], quiet: boo
     if output_format == "table":
         from exposure_audit.report.table import build
 
-        out_console().print(build(result))
+        console = out_console()
+        console.print(build(result, console.width))
     else:
         stdout_write(_render(FORMATTERS, output_format, result))
     for path, fmt in checked:

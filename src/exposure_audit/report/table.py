@@ -36,6 +36,19 @@ def pct(value: float | None, digits: int = 0) -> str:
     return "–" if value is None else f"{100 * value:.{digits}f}%"
 
 
+def mass_text(kg: float | None) -> str:
+    """A mass in the unit that reads best: kg, g or mg."""
+    if kg is None:
+        return "–"
+    if kg == 0:
+        return "0"
+    if kg >= 1:
+        return f"{kg:,.3g} kg"
+    if kg >= 1e-3:
+        return f"{kg * 1e3:.3g} g"
+    return f"{kg * 1e6:.3g} mg"
+
+
 def money(value: float | None, currency: str | None) -> str:
     if value is None:
         return "–"
@@ -44,10 +57,10 @@ def money(value: float | None, currency: str | None) -> str:
     return f"{symbol}{value:,.2f}{suffix}"
 
 
-def build(result: AuditResult) -> Group:
-    """The whole report as rich renderables."""
+def build(result: AuditResult, width: int = 120) -> Group:
+    """The whole report as rich renderables, laid out for a terminal `width` columns wide."""
     report = result.report
-    parts: list[Any] = [_summary_panel(result), _minerals_table(result)]
+    parts: list[Any] = [_summary_panel(result), _minerals_table(result, width)]
     lines = _lines_table(result)
     if lines is not None:
         parts.append(lines)
@@ -91,52 +104,57 @@ def _summary_panel(result: AuditResult) -> Panel:
                  box=box.ROUNDED)
 
 
-def _stage_cell(stage: dict[str, Any]) -> Text:
+def _share(stage: dict[str, Any], key: str) -> Text:
     if stage["basis"] == "none":
-        return Text("no data", style="dim")
-    text = Text()
-    china = stage["china_share"]
-    text.append(pct(china), style="bold red" if china >= 0.65 else "")
-    text.append(f" / {pct(stage['aligned_share'])}")
-    if stage["hhi"] is not None:
-        text.append(f" / {stage['hhi']:,.0f}", style="dim")
-    if stage["basis"] in ("declaration", "bom", "mixed"):
-        text.append(f" ({stage['basis']})", style="cyan")
-    return text
+        return Text("–", style="dim")
+    value = stage[key]
+    style = "bold red" if key == "china_share" and value >= 0.65 else ""
+    if key == "china_share" and stage["basis"] in ("declaration", "bom", "mixed"):
+        return Text(f"{pct(value)}*", style=style or "cyan")
+    return Text(pct(value), style=style)
 
 
-def _minerals_table(result: AuditResult) -> Table:
-    table = Table(title="Minerals by stage: China / aligned / HHI", box=box.SIMPLE_HEAD,
-                  title_justify="left", title_style="bold")
-    table.add_column("mineral")
-    table.add_column("mass kg", justify="right")
-    table.add_column("lines", justify="right")
-    table.add_column("China touch", justify="right")
-    table.add_column("mining")
-    table.add_column("processing")
-    table.add_column("made in China", justify="right")
-    table.add_column("export controls")
+def _minerals_table(result: AuditResult, width: int) -> Table:
+    wide = width >= 110
+    table = Table(title="Minerals: China and aligned shares by stage (– no data; * from the BOM "
+                  "or supplier declarations)", box=box.SIMPLE_HEAD, title_justify="left",
+                  title_style="bold", pad_edge=False)
+    columns = [("mineral", "left"), ("mass", "right"), ("lines", "right"),
+               ("China\ntouch", "right"), ("mining\nChina", "right"),
+               ("mining\naligned", "right"), ("proc.\nChina", "right"),
+               ("proc.\naligned", "right"), ("proc.\nHHI", "right"),
+               ("made in\nChina", "right"), ("export\ncontrols", "left")]
+    keep = [True] * len(columns) if wide else [c[0] not in ("lines", "proc.\nHHI")
+                                                   for c in columns]
+    for (name, justify), shown in zip(columns, keep, strict=True):
+        if shown:
+            table.add_column(name, justify=justify, no_wrap=name != "export\ncontrols")
     minerals = sorted(result.report.minerals, key=lambda m: (-m["china_touch"], m["mineral"]))
     for m in minerals:
         controls = Text()
-        for c in m["export_controls"]:
-            if c["status"] in ("active", "suspended"):
-                if controls:
-                    controls.append(", ")
-                controls.append(c["status"], style="red" if c["status"] == "active" else "yellow")
-        mfg = m["stages"]["manufacturing"]
-        table.add_row(
+        for status, style in (("active", "red"), ("suspended", "yellow")):
+            count = sum(c["status"] == status for c in m["export_controls"])
+            if count:
+                controls.append(f"{' ' if controls else ''}{count} {status}", style=style)
+        stages = m["stages"]
+        mfg = stages["manufacturing"]
+        hhi = stages["processing"]["hhi"]
+        cells = [
             m["name"],
-            "–" if m["mass_kg"] is None else f"{m['mass_kg']:.4g}",
+            mass_text(m["mass_kg"]),
             str(m["lines"]),
             Text(pct(m["china_touch"]), style="bold red" if m["china_touch"] >= 0.8 else ""),
-            _stage_cell(m["stages"]["mining"]),
-            _stage_cell(m["stages"]["processing"]),
-            "unknown" if mfg["basis"] == "none" else pct(mfg["china_share"]),
+            _share(stages["mining"], "china_share"),
+            _share(stages["mining"], "aligned_share"),
+            _share(stages["processing"], "china_share"),
+            _share(stages["processing"], "aligned_share"),
+            "–" if hhi is None else f"{hhi:,.0f}",
+            "?" if mfg["basis"] == "none" else pct(mfg["china_share"]),
             controls,
-        )
+        ]
+        table.add_row(*[c for c, shown in zip(cells, keep, strict=True) if shown])
     if not minerals:
-        table.add_row(Text("no critical minerals found", style="dim"), "", "", "", "", "", "", "")
+        table.add_row(Text("no critical minerals found", style="dim"), *[""] * (sum(keep) - 1))
     return table
 
 
@@ -212,7 +230,7 @@ def render_text(result: AuditResult, width: int = 120, color: bool = False) -> s
     buffer = io.StringIO()
     console = Console(file=buffer, width=width, color_system="standard" if color else None,
                       force_terminal=color, highlight=False, emoji=False, legacy_windows=False)
-    console.print(build(result))
+    console.print(build(result, width))
     return buffer.getvalue()
 
 

@@ -124,8 +124,8 @@ def _minerals_table(result: AuditResult, width: int) -> Table:
                ("mining\naligned", "right"), ("proc.\nChina", "right"),
                ("proc.\naligned", "right"), ("proc.\nHHI", "right"),
                ("made in\nChina", "right"), ("export\ncontrols", "left")]
-    keep = [True] * len(columns) if wide else [c[0] not in ("lines", "proc.\nHHI")
-                                                   for c in columns]
+    narrow = ("lines", "proc.\nHHI", "made in\nChina")
+    keep = [True] * len(columns) if wide else [c[0] not in narrow for c in columns]
     for (name, justify), shown in zip(columns, keep, strict=True):
         if shown:
             table.add_column(name, justify=justify, no_wrap=name != "export\ncontrols")

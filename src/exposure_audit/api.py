@@ -1,4 +1,4 @@
-"""The library entry points: `audit`, `validate`. The CLI is a thin layer over these.
+"""The library entry points: `audit`, `validate`, `diff`. The CLI is a thin layer over these.
 
 >>> from exposure_audit.api import audit
 >>> result = audit("examples/ev_battery_pack.xlsx")        # doctest: +SKIP
@@ -18,6 +18,7 @@ import pandas as pd
 
 from exposure_audit import __version__
 from exposure_audit.bom import CleanBom, clean_bom, match_columns, read_bom
+from exposure_audit.diff import DiffResult, diff  # noqa: F401  (re-exported: api.diff)
 from exposure_audit.errors import StrictModeError, UsageError
 from exposure_audit.findings import evaluate
 from exposure_audit.issues import IssueLog
@@ -38,6 +39,7 @@ from exposure_audit.report.model import (
     clean_json,
 )
 from exposure_audit.scoring import ScoringContext, score
+from exposure_audit.waivers import apply_waivers, load_waivers
 
 
 @dataclass
@@ -53,8 +55,14 @@ class Options:
     as_of: dt.date | None = None
     strict: bool = False
     smelters: Sequence[str | Path] = ()
+    scenarios: Sequence[str] = ()
+    """`--scenario` values: bundled names, cut:MINERALS:COUNTRIES[:STAGES], or .yaml files."""
+    price_shocks: Sequence[str] = ()
+    """`--price-shock` values: MINERAL=+PCT."""
     include_bundled: bool = True
     """False: `reference_dirs[0]` replaces the bundled tables instead of layering over them."""
+    waivers: str | Path | None = None
+    """A waivers YAML file (`--waivers`): accepted findings leave `findings` (see waivers.py)."""
 
 
 @dataclass
@@ -104,6 +112,7 @@ def audit(path: str | Path, options: Options | None = None) -> AuditResult:
     when `options.strict` and the BOM has error-level issues.
     """
     options = options or Options()
+    waiver_file = load_waivers(options.waivers) if options.waivers else None
     loaded = load(path, options)
     if options.strict and loaded.issues.count("error"):
         first = loaded.issues.to_models(limit=1)[0][0]
@@ -122,6 +131,11 @@ def audit(path: str | Path, options: Options | None = None) -> AuditResult:
         )
     context = ScoringContext.build(loaded.reference, as_of, options.aligned_groups or None,
                                    options.weighting)
+    from exposure_audit import actions, scenarios
+
+    # Malformed scenarios and price shocks are usage errors: raise them before scoring.
+    resolved = scenarios.resolve_scenarios(options.scenarios, context)
+    scenarios.parse_price_shocks(options.price_shocks, context)
     overrides = distributions = None
     declarations_info = None
     if options.smelters:
@@ -134,10 +148,22 @@ def audit(path: str | Path, options: Options | None = None) -> AuditResult:
     scores = score(bom, loaded.mapping.lines, loaded.mapping.contents, context,
                    overrides, distributions)
     findings = evaluate(scores, bom, context)
-    return _result(loaded, context, scores, findings, declarations_info)
+    extras: dict = {}
+    if options.scenarios:
+        extras["scenarios"] = scenarios.dump(
+            scenarios.run_scenarios(resolved, scores, context, bom))
+    if options.price_shocks:
+        extras["price_shocks"] = scenarios.dump(
+            scenarios.run_price_shocks(options.price_shocks, scores, context, bom))
+    extras["actions"] = actions.dump(actions.plan_actions(scores, context, bom, findings))
+    result = _result(loaded, context, scores, findings, declarations_info, extras)
+    if waiver_file is not None:
+        result = apply_waivers(result, waiver_file, as_of)
+    return result
 
 
-def _result(loaded: Loaded, context: ScoringContext, scores, findings, declarations_info):
+def _result(loaded: Loaded, context: ScoringContext, scores, findings, declarations_info,
+            extras: dict | None = None):
     bom = loaded.bom.frame
     mapping = loaded.mapping
     lines = pd.concat(
@@ -181,6 +207,7 @@ def _result(loaded: Loaded, context: ScoringContext, scores, findings, declarati
             as_of=context.as_of.isoformat(),
             weighting=scores.weighting,
             tiers=reference.policy.tiers.model_dump(),
+            rules=[r.model_dump(mode="json") for r in reference.policy.rules],
             assumptions=[STAGE_ASSUMPTION,
                          "Unmapped lines are left out of the score and counted in coverage.",
                          "OTHER (world output not split by country) counts as unknown."],
@@ -204,7 +231,8 @@ def _result(loaded: Loaded, context: ScoringContext, scores, findings, declarati
         unmapped=unmapped,
         findings=findings,
         issues=IssueSummary(counts=issue_counts, listed=issue_models),
-        extras={"declarations": declarations_info} if declarations_info else {},
+        extras={**({"declarations": declarations_info} if declarations_info else {}),
+                **(extras or {})},
     )
     line_minerals = scores.line_minerals
     return AuditResult(report=report, lines=lines, line_minerals=line_minerals,
@@ -226,8 +254,3 @@ def _sha256(path: Path) -> str:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def coverage(loaded: Loaded) -> float:
-    rows = len(loaded.bom.frame)
-    return float(np.count_nonzero(loaded.mapping.lines["mapped"])) / rows if rows else 0.0

@@ -2,12 +2,46 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 
-from exposure_audit.text import fold
+from exposure_audit.text import fold_header
+
+# Spellings people type that pycountry does not know. The reference countries.yaml adds more
+# (and wins); these keep the common ones working without it. Hong Kong, Macao and Taiwan keep
+# their own codes: whether they count as China is a policy setting, not a spelling.
+BUILTIN_ALIASES: dict[str, str] = {
+    "PRC": "CHN", "P.R. China": "CHN", "PR China": "CHN", "Mainland China": "CHN",
+    "China (PRC)": "CHN", "China, People's Republic of": "CHN",
+    "UK": "GBR", "Great Britain": "GBR", "Britain": "GBR", "England": "GBR", "Scotland": "GBR",
+    "Wales": "GBR", "Northern Ireland": "GBR",
+    "US": "USA", "America": "USA", "United States of America": "USA",
+    "Russia": "RUS", "Turkey": "TUR", "Ivory Coast": "CIV", "Holland": "NLD",
+    "The Netherlands": "NLD", "UAE": "ARE", "Emirates": "ARE",
+    "South Korea": "KOR", "Republic of Korea": "KOR", "Korea (South)": "KOR", "Korea": "KOR",
+    "North Korea": "PRK", "DPRK": "PRK",
+    "DRC": "COD", "DR Congo": "COD", "D.R. Congo": "COD", "Congo-Kinshasa": "COD",
+    "Congo (Kinshasa)": "COD", "Democratic Republic of Congo": "COD",
+    "Democratic Republic of the Congo": "COD",
+    "Congo-Brazzaville": "COG", "Congo (Brazzaville)": "COG", "Republic of the Congo": "COG",
+    "Cape Verde": "CPV", "Swaziland": "SWZ", "Burma": "MMR", "Brunei": "BRN",
+    "Palestine": "PSE", "Vatican": "VAT", "Micronesia": "FSM", "East Timor": "TLS",
+    "Hongkong": "HKG", "Hong Kong SAR": "HKG", "Hong Kong, China": "HKG", "HK": "HKG",
+    "Macau": "MAC", "Macao SAR": "MAC", "Macau SAR": "MAC",
+    "Taiwan ROC": "TWN", "Republic of China": "TWN", "Chinese Taipei": "TWN",
+    "Taiwan, China": "TWN", "ROC": "TWN",
+}
+_INITIALS = re.compile(r"^(?:[a-z] )+[a-z]$")
+
+
+def country_key(text: str) -> str:
+    """The lookup key of a country spelling: folded, punctuation gone, "U.S.A." -> "usa"."""
+    key = fold_header(text)
+    return key.replace(" ", "") if _INITIALS.match(key) else key
 
 
 @lru_cache(maxsize=1)
@@ -19,30 +53,33 @@ def _pycountry_index() -> dict[str, str]:
         for attr in ("alpha_2", "alpha_3", "name", "official_name", "common_name"):
             value = getattr(country, attr, None)
             if value:
-                index.setdefault(fold(value), country.alpha_3)
-    # NOTE: pycountry's historic names ("Burma", "Zaire") live in historic_countries;
-    # the reference countries.yaml carries the aliases users actually type.
+                index.setdefault(country_key(value), country.alpha_3)
+    for alias, code in BUILTIN_ALIASES.items():
+        index[country_key(alias)] = code
     return index
 
 
 def country_index(aliases: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Folded spelling -> ISO alpha-3, from pycountry plus `aliases` (which win)."""
+    """Folded spelling -> ISO alpha-3, from pycountry and built-in aliases plus `aliases`
+    (which win)."""
     index = dict(_pycountry_index())
     if aliases:
-        index.update({fold(k): v for k, v in aliases.items()})
+        index.update({country_key(str(k)): str(v) for k, v in aliases.items()})
     return index
 
 
 def to_iso3(values: pd.Series, aliases: Mapping[str, str] | None = None) -> pd.Series:
     """Map country names to ISO alpha-3 codes; blanks and unknown names give None.
 
-    Vectorised: each distinct spelling is looked up once and the result joined back.
+    Vectorised: each distinct spelling is looked up once and the result joined back. Never
+    raises: cells that are not text (numbers, dates) are looked up as their text.
     """
     index = country_index(aliases)
-    text = values.fillna("").astype(str)
-    uniques = pd.unique(text)
-    lookup = {u: index.get(fold(u)) for u in uniques}
-    return text.map(lookup).astype(object).where(text.map(lookup).notna(), None)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    found = np.empty(len(uniques) + 1, dtype=object)
+    found[:-1] = [index.get(country_key(str(u))) for u in uniques]
+    found[-1] = None  # code -1: a missing value
+    return pd.Series(found[codes], index=values.index, dtype=object)
 
 
 @lru_cache(maxsize=1)

@@ -6,6 +6,7 @@ Issues are collected column-wise into DataFrames while cleaning and mapping, the
 
 from __future__ import annotations
 
+import math
 from enum import Enum
 from typing import Literal
 
@@ -34,6 +35,7 @@ class IssueCode(str, Enum):
     ZERO_QUANTITY = ("zero-quantity", "warning", "A quantity of zero; the line weighs nothing")
     IMPLAUSIBLE_MASS = ("implausible-mass", "warning", "A unit mass over 10 tonnes")
     UNKNOWN_UNIT = ("unknown-unit", "error", "A mass unit the tool does not know")
+    MASS_UNIT_ASSUMED = ("mass-unit-assumed", "warning", "A mass column names no unit; read as kg")
     UNKNOWN_COUNTRY = ("unknown-country", "warning", "A country name that matches no country")
     DATE_IN_NUMBER = ("date-in-number", "error", "A date where a number belongs")
     DUPLICATE_PART = ("duplicate-part", "info", "The same part number on several lines")
@@ -153,7 +155,12 @@ class IssueLog:
 
 def _show(value: object) -> str:
     """A cell value as short, safe text for messages (control characters escaped)."""
-    text = "" if value is None else str(value)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        text = ""
+    elif isinstance(value, float | np.floating) and float(value).is_integer() and abs(value) < 1e15:
+        text = str(int(value))
+    else:
+        text = str(value)
     if len(text) > 80:
         text = text[:77] + "..."
     return text.encode("unicode_escape").decode("ascii") if _has_control(text) else text

@@ -19,7 +19,7 @@ def fold(text: str) -> str:
     """
     text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return _NOT_KEPT.sub(" ", text).strip().strip(".")
+    return _NOT_KEPT.sub(" ", text).strip(" .")
 
 
 def fold_header(text: str) -> str:

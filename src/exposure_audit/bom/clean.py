@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,7 @@ from exposure_audit.text import fold, fold_header
 
 MAX_PLAUSIBLE_UNIT_MASS_KG = 10_000.0
 TOTAL_WORDS = {"total", "totals", "subtotal", "sub total", "grand total", "sum", "gesamt", "summe"}
+_TOTAL_KEYS = {w.replace(" ", "") for w in TOTAL_WORDS}
 _CURRENCY = re.compile(r"(?i)(us\$|usd|eur|gbp|cny|rmb|jpy|cad|aud|chf|[$€£¥₹₩])")
 _NUMBER_CHARS = re.compile(r"[^0-9,.\-+eE]")
 _MASS_CELL = re.compile(r"^\s*(?P<num>[-+]?[\d.,\s']*\d[\d.,]*)\s*(?P<unit>[a-zA-Z ]*)\s*$")
@@ -60,25 +62,48 @@ def clean_bom(
         header = columns.header(name)
         return None if header is None else frame[header]
 
-    keep, skipped = _rows_to_keep(frame, columns)
-    frame = frame.loc[keep]
-    rows = rows.loc[keep]
+    # Each column is turned into text once, on the whole frame, and filtered after.
+    full_text: dict[str, pd.Series] = {}
+
+    def text_of(header: str) -> pd.Series:
+        if header not in full_text:
+            full_text[header] = _text(raw.frame[header], len(raw.frame), raw.frame.index)
+        series = full_text[header]
+        return series if len(series) == n else series[keep]
+
+    n = len(frame)
+    keep, skipped = _rows_to_keep(frame, columns, text_of)
+    if skipped:
+        frame = frame.loc[keep]
+        rows = rows.loc[keep]
     n = len(frame)
     out = pd.DataFrame({"row": rows.to_numpy(np.int64)}, index=frame.index)
     invalid = pd.Series(False, index=frame.index)
 
+    duplicates = getattr(columns, "duplicates", {})
     for header in columns.unmatched:
-        if not header.startswith("column "):
+        if header in duplicates:
+            used = columns.header(duplicates[header])
+            log.add(IssueCode.DUPLICATE_COLUMN,
+                    f"column {header!r} is a second {duplicates[header]} column; {used!r} is "
+                    "used and this one kept as is", column=header)
+        elif not header.startswith("column "):
             log.add(IssueCode.UNKNOWN_COLUMN, f"column {header!r} not recognised; kept as is",
                     column=header)
 
     # Text fields.
-    out["part_number"] = _text(column("part_number"), n, frame.index)
+    no_text = _text(None, n, frame.index)
+
+    def text_field(name: str) -> pd.Series:
+        header = columns.header(name)
+        return no_text if header is None else text_of(header)
+
+    out["part_number"] = text_field("part_number")
     for name in TEXT_FIELDS:
-        parts = [_text(frame[h], n, frame.index) for h in columns.text.get(name, [])]
+        parts = [text_of(h) for h in columns.text.get(name, [])]
         out[name] = _join(parts, frame.index, " — ")
     for name in ("supplier", "mineral", "cas_number", "quantity_unit", "currency"):
-        out[name] = _text(column(name), n, frame.index)
+        out[name] = text_field(name)
     _flag_control_characters(out, rows, columns, log)
     out["text"] = _mapping_text(out)
 
@@ -105,7 +130,9 @@ def clean_bom(
 
     # Masses: unit mass x quantity, or a total mass, or a quantity counted in a mass unit.
     line_mass = pd.Series(np.nan, index=frame.index)
-    unit_factor = out["quantity_unit"].map(lambda u: MASS_UNITS.get(fold_header(u)) if u else None)
+    unit_factor = _map_unique(
+        out["quantity_unit"], lambda u: MASS_UNITS.get(fold_header(u), np.nan) if u else np.nan
+    ).astype(float)
     qty_in_mass = unit_factor.notna()
     line_mass = line_mass.where(~qty_in_mass, out["quantity"] * unit_factor.astype(float))
     for name in ("unit_mass", "total_mass"):
@@ -114,7 +141,8 @@ def clean_bom(
             continue
         header = columns.header(name)
         mass_kg = _parse_mass(col.loc[frame.index], columns.mass_unit.get(name),
-                              column("mass_unit"), rows, header, log, invalid)
+                              column("mass_unit"), rows, header, log, invalid,
+                              columns.header("mass_unit"))
         if name == "unit_mass":
             too_big = mass_kg > MAX_PLAUSIBLE_UNIT_MASS_KG
             log.add_cells(IssueCode.IMPLAUSIBLE_MASS, rows[too_big], col[too_big], header,
@@ -130,9 +158,9 @@ def clean_bom(
         if col is None:
             out[name] = None
             continue
-        text = _text(col.loc[frame.index], n, frame.index)
+        text = text_of(columns.header(name))
         iso = to_iso3(text, country_aliases)
-        unknown = iso.isna() & (text.str.strip() != "")
+        unknown = iso.isna() & (text != "")
         log.add_cells(IssueCode.UNKNOWN_COUNTRY, rows[unknown], text[unknown],
                       columns.header(name),
                       "country {value!r} matches no country; use a name or ISO code, "
@@ -170,7 +198,9 @@ def clean_bom(
     if unit_cost is not None:
         spend = spend.where(spend.notna(), out["quantity"] * unit_cost)
     out["spend"] = spend
-    currency = columns.currency or _currency_from_cells(column("unit_cost"), column("extended_cost"))
+    currency = columns.currency or _currency_from_cells(
+        column("unit_cost"), column("extended_cost")
+    )
     out["valid"] = ~invalid
 
     part = out["part_number"]
@@ -180,7 +210,7 @@ def clean_bom(
                       "part number {value} appears on several lines; each line is scored")
     extra = [h for h in columns.unmatched if h in frame.columns]
     for header in extra:
-        out[f"extra:{header}"] = _text(frame[header], n, frame.index)
+        out[f"extra:{header}"] = text_of(header)
     return CleanBom(
         frame=out.reset_index(drop=True),
         issues=log,
@@ -195,24 +225,54 @@ def clean_bom(
 # --- rows to skip ------------------------------------------------------------------------------
 
 
-def _rows_to_keep(frame: pd.DataFrame, columns: ColumnMap) -> tuple[pd.Series, int]:
+def _rows_to_keep(
+    frame: pd.DataFrame, columns: ColumnMap, text_of: Callable[[str], pd.Series] | None = None
+) -> tuple[pd.Series, int]:
     """Blank rows, total and subtotal rows, and repeated header rows are left out and counted.
 
     Only the recognised columns are looked at: a row with nothing in any of them says nothing.
+    Vectorised: cells are compared by a key (accents, case, spaces and punctuation dropped),
+    so a million unique part numbers cost a few string kernels, not a million Python calls.
     """
     if frame.empty:
         return pd.Series(dtype=bool), 0
     mapped = list(dict.fromkeys([*columns.fields.values(), *sum(columns.text.values(), [])]))
-    text = pd.DataFrame({h: _text(frame[h], len(frame), frame.index) for h in mapped})
-    blank = text.apply(lambda c: c.eq("")).all(axis=1)
-    folded = pd.DataFrame({h: _map_unique(text[h], fold_header) for h in mapped})
-    total = folded.isin(TOTAL_WORDS).any(axis=1)
+    if text_of is None:
+        def text_of(h: str) -> pd.Series:
+            return _text(frame[h], len(frame), frame.index)
+
+    text = pd.DataFrame({h: text_of(h) for h in mapped}, index=frame.index)
+    blank = text.eq("").all(axis=1)
+    # Total and repeated header rows have no number in the quantity column: look only there.
     quantity_header = columns.header("quantity")
     if quantity_header is not None:
-        total &= text[quantity_header].eq("")
-    repeated = (folded == [fold_header(h) for h in mapped]).sum(axis=1) >= max(2, len(mapped) // 2)
-    skip = blank | total | repeated
+        quantity = text[quantity_header]
+        first = quantity.str.lstrip().str.slice(0, 1)
+        candidates = ~first.isin(list("0123456789-+(.,")).to_numpy(bool)
+    else:
+        candidates = np.ones(len(text), dtype=bool)
+    candidates &= ~blank.to_numpy(bool)
+    skip = blank.copy()
+    if candidates.any():
+        part = text[candidates]
+        keys = pd.DataFrame({h: _match_key(part[h]) for h in mapped}, index=part.index)
+        total = keys.isin(_TOTAL_KEYS).any(axis=1)
+        if quantity_header is not None:
+            total &= part[quantity_header].eq("")
+        header_keys = [_match_key(pd.Series([h], dtype=object)).iloc[0] for h in mapped]
+        repeated = (keys == header_keys).sum(axis=1) >= max(2, len(mapped) // 2)
+        skip.loc[part.index] = (total | repeated).to_numpy(bool)
     return ~skip, int(skip.sum())
+
+
+def _match_key(text: pd.Series) -> pd.Series:
+    """"Sub-Total:" -> "subtotal", "Désignation" -> "designation": for exact comparisons."""
+    if len(text) == 0:
+        return text.astype(object)
+    strings = text.astype("str")
+    return (
+        strings.str.normalize("NFKD").str.lower().str.replace(r"[^0-9a-z]+", "", regex=True)
+    )
 
 
 def _cost_column_is_total(
@@ -237,11 +297,12 @@ def _cost_column_is_total(
 # --- text --------------------------------------------------------------------------------------
 
 
-def _map_unique(series: pd.Series, func: Callable[[str], object]) -> pd.Series:
-    """Apply `func` once per distinct value and join the results back."""
-    uniques = pd.unique(series)
-    mapping: dict[Hashable, object] = {u: func(u) for u in uniques}
-    return series.map(mapping)
+def _map_unique(series: pd.Series, func: Callable[[Any], object]) -> pd.Series:
+    """Apply `func` once per distinct value and join the results back (object dtype)."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=False)
+    results = np.empty(len(uniques), dtype=object)
+    results[:] = [func(u) for u in uniques]
+    return pd.Series(results[codes], index=series.index, dtype=object)
 
 
 def cell_text(value: object) -> str:
@@ -262,23 +323,25 @@ def cell_text(value: object) -> str:
 
 
 def _text(series: pd.Series | None, n: int, index: pd.Index) -> pd.Series:
+    """A column as stripped text (str dtype): numbers without '.0', dates as ISO dates."""
     if series is None:
-        return pd.Series([""] * n, index=index, dtype=object)
-    series = series.loc[index]
-    if series.dtype == object:
-        return _map_unique(series, lambda v: cell_text(v).strip()).astype(object)
-    return series.astype(str).str.strip()
+        return pd.Series(np.full(n, "", dtype=object), index=index, dtype="str")
+    if series.index is not index and not series.index.equals(index):
+        series = series.loc[index]
+    if series.dtype == object and pd.api.types.infer_dtype(series, skipna=False) != "string":
+        return _map_unique(series, lambda v: cell_text(v).strip()).astype("str")
+    return series.astype("str").str.strip()
 
 
 def _join(parts: list[pd.Series], index: pd.Index, sep: str) -> pd.Series:
     """Join text columns row by row, leaving out blanks, without a Python loop over rows."""
     if not parts:
-        return pd.Series("", index=index, dtype=object)
+        return pd.Series("", index=index, dtype="str")
     result = parts[0]
     for part in parts[1:]:
         both = (result != "") & (part != "")
         result = (result + sep + part).where(both, result.where(result != "", part))
-    return result.astype(object)
+    return result.astype("str")
 
 
 def _mapping_text(out: pd.DataFrame) -> pd.Series:
@@ -296,13 +359,17 @@ def _flag_control_characters(
 ) -> None:
     """Control characters (terminal escapes) in text are reported, then removed."""
     for name in ("part_number", "description", "material", "notes", "supplier"):
+        if columns.header(name) is None and not columns.text.get(name):
+            continue
         series = out[name]
-        bad = _map_unique(series, lambda s: bool(_CONTROL.search(s))).astype(bool)
+        bad = series.astype("str").str.contains(_CONTROL.pattern, regex=True).to_numpy(bool)
         if bad.any():
-            log.add_cells(IssueCode.CONTROL_CHARACTERS, rows.to_numpy()[bad.to_numpy()],
+            log.add_cells(IssueCode.CONTROL_CHARACTERS, rows.to_numpy()[bad],
                           series[bad], columns.header(name) or name,
                           "text {value} holds control characters; they were removed")
-            out[name] = _map_unique(series, lambda s: _CONTROL.sub("", s))
+            cleaned = series.copy()
+            cleaned[bad] = series[bad].map(lambda s: _CONTROL.sub("", s))
+            out[name] = cleaned
 
 
 # --- numbers -----------------------------------------------------------------------------------
@@ -313,32 +380,51 @@ def parse_numbers(series: pd.Series) -> tuple[pd.Series, pd.Series]:
 
     Returns (values as float with NaN for blanks and bad cells, bad-cell mask). A column whose
     strings use a comma as the decimal mark is read that way as a whole. Never raises.
+    Each distinct cell is parsed once (a million quantities hold a few hundred values).
     """
+    index = series.index
     if series.empty:
-        return series.astype(float), series.astype(bool)
-    numeric = pd.to_numeric(series, errors="coerce") if series.dtype == object else None
-    if numeric is None:
-        numeric = pd.to_numeric(series, errors="coerce")
-    values = numeric.astype(float)
-    pending = values.isna()
-    if not pending.any():
-        return _finite(values, pd.Series(False, index=series.index))
-    rest = series[pending]
-    uniques = [u for u in pd.unique(rest)]
-    strings = [cell_text(u) if not isinstance(u, dt.date | dt.datetime) else u for u in uniques]
-    decimal_comma = _decimal_comma([s for s in strings if isinstance(s, str)])
-    parsed: dict[Hashable, float | None] = {}
-    for raw_value, text in zip(uniques, strings, strict=True):
-        if isinstance(text, dt.date | dt.datetime | dt.time):
-            parsed[raw_value] = None
+        return pd.Series([], index=index, dtype=float), pd.Series([], index=index, dtype=bool)
+    if series.dtype == bool:
+        return pd.Series(np.nan, index=index), pd.Series(True, index=index)
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        values = pd.Series(series.to_numpy(dtype=float, na_value=np.nan), index=index)
+        return _finite(values, pd.Series(False, index=index))
+    if series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) not in _NO_BOOLS:
+        # True/False cells would read as 1/0 (and hash like them); a checkbox is no quantity.
+        is_bool = np.fromiter((type(v) is bool for v in series.to_numpy()), bool, len(series))
+        if is_bool.any():
+            series = series.where(~is_bool, _BOOL_CELL)
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    unique_values = list(uniques)
+    plain = pd.to_numeric(
+        pd.Series([u if type(u) is not bool else None for u in unique_values], dtype=object),
+        errors="coerce",
+    ).to_numpy(dtype=float, na_value=np.nan)
+    pending = [i for i in range(len(unique_values)) if np.isnan(plain[i])]
+    strings = {
+        i: (unique_values[i] if isinstance(unique_values[i], dt.date | dt.time)
+            else cell_text(unique_values[i]))
+        for i in pending
+    }
+    decimal_comma = _decimal_comma([t for t in strings.values() if isinstance(t, str)])
+    parsed = np.append(plain, np.nan)
+    blank = np.zeros(len(parsed), dtype=bool)
+    blank[-1] = True  # code -1, a missing value, picks the last entry
+    for i, text in strings.items():
+        if not isinstance(text, str) or text == _BOOL_CELL:
+            continue
+        if not text.strip():
+            blank[i] = True
         else:
-            parsed[raw_value] = parse_number(text, decimal_comma)
-    mapped = rest.map(parsed)
-    blank = rest.map(lambda v: cell_text(v).strip() == "" if not isinstance(v, dt.date) else False)
-    values.loc[pending] = mapped.astype(float)
-    bad = pd.Series(False, index=series.index)
-    bad.loc[pending] = mapped.isna() & ~blank.astype(bool)
+            parsed[i] = _none_to_nan(parse_number(text, decimal_comma))
+    values = pd.Series(parsed[codes], index=index)
+    bad = pd.Series(np.isnan(parsed[codes]) & ~blank[codes], index=index)
     return _finite(values, bad)
+
+
+def _none_to_nan(value: float | None) -> float:
+    return np.nan if value is None else value
 
 
 def _finite(values: pd.Series, bad: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -349,6 +435,8 @@ def _finite(values: pd.Series, bad: pd.Series) -> tuple[pd.Series, pd.Series]:
     return values, bad
 
 
+_BOOL_CELL = "\x00bool"
+_NO_BOOLS = {"floating", "integer", "mixed-integer-float", "string", "empty", "decimal"}
 _PLAIN = re.compile(r"^[-+]?\d+(\.\d+)?([eE][-+]?\d+)?$")
 
 
@@ -415,45 +503,57 @@ def _report_bad_numbers(
 
 def _parse_mass(
     col: pd.Series, header_unit: float | None, unit_col: pd.Series | None, rows: pd.Series,
-    header: str | None, log: IssueLog, invalid: pd.Series,
+    header: str | None, log: IssueLog, invalid: pd.Series, unit_header: str | None = None,
 ) -> pd.Series:
-    """Masses in kg: the unit from the cell ("12 g"), else a unit column, else the header."""
+    """Masses in kg: the unit in the cell ("12 g"), else a unit column, else the header's unit,
+    else kg (said once). A mass whose unit is unknown gives NaN and makes its row invalid."""
     values, bad = parse_numbers(col)
-    factor = pd.Series(header_unit if header_unit is not None else np.nan, index=col.index)
+    factor = pd.Series(np.nan, index=col.index)
+    unknown = pd.Series(False, index=col.index)
     if unit_col is not None:
         unit_text = _text(unit_col, len(col), col.index)
-        unit_factor = _map_unique(unit_text, lambda u: MASS_UNITS.get(fold_header(u)))
+        unit_factor = _map_unique(
+            unit_text, lambda u: MASS_UNITS.get(fold_header(u), np.nan) if u else np.nan
+        ).astype(float)
         unknown = unit_factor.isna() & (unit_text != "")
-        log.add_cells(IssueCode.UNKNOWN_UNIT, rows[unknown], unit_text[unknown], header,
+        log.add_cells(IssueCode.UNKNOWN_UNIT, rows[unknown], unit_text[unknown],
+                      unit_header or header,
                       "mass unit '{value}' is unknown; use g, kg, mg, t, lb or oz")
-        invalid |= unknown
-        factor = factor.where(unit_factor.isna(), unit_factor.astype(float))
+        factor = unit_factor
+    if header_unit is not None:
+        factor = factor.where(factor.notna() | unknown, header_unit)
     if bad.any():
         cells = col[bad]
         split = _map_unique(cells, lambda v: _split_mass(cell_text(v)))
-        cell_value = split.map(lambda t: t[0] if t else None).astype(float)
-        cell_unit = split.map(lambda t: t[1] if t else None)
+        cell_value = split.map(lambda t: t[0] if t and t[0] is not None else np.nan).astype(float)
+        cell_unit = split.map(lambda t: t[1] if t and t[1] is not None else np.nan).astype(float)
         ok = cell_value.notna() & cell_unit.notna()
-        values.loc[ok[ok].index] = cell_value[ok]
-        factor.loc[ok[ok].index] = cell_unit[ok].astype(float)
-        unit_unknown = split.map(lambda t: bool(t) and t[1] is None and t[2] != "").astype(bool)
-        log.add_cells(IssueCode.UNKNOWN_UNIT, rows[unit_unknown.index][unit_unknown],
+        ok_index = ok[ok].index
+        values.loc[ok_index] = cell_value[ok]
+        factor.loc[ok_index] = cell_unit[ok]
+        unit_unknown = split.map(
+            lambda t: bool(t) and t[0] is not None and t[1] is None and t[2] != ""
+        ).astype(bool)
+        log.add_cells(IssueCode.UNKNOWN_UNIT, rows[unit_unknown[unit_unknown].index],
                       cells[unit_unknown], header,
                       "mass '{value}' has a unit the tool does not know; use g, kg, mg, t, lb, oz")
+        unknown.loc[unit_unknown[unit_unknown].index] = True
         still_bad = bad.copy()
-        still_bad.loc[ok[ok].index] = False
+        still_bad.loc[ok_index] = False
         still_bad.loc[unit_unknown[unit_unknown].index] = False
-        invalid |= still_bad | bad.where(unit_unknown.reindex(bad.index, fill_value=False), False)
-        _report_bad_numbers(log, still_bad, col, rows, header, pd.Series(False, index=col.index))
+        _report_bad_numbers(log, still_bad, col, rows, header, invalid)
+    invalid |= unknown
+    values = values.where(~unknown)
     negative = values < 0
     log.add_cells(IssueCode.NEGATIVE_VALUE, rows[negative], col[negative], header,
                   "mass {value} is below zero; fix the mass")
     invalid |= negative
-    if header_unit is None and values.notna().any() and (factor.isna() & values.notna()).any():
-        log.add(IssueCode.UNKNOWN_UNIT,
+    assumed = values.notna() & factor.isna()
+    if assumed.any():
+        log.add(IssueCode.MASS_UNIT_ASSUMED,
                 f"column {header!r} names no mass unit; read as kg — write the unit in the "
                 "header, e.g. 'Mass (g)'", column=header)
-        factor = factor.fillna(1.0)
+        factor = factor.where(~assumed, 1.0)
     return values * factor
 
 

@@ -36,7 +36,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     ),
     "quantity": (
         "qty", "quantity", "quantity per", "qty per", "qty per assembly", "qty per unit",
-        "quantity per assembly", "quantity per unit", "count", "pcs", "pieces", "units",
+        "quantity per assembly", "quantity per unit", "qty per assy", "quantity per assy",
+        "qty each", "qty ea", "req qty", "required qty", "order qty", "count", "pcs", "pieces",
+        "units",
         "part quantity", "quantity required", "qty required", "no of pieces", "number of pieces",
         "ea", "amount", "menge", "quantite", "cantidad",
     ),
@@ -98,6 +100,8 @@ MASS_UNITS: dict[str, float] = {
     "oz": 0.028349523125, "ounce": 0.028349523125, "ounces": 0.028349523125,
 }
 _CURRENCY_CODES = {"usd", "eur", "gbp", "jpy", "cny", "rmb", "cad", "aud", "chf", "krw", "inr"}
+_CURRENCY_SYMBOLS = {"$": "USD", "us$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR",
+                     "₩": "KRW"}
 
 
 @dataclass(frozen=True)
@@ -113,6 +117,8 @@ class ColumnMap:
     mass_unit: dict[str, float] = field(default_factory=dict)
     currency: str | None = None
     unmatched: list[str] = field(default_factory=list)
+    duplicates: dict[str, str] = field(default_factory=dict)
+    """Header -> field, for a second column of a field already taken (kept, not used)."""
 
     def header(self, name: str) -> str | None:
         return self.fields.get(name)
@@ -132,11 +138,14 @@ def classify_header(header: str) -> tuple[str | None, float | None, str | None]:
     match = _BRACKETED.match(text)
     if match:
         inner = fold_header(match.group("inner"))
+        symbol = match.group("inner").strip().casefold()
         base = fold_header(f"{match.group('name')} {match.group('rest')}")
         if inner in MASS_UNITS:
             unit = MASS_UNITS[inner]
-        elif inner in _CURRENCY_CODES or inner in {"$", "eur", "usd"}:
-            currency = inner.upper()
+        elif symbol in _CURRENCY_SYMBOLS:
+            currency = _CURRENCY_SYMBOLS[symbol]
+        elif inner in _CURRENCY_CODES:
+            currency = "CNY" if inner == "rmb" else inner.upper()
         elif inner and base in _EXACT:
             pass  # other bracket text such as "(each)": ignore it
         elif not base:
@@ -149,7 +158,7 @@ def classify_header(header: str) -> tuple[str | None, float | None, str | None]:
             unit = MASS_UNITS[words[-1]]
             base = " ".join(words[:-1])
         elif len(words) >= 2 and words[-1] in _CURRENCY_CODES and " ".join(words[:-1]) in _EXACT:
-            currency = words[-1].upper()
+            currency = "CNY" if words[-1] == "rmb" else words[-1].upper()
             base = " ".join(words[:-1])
     name = _EXACT.get(base) or _fuzzy_field(base)
     if unit is not None and name not in ("unit_mass", "total_mass"):
@@ -158,6 +167,8 @@ def classify_header(header: str) -> tuple[str | None, float | None, str | None]:
 
 
 def _mass_field(base: str) -> str | None:
+    if len(base.split()) > 4:
+        return None  # a sentence that mentions mass is no header
     if "weight" in base or "mass" in base or base.endswith(" wt") or base == "wt":
         return "total_mass" if re.search(r"\b(total|extended|ext|line|gross)\b", base) else (
             "unit_mass"
@@ -187,23 +198,28 @@ def match_columns(headers: Sequence[str], overrides: Mapping[str, str] | None = 
 
     Raises `UsageError` when an override names an unknown field or a header not in the file.
     """
-    overrides = dict(overrides or {})
-    for name, header in overrides.items():
+    overrides = {str(k).strip().lower().replace("-", "_"): v for k, v in (overrides or {}).items()}
+    for name, header in list(overrides.items()):
         if name not in SYNONYMS:
             raise UsageError(
                 f"--map names an unknown field {name!r}",
                 f"use one of: {', '.join(FIELDS)}",
             )
         if header not in headers:
-            raise UsageError(
-                f"--map {name}={header}: no column {header!r} in the header row",
-                f"the columns are: {', '.join(repr(h) for h in headers if h)}",
-            )
+            # Forgive case, spacing and punctuation when exactly one header matches.
+            same = [h for h in headers if h and fold_header(h) == fold_header(header)]
+            if len(same) != 1:
+                raise UsageError(
+                    f"--map {name}={header}: no column {header!r} in the header row",
+                    f"the columns are: {', '.join(repr(h) for h in headers if h)}",
+                )
+            overrides[name] = same[0]
     fields: dict[str, str] = {}
     text: dict[str, list[str]] = {f: [] for f in TEXT_FIELDS}
     mass_unit: dict[str, float] = {}
     currency: str | None = None
     unmatched: list[str] = []
+    duplicates: dict[str, str] = {}
     claimed = set(overrides.values())
     for name, header in overrides.items():
         fields[name] = header
@@ -229,12 +245,14 @@ def match_columns(headers: Sequence[str], overrides: Mapping[str, str] | None = 
                 mass_unit[name] = unit
         else:
             unmatched.append(header)
+            duplicates[header] = name
     return ColumnMap(
         fields=fields,
         text={k: v for k, v in text.items() if v},
         mass_unit=mass_unit,
         currency=currency,
         unmatched=unmatched,
+        duplicates=duplicates,
     )
 
 

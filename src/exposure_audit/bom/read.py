@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import os
 import string
 from collections.abc import Sequence
@@ -97,9 +98,8 @@ def read_bom(path: str | Path, sheet: str | None = None) -> RawTable:
     if size == 0:
         raise BomReadError(f"{shown} is empty", "export the BOM again with its header row")
     suffix = path.suffix.lower()
-    if head.startswith(_ZIP_MAGIC) or head.startswith(_OLE_MAGIC) or suffix in SPREADSHEET_SUFFIXES:
-        if suffix in TEXT_SUFFIXES and not (head.startswith(_ZIP_MAGIC) or head.startswith(_OLE_MAGIC)):
-            return _read_text(path, shown)
+    container = head.startswith((_ZIP_MAGIC, _OLE_MAGIC))
+    if container or suffix in SPREADSHEET_SUFFIXES:
         return _read_spreadsheet(path, shown, sheet, head)
     if sheet is not None:
         raise BomReadError(
@@ -205,6 +205,9 @@ def _frame(body: list[list[object]], headers: list[str]) -> pd.DataFrame:
     width = len(headers)
     if not body:
         return pd.DataFrame({h: pd.Series([], dtype=object) for h in headers})
+    longest = max(len(r) for r in body)
+    if any(len(r) != longest for r in body):
+        body = [list(r) + [""] * (longest - len(r)) for r in body]
     frame = pd.DataFrame(body, dtype=object)
     if frame.shape[1] > width:
         extra = frame.iloc[:, width:]
@@ -253,10 +256,17 @@ def _all_blank(frame: pd.DataFrame) -> bool:
         return True
     for part in (frame.head(100), frame):
         for column in part.columns:
-            values = part[column]
-            if values.dtype != object or not values.map(_is_blank).all():
+            if not _column_blank(part[column]):
                 return False
     return True
+
+
+def _column_blank(values: pd.Series) -> bool:
+    if pd.api.types.is_string_dtype(values) and values.dtype != object:
+        return bool(values.fillna("").str.strip().eq("").all())
+    if values.dtype != object:
+        return bool(values.isna().all())
+    return bool(values.map(_is_blank).all())
 
 
 def _find_header(cells: Sequence[Sequence[object]]) -> int | None:
@@ -300,7 +310,7 @@ def _drop_empty_unnamed(frame: pd.DataFrame) -> pd.DataFrame:
     empty = [
         c
         for c in frame.columns
-        if str(c).startswith("column ") and frame[c].map(_is_blank).all()
+        if str(c).startswith("column ") and _column_blank(frame[c])
     ]
     return frame.drop(columns=empty) if empty else frame
 
@@ -347,7 +357,9 @@ def detect_delimiter(lines: Sequence[str]) -> str:
     """The delimiter that splits the sample lines most consistently into several fields."""
     best, best_score = ",", -1.0
     for delimiter in (",", ";", "\t", "|"):
-        counts = [len(next(csv.reader([line], delimiter=delimiter))) for line in lines if line.strip()]
+        counts = [
+            len(next(csv.reader([line], delimiter=delimiter))) for line in lines if line.strip()
+        ]
         if not counts:
             continue
         wide = [c for c in counts if c > 1]
@@ -370,11 +382,22 @@ def _read_text(path: Path, shown: str) -> RawTable:
         )
     encoding = detect_encoding(sample)
     text = sample.decode(encoding, errors="replace")
+    if len(sample) == 256 * 1024:
+        text = text[: max(text.rfind("\n"), text.rfind("\r"), 0)]  # the last line may be cut
     lines = text.splitlines()[: HEADER_SEARCH_ROWS + 20]
-    if len(sample) == 256 * 1024 and lines:
-        lines = lines[:-1]  # the last sampled line may be cut short
     delimiter = "\t" if path.suffix.lower() in {".tsv", ".tab"} else detect_delimiter(lines)
-    parsed = list(csv.reader(lines[:HEADER_SEARCH_ROWS], delimiter=delimiter))
+    # Records, not lines: a quoted field may hold a line break.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    parsed: list[list[str]] = []
+    lines_read: list[int] = []
+    try:
+        for record in reader:
+            parsed.append(record)
+            lines_read.append(reader.line_num)
+            if len(parsed) >= HEADER_SEARCH_ROWS:
+                break
+    except csv.Error:
+        pass  # a broken quote in the sample: look for the header in what was read
     header_idx = _find_header(parsed)
     if header_idx is None:
         raise BomReadError(
@@ -385,8 +408,14 @@ def _read_text(path: Path, shown: str) -> RawTable:
         )
     width = len(parsed[header_idx])
     headers = _unique_headers(parsed[header_idx], width)
-    frame = _read_delimited(path, encoding, delimiter, header_idx, headers)
+    simple = lines_read[header_idx] == header_idx + 1  # no line break inside a quoted field
+    frame, encoding = _read_delimited(path, encoding, delimiter, header_idx, headers, simple)
     frame = _drop_empty_unnamed(frame)
+    if _all_blank(frame):
+        raise BomReadError(
+            f"{shown}: no lines below the header on line {header_idx + 1}",
+            "add the BOM lines below the header row",
+        )
     rows = np.arange(header_idx + 2, header_idx + 2 + len(frame), dtype=np.int64)
     return RawTable(
         path=shown,
@@ -404,31 +433,49 @@ def _looks_utf16(sample: bytes) -> bool:
 
 
 def _read_delimited(
-    path: Path, encoding: str, delimiter: str, header_idx: int, headers: list[str]
-) -> pd.DataFrame:
-    """Read the body below the header as text columns; ragged rows are padded or widened."""
-    common = {
-        "sep": delimiter,
-        "skiprows": header_idx + 1,
-        "header": None,
-        "dtype": str,
-        "keep_default_na": False,
-        "skip_blank_lines": False,
-    }
-    if encoding in ("utf-8", "utf-8-sig"):
+    path: Path, encoding: str, delimiter: str, header_idx: int, headers: list[str],
+    simple: bool = True,
+) -> tuple[pd.DataFrame, str]:
+    """Read the body below the header as text columns; ragged rows are padded or widened.
+
+    Returns the frame and the encoding used (a file that is UTF-8 at its start but not further
+    down is read as cp1252).
+    """
+    if encoding in ("utf-8", "utf-8-sig") and simple:
         try:
             # The byte-order mark, if any, sits on a line we skip.
-            return pd.read_csv(path, engine="pyarrow", encoding="utf-8", names=headers, **common)
+            frame = pd.read_csv(
+                path, engine="pyarrow", encoding="utf-8", names=headers, sep=delimiter,
+                skiprows=header_idx + 1, header=None, dtype=str, keep_default_na=False,
+                skip_blank_lines=False,
+            )
+            return frame, encoding
         except ImportError:
             pass
         except Exception:  # noqa: BLE001 - ragged rows and the like: take the tolerant path
             pass
     # NOTE: the tolerant path decodes the whole file once and lets the csv module split it,
-    # so ragged rows and mixed line endings never stop a read.
-    with path.open("r", encoding=encoding, errors="replace", newline="") as handle:
-        reader = csv.reader(handle, delimiter=delimiter)
-        records = [row for index, row in enumerate(reader) if index > header_idx]
+    # so ragged rows, mixed line endings and line breaks in quoted fields never stop a read.
+    data = path.read_bytes()
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError:
+        encoding = "cp1252" if encoding.startswith("utf-8") else encoding
+        text = data.decode(encoding, errors="replace")
+    del data
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    records: list[list[str]] = []
+    try:
+        for index, row in enumerate(reader):
+            if index > header_idx:
+                records.append(row)
+    except csv.Error:
+        pass  # an unterminated quote at the very end: keep what was read
     width = max([len(headers), *(len(r) for r in records)]) if records else len(headers)
     names = headers + [f"column {_letters(i)}" for i in range(len(headers), width)]
-    body = [r + [""] * (width - len(r)) for r in records]
-    return pd.DataFrame(body, columns=names, dtype=object)
+    if not records:
+        return pd.DataFrame({h: pd.Series([], dtype=object) for h in names}), encoding
+    if any(len(r) != width for r in records):
+        records = [r + [""] * (width - len(r)) for r in records]
+    frame = pd.DataFrame(records, columns=names, dtype=object)
+    return frame.astype(object), encoding

@@ -1,0 +1,42 @@
+"""Fixtures for the BOM reader tests: read + match + clean in one call."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pytest
+
+from exposure_audit.bom import CleanBom, clean_bom, match_columns, read_bom
+
+
+def _load(
+    path: Path,
+    overrides: Mapping[str, str] | None = None,
+    aliases: Mapping[str, str] | None = None,
+    sheet: str | None = None,
+) -> CleanBom:
+    raw = read_bom(path, sheet=sheet)
+    return clean_bom(raw, match_columns(raw.headers, overrides), aliases)
+
+
+@pytest.fixture
+def load_bom() -> Callable[..., CleanBom]:
+    """`load_bom(path, overrides=None, aliases=None, sheet=None)` -> CleanBom."""
+    return _load
+
+
+def issues_of(bom: CleanBom, code: str) -> list[tuple[int | None, str | None, str | None]]:
+    """(row, column, value) of each issue with `code`, in row order."""
+    frame = bom.issues.frame()
+    frame = frame[frame["code"] == code]
+    return [
+        (None if r.row is None or r.row != r.row else int(r.row), r.column, r.value)
+        for r in frame.itertuples(index=False)
+    ]
+
+
+@pytest.fixture
+def issues() -> Callable[[CleanBom, str], list[tuple[int | None, str | None, str | None]]]:
+    """`issues(bom, "invalid-number")` -> [(row, column, value), ...]."""
+    return issues_of

@@ -1,0 +1,144 @@
+"""Property tests where input is messy: folding, number parsing, countries, xlsx round trips."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from exposure_audit.bom import clean_bom, match_columns, read_bom
+from exposure_audit.bom.clean import parse_number, parse_numbers
+from exposure_audit.countries import to_iso3
+from exposure_audit.text import fold, fold_header
+
+FAST = settings(max_examples=200, deadline=None)
+
+
+@FAST
+@given(st.text())
+def test_fold_is_idempotent(text):
+    assert fold(fold(text)) == fold(text)
+
+
+@FAST
+@given(st.text())
+def test_fold_header_is_idempotent(text):
+    once = fold_header(text)
+    assert fold_header(once) == once
+    assert once == once.strip() and "  " not in once
+
+
+@FAST
+@given(st.text(), st.booleans())
+def test_parse_number_never_raises(text, comma):
+    value = parse_number(text, decimal_comma=comma)
+    assert value is None or isinstance(value, float)
+    assert value is None or not math.isnan(value)
+
+
+finite = st.floats(min_value=-1e12, max_value=1e12, allow_nan=False, allow_infinity=False)
+
+
+@FAST
+@given(finite)
+def test_parse_number_round_trips_formatted_numbers(x):
+    expected = round(x, 2)
+    assert parse_number(f"{x:,.2f}") == pytest.approx(expected, abs=0.006)
+    european = f"{x:,.2f}".replace(",", "_").replace(".", ",").replace("_", ".")
+    assert parse_number(european, decimal_comma=True) == pytest.approx(expected, abs=0.006)
+    assert parse_number(f"${x:,.2f}") == pytest.approx(expected, abs=0.006)
+
+
+cells = st.one_of(
+    st.none(), st.text(max_size=12), st.floats(), st.integers(-10**20, 10**20), st.booleans(),
+    st.dates(), st.datetimes(), st.just(float("nan")),
+)
+
+
+@FAST
+@given(st.lists(cells, max_size=20))
+def test_parse_numbers_never_raises(values):
+    series = pd.Series(values, dtype=object)
+    parsed, bad = parse_numbers(series)
+    assert len(parsed) == len(series) == len(bad)
+    assert parsed.dtype == float
+    assert not pd.Series(parsed).map(math.isinf).any()
+    # A value is either parsed, or flagged, or blank: never both parsed and flagged.
+    assert not (parsed.notna() & bad).any()
+
+
+@FAST
+@given(st.lists(st.one_of(st.none(), st.text(max_size=30), st.floats(), st.integers()),
+                max_size=20))
+def test_to_iso3_never_raises(values):
+    codes = to_iso3(pd.Series(values, dtype=object))
+    assert len(codes) == len(values)
+    assert all(c is None or (isinstance(c, str) and len(c) == 3) for c in codes)
+
+
+# --- round trip through an xlsx -------------------------------------------------------------------
+
+part_numbers = st.from_regex(r"\A0{0,2}[A-Z0-9][A-Z0-9\-]{0,8}\Z", fullmatch=True)
+descriptions = st.text(
+    alphabet=st.characters(min_codepoint=32, max_codepoint=0x2FFF,
+                           blacklist_categories=("Cs", "Cc", "Co", "Cn", "Zl", "Zp")),
+    min_size=1, max_size=30,
+).filter(lambda s: s.strip() and not s.strip().startswith("=") and fold_header(s) not in {
+    "total", "totals", "subtotal", "sub total", "grand total", "sum", "gesamt", "summe",
+    "description"})
+quantities = st.one_of(st.integers(1, 10**6), st.floats(0.001, 1e6, allow_nan=False).map(
+    lambda q: round(q, 3)))
+lines = st.lists(st.tuples(part_numbers, descriptions, quantities), min_size=1, max_size=8)
+
+
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(lines=lines, titles=st.integers(0, 3))
+def test_xlsx_round_trip(tmp_path_factory, make_bom, lines, titles):
+    tmp_path = tmp_path_factory.mktemp("rt")
+    path = make_bom(tmp_path, lines, title_rows=[["Title"]] + [[]] * (titles - 1) if titles else ())
+    raw = read_bom(path)
+    bom = clean_bom(raw, match_columns(raw.headers), None)
+    frame = bom.frame
+    assert frame["part_number"].tolist() == [p for p, _, _ in lines]
+    assert frame["description"].tolist() == [d.strip() for _, d, _ in lines]
+    assert frame["quantity"].tolist() == pytest.approx([float(q) for _, _, q in lines])
+    assert frame["row"].tolist() == list(range(titles + 2, titles + 2 + len(lines)))
+    assert frame["valid"].all()
+    assert bom.skipped_rows == 0
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=lines, delimiter=st.sampled_from([",", ";", "\t", "|"]),
+       encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "cp1252"]))
+def test_csv_round_trip(tmp_path_factory, lines, delimiter, encoding):
+    import csv
+    import io
+
+    try:
+        for _, d, _ in lines:
+            d.encode(encoding)
+    except UnicodeEncodeError:
+        return
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
+    writer.writerow(["Part Number", "Description", "Qty"])
+    writer.writerows(lines)
+    path = tmp_path_factory.mktemp("csv") / "bom.csv"
+    path.write_bytes(buffer.getvalue().encode(encoding))
+    raw = read_bom(path)
+    bom = clean_bom(raw, match_columns(raw.headers), None)
+    assert bom.frame["part_number"].tolist() == [p for p, _, _ in lines]
+    assert bom.frame["description"].tolist() == [d.strip() for _, d, _ in lines]
+    assert bom.frame["quantity"].tolist() == pytest.approx([float(q) for _, _, q in lines])
+
+
+def test_dates_are_not_numbers():
+    _, bad = parse_numbers(pd.Series([dt.date(2020, 1, 1), dt.datetime(2020, 1, 1, 5)],
+                                     dtype=object))
+    assert bad.all()

@@ -32,6 +32,7 @@ EPILOG = """\
   audit bom.xlsx --format json --output report.json
   audit bom.csv --map description="Item Text" --fail-on high
   audit bom.xlsx --smelters supplier-cmrts/ --as-of 2026-06-30
+  audit bom.xlsx --scenario china-export-controls --scenario cut:gallium:CHN:processing
 """
 
 
@@ -76,6 +77,17 @@ def audit_command(
         "--as-of", metavar="DATE", help="Policy groups and export controls as of this date "
         "(YYYY-MM-DD; default today).", rich_help_panel=SCORING,
         envvar="EXPOSURE_AUDIT_AS_OF")] = None,
+    scenario: Annotated[list[str] | None, typer.Option(
+        "--scenario", metavar="NAME", help="What-if supply cut: china-export-controls[:include-"
+        "suspended], china-cutoff, covered-nations-cutoff, processing-only, "
+        "cut:MINERALS:COUNTRIES[:STAGES] (e.g. cut:gallium:CHN:processing) or a scenarios "
+        ".yaml file. Repeatable.", rich_help_panel=SCORING, envvar="EXPOSURE_AUDIT_SCENARIO",
+        show_default=False)] = None,
+    price_shock: Annotated[list[str] | None, typer.Option(
+        "--price-shock", metavar="MINERAL=+PCT", help="Cost impact of a price change on each "
+        "line, from its contained mass and the reference price, e.g. neodymium=+50. "
+        "Repeatable.", rich_help_panel=SCORING, envvar="EXPOSURE_AUDIT_PRICE_SHOCK",
+        show_default=False)] = None,
     fail_on: Annotated[FailOn, typer.Option(
         help="Exit 1 when a finding is at or above this severity.", rich_help_panel=SCORING,
         envvar="EXPOSURE_AUDIT_FAIL_ON")] = FailOn.none,
@@ -110,8 +122,12 @@ def audit_command(
             as_of=parse_date(as_of),
             strict=strict,
             smelters=list(smelters or []),
+            scenarios=list(scenario or []),
+            price_shocks=list(price_shock or []),
         )
         result = audit(boms[0], options)
+        if not quiet:
+            warn_declaration_problems(result)
         emit(result, output_format.value, checked, quiet)
         raise typer.Exit(exit_code_for(result, fail_on.value))
 
@@ -125,6 +141,20 @@ def parse_date(value: str | None) -> dt.date | None:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise UsageError(f"--as-of {value!r} is not a date", "write it as YYYY-MM-DD") from None
+
+
+def warn_declaration_problems(result) -> None:
+    """Supplier files that could not be used are warnings: the audit went on without them."""
+    from rich.text import Text
+
+    from exposure_audit.cli.common import prog_name
+
+    declarations = result.report.extras.get("declarations") or {}
+    console = err_console()
+    for problem in declarations.get("problems", []):
+        hint = f" — {problem['hint']}" if problem.get("hint") else ""
+        console.print(Text(f"{prog_name()}: warning: {problem['path']}: {problem['message']}{hint}",
+                           style="yellow"))
 
 
 def emit(result, output_format: str, checked: list[tuple[Path, str]], quiet: bool) -> None:

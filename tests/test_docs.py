@@ -1,0 +1,35 @@
+"""The README cannot rot: its issue-code table, rule list and commands match the code."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from exposure_audit.findings import RULE_IDS
+from exposure_audit.issues import IssueCode
+
+README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+
+
+def test_issue_code_table_matches_the_enum():
+    section = README.split("## Issue codes", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `([a-z-]+)` \| (\w+) \| (.+?) \|$", section, flags=re.MULTILINE)
+    assert [(c, s, t) for c, s, t in rows] == [
+        (c.value, c.severity, c.title) for c in IssueCode  # type: ignore[attr-defined]
+    ]
+
+
+def test_every_finding_rule_is_documented():
+    scoring = README.split("## Scoring", 1)[1].split("\n## ", 1)[0]
+    missing = [rule for rule in RULE_IDS if f"`{rule}`" not in scoring]
+    assert not missing
+
+
+def test_every_command_is_listed_under_usage():
+    from exposure_audit.cli import app
+
+    usage = README.split("## Usage", 1)[1].split("\n## ", 1)[0]
+    names = [c.name for c in app.registered_commands] + [g.name for g in app.registered_groups]
+    assert names
+    missing = [n for n in names if f"exposure-audit {n}" not in usage and f"{n} BOM" not in usage]
+    assert not missing

@@ -130,17 +130,18 @@ class SupplyEntry(_Strict):
     @field_validator("shares")
     @classmethod
     def _shares_valid(cls, shares: dict[str, float]) -> dict[str, float]:
-        problems = [
-            f"{c}: {v}" for c, v in shares.items() if not (0.0 <= v <= 1.0)
-        ]
-        if problems:
-            raise ValueError(f"shares must lie in 0..1 ({', '.join(problems)})")
+        problems = []
+        outside = [f"{c}: {v}" for c, v in shares.items() if not (0.0 <= v <= 1.0)]
+        if outside:
+            problems.append(f"shares must lie in 0..1 ({', '.join(outside)})")
         bad = [c for c in shares if c != OTHER and not re.fullmatch(r"[A-Z]{3}", c)]
         if bad:
-            raise ValueError(f"share keys must be ISO alpha-3 codes or OTHER: {', '.join(bad)}")
+            problems.append(f"share keys must be ISO alpha-3 codes or OTHER: {', '.join(bad)}")
         total = sum(shares.values())
         if total > 1.0 + 1e-6:
-            raise ValueError(f"shares sum to {total:.4f}, more than 1")
+            problems.append(f"shares sum to {total:.4f}, more than 1")
+        if problems:
+            raise ValueError("; ".join(problems))
         return shares
 
 
@@ -242,6 +243,16 @@ class GroupMember(_Strict):
     source_url: str | None = None
     note: str | None = None
 
+    @field_validator("date")
+    @classmethod
+    def _real_date(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                partial_date_end(value)
+            except ValueError as exc:
+                raise ValueError(f"{value!r} is not a calendar date ({exc})") from None
+        return value
+
 
 class Group(_Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
@@ -313,3 +324,71 @@ class Policy(_Strict):
 
 class PolicyFile(FileHeader):
     policy: Policy
+
+
+# --- prices.yaml (optional) --------------------------------------------------------------------
+
+
+class Price(_Strict):
+    """A published price for one mineral: a market average or a price floor, with its source."""
+
+    mineral: str
+    kind: Literal["average", "floor"] = Field(description="Market average, or a guaranteed floor")
+    value: float = Field(gt=0.0, description="Price per `unit` of `product`")
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    unit: Literal["kg"] = "kg"
+    product: str = Field(description="What the price is for, e.g. 'NdPr oxide', 'gallium metal'")
+    contained_fraction: float = Field(
+        default=1.0, gt=0.0, le=1.0,
+        description="kg of the mineral per kg of `product` (1 for the metal; stoichiometry for "
+        "an oxide), so that price per kg contained = value / contained_fraction",
+    )
+    year: int | str = Field(description="Year the price applies to or was set")
+    source: Source
+    note: str | None = None
+
+    @property
+    def per_kg_contained(self) -> float:
+        return self.value / self.contained_fraction
+
+
+class PricesFile(FileHeader):
+    prices: list[Price] = Field(default_factory=list)
+
+
+# --- scenarios.yaml (optional) -----------------------------------------------------------------
+
+ScenarioStage = Literal["mining", "processing", "manufacturing", "*"]
+
+
+class ScenarioCut(_Strict):
+    """Supply removed: these minerals, from these countries, at these stages."""
+
+    minerals: list[str] = Field(default_factory=lambda: ["*"],
+                                description="Mineral ids or names; '*' for every mineral")
+    countries: list[str] = Field(
+        description="ISO alpha-3 codes, CHINA (the policy's China codes), COVERED (covered "
+        "nations) or a policy group id. CHN also removes Hong Kong and Macao when the policy "
+        "counts them as China."
+    )
+    stages: list[ScenarioStage] = Field(default_factory=lambda: ["*"])
+
+
+class Scenario(_Strict):
+    """A named supply-cut scenario."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
+    name: str
+    description: str
+    export_controls: bool = Field(
+        default=False,
+        description="Restrict each cut to the minerals under a Chinese export-control measure "
+        "active on the audit date (also suspended ones with `include_suspended`)",
+    )
+    include_suspended: bool = False
+    cuts: list[ScenarioCut] = Field(min_length=1)
+    source: Source | None = None
+
+
+class ScenariosFile(FileHeader):
+    scenarios: list[Scenario] = Field(default_factory=list)

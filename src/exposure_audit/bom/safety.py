@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+import zlib
 from pathlib import Path
 
 from exposure_audit.errors import BomReadError
@@ -50,7 +51,7 @@ def check_zip_container(path: Path, shown: str) -> None:
             f"{shown} is not a valid spreadsheet (corrupt or truncated zip)",
             "download or export the file again",
         ) from None
-    except (OSError, EOFError, RuntimeError, NotImplementedError, ValueError) as exc:
+    except (OSError, EOFError, RuntimeError, NotImplementedError, ValueError, zlib.error) as exc:
         # zlib errors, encrypted members and unsupported compression end up here.
         raise BomReadError(
             f"{shown} cannot be read as a spreadsheet ({type(exc).__name__})",

@@ -29,6 +29,10 @@ from exposure_audit.reference.models import (
     MineralsFile,
     Policy,
     PolicyFile,
+    Price,
+    PricesFile,
+    Scenario,
+    ScenariosFile,
     SupplyEntry,
     SupplyFile,
     partial_date_end,
@@ -42,7 +46,10 @@ FILES: dict[str, type[BaseModel]] = {
     "countries.yaml": CountriesFile,
     "groups.yaml": GroupsFile,
     "policy.yaml": PolicyFile,
+    "prices.yaml": PricesFile,
+    "scenarios.yaml": ScenariosFile,
 }
+"""`prices.yaml` and `scenarios.yaml` are optional in every layer."""
 REQUIRED = ("minerals.yaml", "supply.yaml", "materials.yaml", "countries.yaml", "groups.yaml",
             "policy.yaml")
 
@@ -93,6 +100,10 @@ class ReferenceSet:
     """The same, with the bundled folder named 'bundled' (paths vary by installation)."""
     digest: str
     sources: list[dict[str, Any]] = field(default_factory=list)
+    prices: dict[tuple[str, str], Price] = field(default_factory=dict)
+    """(mineral, kind) -> published price (prices.yaml; kind is average or floor)."""
+    scenarios: dict[str, Scenario] = field(default_factory=dict)
+    """Scenario id -> named supply-cut scenario (scenarios.yaml)."""
 
     @property
     def version(self) -> str:
@@ -293,6 +304,8 @@ def _merge(
     groups: dict[str, Group] = {}
     countries: CountriesFile | None = None
     policy: Policy | None = None
+    prices: dict[tuple[str, str], Price] = {}
+    scenarios: dict[str, Scenario] = {}
     as_of: dict[str, dt.date] = {}
     sources: list[dict[str, Any]] = []
     for (_, parsed), layer in zip(layers, names, strict=True):
@@ -320,6 +333,10 @@ def _merge(
                     })
             elif isinstance(model, PolicyFile):
                 policy = model.policy
+            elif isinstance(model, PricesFile):
+                prices.update({(p.mineral, p.kind): p for p in model.prices})
+            elif isinstance(model, ScenariosFile):
+                scenarios.update({s.id: s for s in model.scenarios})
     assert countries is not None and policy is not None  # REQUIRED files were checked
     return ReferenceSet(
         minerals=minerals,
@@ -333,6 +350,8 @@ def _merge(
         layers=names,
         digest=digest,
         sources=sources,
+        prices=prices,
+        scenarios=scenarios,
     )
 
 
@@ -368,6 +387,21 @@ def check_reference(reference: ReferenceSet) -> list[str]:
     for alias, code in reference.countries.aliases.items():
         if code != "EU" and not valid_iso3(code):
             problems.append(f"countries.yaml: alias {alias!r} -> {code}: not ISO alpha-3")
+    for mineral, kind in sorted(reference.prices):
+        if mineral not in reference.minerals:
+            problems.append(f"prices.yaml: {mineral}/{kind}: unknown mineral {mineral!r}")
+    aliases = reference.mineral_aliases()
+    for scenario in reference.scenarios.values():
+        for cut in scenario.cuts:
+            unknown = [m for m in cut.minerals if m != "*" and fold(m) not in aliases]
+            if unknown:
+                problems.append(f"scenarios.yaml: {scenario.id}: unknown mineral(s) "
+                                f"{', '.join(unknown)}")
+            bad = [c for c in cut.countries if c not in ("CHINA", "COVERED")
+                   and c not in reference.groups and not valid_iso3(c)]
+            if bad:
+                problems.append(f"scenarios.yaml: {scenario.id}: not an ISO alpha-3 code, "
+                                f"CHINA, COVERED or a group id: {', '.join(bad)}")
     policy = reference.policy
     for group_id in [*policy.aligned_groups, policy.covered_group]:
         if group_id not in reference.groups:

@@ -18,7 +18,7 @@ import pandas as pd
 
 from exposure_audit import __version__
 from exposure_audit.bom import CleanBom, clean_bom, match_columns, read_bom
-from exposure_audit.diff import DiffResult, diff  # noqa: F401  (re-exported: api.diff)
+from exposure_audit.diff import DiffResult, attach_baseline, diff  # noqa: F401  (re-exported)
 from exposure_audit.errors import StrictModeError, UsageError
 from exposure_audit.findings import evaluate
 from exposure_audit.issues import IssueLog

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -36,10 +37,13 @@ def evaluate(scores: Scores, bom: pd.DataFrame, context: ScoringContext) -> list
     """Run every enabled rule; findings come sorted by severity (highest first), then id."""
     rules = {r.id: r for r in context.reference.policy.rules if r.enabled}
     found: list[Finding] = []
-    for rule_id, check in _CHECKS.items():
-        rule = rules.get(rule_id)
-        if rule is not None:
-            found.extend(check(rule, scores, bom, context))
+    try:
+        for rule_id, check in _CHECKS.items():
+            rule = rules.get(rule_id)
+            if rule is not None:
+                found.extend(check(rule, scores, bom, context))
+    finally:
+        _MINERAL_ROWS.clear()  # the cache holds the frames: let them go with the audit
     return sort_findings(found)
 
 
@@ -48,12 +52,42 @@ def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
 
 
 def _rows(bom: pd.DataFrame, lines: Iterable[int]) -> list[int]:
-    return sorted(int(r) for r in bom.loc[list(lines), "row"])[:MAX_ROWS_LISTED]
+    """The first spreadsheet rows of `lines` (index labels of `bom`), sorted: array operations,
+    so a million-line hit costs a gather and a partial sort."""
+    labels = np.asarray(lines if isinstance(lines, np.ndarray | pd.Index) else list(lines))
+    if labels.size == 0:
+        return []
+    positions = bom.index.get_indexer(labels)
+    if (positions < 0).any():
+        raise KeyError(f"{int((positions < 0).sum())} line(s) not in the BOM")
+    rows = bom["row"].to_numpy()[positions]
+    if rows.size > MAX_ROWS_LISTED:
+        rows = np.partition(rows, MAX_ROWS_LISTED - 1)[:MAX_ROWS_LISTED]
+    return [int(r) for r in np.sort(rows)]
 
 
 def _mineral_rows(scores: Scores, bom: pd.DataFrame, mineral: str) -> list[int]:
-    lm = scores.line_minerals
-    return _rows(bom, lm.loc[lm["mineral"] == mineral, "line"].unique())
+    """The rows of the lines holding `mineral`; computed for every mineral at once, once per
+    `scores` (several rules ask for the same mineral)."""
+    cache = _MINERAL_ROWS.get(id(scores))
+    if cache is None or cache[0] is not scores or cache[1] is not bom:
+        lm = scores.line_minerals
+        by_mineral: dict[str, list[int]] = {}
+        if not lm.empty:
+            codes, minerals = pd.factorize(lm["mineral"])
+            line_ids = lm["line"].to_numpy()
+            order = np.argsort(codes, kind="stable")
+            bounds = np.searchsorted(codes[order], np.arange(len(minerals) + 1))
+            for i, name in enumerate(minerals):
+                lines = pd.unique(line_ids[order[bounds[i]:bounds[i + 1]]])
+                by_mineral[str(name)] = _rows(bom, lines)
+        cache = (scores, bom, by_mineral)
+        _MINERAL_ROWS.clear()
+        _MINERAL_ROWS[id(scores)] = cache
+    return list(cache[2].get(mineral, []))
+
+
+_MINERAL_ROWS: dict[int, tuple[Scores, pd.DataFrame, dict[str, list[int]]]] = {}
 
 
 def _pct(value: float) -> str:

@@ -129,12 +129,16 @@ def score(
     chain = np.ones(len(lm))
     chain_stages = np.zeros(len(lm))
     for stage in ALL_STAGES:
-        joined = stats.reindex(lm[f"dist_{stage}"].to_numpy())
+        # Gather each distribution's stats by code: one factorize, no string reindex per row.
+        codes, keys = pd.factorize(lm[f"dist_{stage}"])
+        positions = stats.index.get_indexer(keys)
+        joined = {m: stats[m].to_numpy()[positions][codes] if len(lm) else np.array([])
+                  for m in ("china", "feoc", "aligned", "unknown", "has_data")}
         for measure in ("china", "feoc", "aligned", "unknown"):
-            lm[f"{measure}_{stage}"] = joined[measure].to_numpy()
-        has_data = joined["has_data"].to_numpy(dtype=bool)
-        touch_complement *= 1.0 - joined["china"].to_numpy()
-        chain = np.where(has_data, chain * joined["aligned"].to_numpy(), chain)
+            lm[f"{measure}_{stage}"] = joined[measure].astype(float)
+        has_data = joined["has_data"].astype(bool)
+        touch_complement *= 1.0 - joined["china"].astype(float)
+        chain = np.where(has_data, chain * joined["aligned"].astype(float), chain)
         chain_stages += has_data
     lm["china_touch"] = 1.0 - touch_complement
     lm["aligned_chain"] = np.where(chain_stages > 0, chain, 0.0)
@@ -176,20 +180,35 @@ def score(
 
 
 def _stage_keys(lm: pd.DataFrame, bom: pd.DataFrame, stage: str) -> pd.Series:
-    """The distribution key of each line-mineral at a stage, before declarations."""
+    """The distribution key of each line-mineral at a stage, before declarations.
+
+    Keys are built once per distinct mineral or country and gathered by code (no string
+    concatenation per line-mineral)."""
     if stage == "manufacturing":
-        country = bom["supplier_country"].reindex(lm["line"]).to_numpy()
-        return pd.Series(np.where(pd.isna(country), UNKNOWN, "country/" + country.astype(str)),
-                         index=lm.index)
-    reference_key = "ref/" + lm["mineral"] + "/" + stage
+        return pd.Series(_country_keys(bom["supplier_country"], lm["line"], None), index=lm.index,
+                         dtype=object)
+    codes, minerals = pd.factorize(lm["mineral"])
+    reference_key = np.array([f"ref/{m}/{stage}" for m in minerals] + [UNKNOWN],
+                             dtype=object)[codes]
     column = f"{stage}_country"
     if column not in bom:
-        return reference_key
-    country = bom[column].reindex(lm["line"]).to_numpy()
-    return pd.Series(
-        np.where(pd.isna(country), reference_key.to_numpy(), "country/" + country.astype(str)),
-        index=lm.index,
-    )
+        return pd.Series(reference_key, index=lm.index, dtype=object)
+    return pd.Series(_country_keys(bom[column], lm["line"], reference_key), index=lm.index,
+                     dtype=object)
+
+
+def _country_keys(country: pd.Series, lines: pd.Series, fallback: np.ndarray | None) -> np.ndarray:
+    """"country/XXX" for each line-mineral whose line names a country, else `fallback`."""
+    codes, uniques = pd.factorize(country, use_na_sentinel=True)
+    keys = np.array([f"country/{u}" for u in uniques] + [None], dtype=object)
+    positions = country.index.get_indexer(lines.to_numpy())
+    picked = keys[codes[positions]]
+    missing = pd.isna(picked)
+    if fallback is None:
+        picked[missing] = UNKNOWN
+    else:
+        picked[missing] = fallback[missing]
+    return picked
 
 
 def _distribution_for_key(reference: ReferenceSet, key: str) -> Distribution:
@@ -235,14 +254,28 @@ def _line_scores(
         # The driver is the mineral with the highest China touch. Ties (a line made in China
         # touches China for every mineral) go to the mineral whose own chain is the most
         # Chinese upstream, then to the larger contained mass.
-        upstream = lm[["china_mining", "china_processing"]].max(axis=1)
-        ordered = lm.assign(_up=upstream, _mass=lm["mass_kg"].fillna(-1.0)).sort_values(
-            ["line", "china_touch", "_up", "_mass", "mineral"],
-            ascending=[True, False, False, False, True], kind="stable",
-        )
-        top = ordered.drop_duplicates("line", keep="first").set_index("line")
-        frame.loc[top.index, "exposure"] = top["china_touch"]
-        frame.loc[top.index, "driver"] = top["mineral"].where(top["china_touch"] > 0, None)
+        # One lexsort over numpy arrays (last key first), then the first row of each line.
+        upstream = np.fmax(lm["china_mining"].to_numpy(float),
+                           lm["china_processing"].to_numpy(float))
+        mineral_codes, minerals = pd.factorize(lm["mineral"], sort=True)
+        line_ids = lm["line"].to_numpy()
+        touch = lm["china_touch"].to_numpy(float)
+        order = np.lexsort((mineral_codes, -lm["mass_kg"].fillna(-1.0).to_numpy(float),
+                            -upstream, -touch, line_ids))
+        sorted_lines = line_ids[order]
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = sorted_lines[1:] != sorted_lines[:-1]
+        top = order[first]
+        top_lines = line_ids[top]
+        top_touch = touch[top]
+        drivers = np.asarray(minerals, dtype=object)[mineral_codes[top]]
+        positions = frame.index.get_indexer(top_lines)
+        exposure = frame["exposure"].to_numpy(float).copy()
+        exposure[positions] = top_touch
+        frame["exposure"] = exposure
+        driver = np.full(len(frame), None, dtype=object)
+        driver[positions] = np.where(top_touch > 0, drivers, None)
+        frame["driver"] = pd.Series(driver, index=frame.index, dtype=object)
         mass = lm.groupby("line")["mass_kg"].sum(min_count=1)
         frame["mineral_mass_kg"] = mass.reindex(frame.index)
     else:

@@ -328,9 +328,27 @@ def _text(series: pd.Series | None, n: int, index: pd.Index) -> pd.Series:
         return pd.Series(np.full(n, "", dtype=object), index=index, dtype="str")
     if series.index is not index and not series.index.equals(index):
         series = series.loc[index]
-    if series.dtype == object and pd.api.types.infer_dtype(series, skipna=False) != "string":
-        return _map_unique(series, lambda v: cell_text(v).strip()).astype("str")
+    if series.dtype == object:
+        kind = pd.api.types.infer_dtype(series, skipna=False)
+        if kind in ("floating", "integer", "mixed-integer-float"):
+            return _number_text(series)
+        if kind != "string":
+            return _map_unique(series, lambda v: cell_text(v).strip()).astype("str")
     return series.astype("str").str.strip()
+
+
+def _number_text(series: pd.Series) -> pd.Series:
+    """`cell_text` of a column of numbers (an item-number column: a million distinct values):
+    whole numbers formatted by numpy in one pass, the rest once per distinct value."""
+    values = series.to_numpy(dtype=float, na_value=np.nan)
+    whole = np.isfinite(values) & (np.abs(values) < 1e15)
+    whole[whole] = values[whole] == np.floor(values[whole])
+    out = np.empty(len(values), dtype=object)
+    out[whole] = values[whole].astype(np.int64).astype(str).astype(object)
+    rest = ~whole
+    if rest.any():
+        out[rest] = _map_unique(series[rest], lambda v: cell_text(v).strip()).to_numpy()
+    return pd.Series(out, index=series.index, dtype="str")
 
 
 def _join(parts: list[pd.Series], index: pd.Index, sep: str) -> pd.Series:

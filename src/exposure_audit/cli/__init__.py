@@ -6,6 +6,7 @@ Heavy modules (pandas, rich, the reference tables) are imported inside the comma
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import Annotated
 
@@ -14,6 +15,8 @@ import typer
 from exposure_audit import __version__
 from exposure_audit.cli.audit import EPILOG as AUDIT_EPILOG
 from exposure_audit.cli.audit import audit_command
+from exposure_audit.cli.diff import EPILOG as DIFF_EPILOG
+from exposure_audit.cli.diff import diff_command
 from exposure_audit.cli.validate import EPILOG as VALIDATE_EPILOG
 from exposure_audit.cli.validate import validate_command
 
@@ -28,7 +31,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -52,6 +55,7 @@ def root(
 
 app.command("audit", epilog=AUDIT_EPILOG)(audit_command)
 app.command("validate", epilog=VALIDATE_EPILOG)(validate_command)
+app.command("diff", epilog=DIFF_EPILOG)(diff_command)
 
 from exposure_audit.cli import browse as _browse  # noqa: E402  (registers its commands)
 
@@ -61,10 +65,40 @@ audit_app = typer.Typer(
     name="audit",
     add_completion=False,
     pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 audit_app.command(epilog=AUDIT_EPILOG)(audit_command)
+
+
+def plain_epilog(epilog: str | None) -> str | None:
+    """An epilog written with rich markup ("[bold]Examples[/bold]" and indented command lines)
+    as click's plain help shows it: the heading as text, the examples kept line by line (the
+    \\b marker stops click from re-wrapping them into one paragraph)."""
+    if not epilog:
+        return epilog
+    text = re.sub(r"\[/?bold\]", "", epilog)
+    paragraphs = text.strip("\n").split("\n\n")
+    return "\n\n".join(
+        f"\b\n{p}" if any(line.startswith("  ") for line in p.splitlines()) else p
+        for p in paragraphs
+    )
+
+
+def _plain_help(application: typer.Typer) -> None:
+    """Help without rich: typer's rich help imports rich.markdown, rich.syntax and pygments
+    (~70 ms, half of `--help`), so every app and sub-app renders click's plain help, and the
+    epilogs lose their rich markup. Help panels (rich_help_panel) are not shown in plain help."""
+    application.rich_markup_mode = None
+    for command in application.registered_commands:
+        command.epilog = plain_epilog(command.epilog)
+    for group in application.registered_groups:
+        if group.typer_instance is not None:
+            _plain_help(group.typer_instance)
+
+
+_plain_help(app)
+_plain_help(audit_app)
 
 
 def _run(application: typer.Typer, prog: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -32,6 +33,8 @@ EPILOG = """\
   audit bom.xlsx --format json --output report.json
   audit bom.csv --map description="Item Text" --fail-on high
   audit bom.xlsx --smelters supplier-cmrts/ --as-of 2026-06-30
+  audit bom.xlsx -o report.json -o report.html -o report.md --waivers waivers.yaml
+  audit bom.xlsx --baseline main-report.json --fail-on-increase 2 --fail-on high
   audit bom.xlsx --scenario china-export-controls --scenario cut:gallium:CHN:processing
 """
 
@@ -91,6 +94,21 @@ def audit_command(
     fail_on: Annotated[FailOn, typer.Option(
         help="Exit 1 when a finding is at or above this severity.", rich_help_panel=SCORING,
         envvar="EXPOSURE_AUDIT_FAIL_ON")] = FailOn.none,
+    waivers: Annotated[Path | None, typer.Option(
+        "--waivers", metavar="FILE", help="YAML list of accepted findings (id or rule, optional "
+        "part or mineral, reason, expires); waived findings do not count for --fail-on. "
+        "Default: .exposure-audit-waivers.yaml when present.", rich_help_panel=SCORING,
+        envvar="EXPOSURE_AUDIT_WAIVERS", show_default=False)] = None,
+    baseline: Annotated[Path | None, typer.Option(
+        "--baseline", metavar="REPORT.json", help="A JSON report to compare with (e.g. the "
+        "main branch's): adds a `baseline` section; exit 1 when the score rose by more than "
+        "--fail-on-increase or a finding is new at or above --fail-on (high when --fail-on is "
+        "none). Exit 1 if either this or --fail-on trips.",
+        rich_help_panel=SCORING, envvar="EXPOSURE_AUDIT_BASELINE", show_default=False)] = None,
+    fail_on_increase: Annotated[float, typer.Option(
+        "--fail-on-increase", metavar="POINTS", min=0, help="With --baseline: exit 1 when the "
+        "score rose by more than POINTS (0: any rise).", rich_help_panel=SCORING,
+        envvar="EXPOSURE_AUDIT_FAIL_ON_INCREASE")] = 0,
     strict: Annotated[bool, typer.Option(
         help="Error-level row issues stop the audit (exit 2).", rich_help_panel=SCORING,
         envvar="EXPOSURE_AUDIT_STRICT")] = False,
@@ -106,11 +124,12 @@ def audit_command(
     with handle_errors(debug):
         from exposure_audit.api import Options, audit
         from exposure_audit.bom.columns import parse_map_options
+        from exposure_audit.diff import attach_baseline, load_report
         from exposure_audit.errors import UsageError
+        from exposure_audit.progress import spinner
+        from exposure_audit.waivers import default_waiver_file
 
-        if len(boms) > 1:
-            raise UsageError("auditing several BOMs at once is not supported yet",
-                             "run audit once per file")
+        several = len(boms) > 1 or any(b.is_dir() for b in boms)
         checked = check_outputs(outputs or [], boms)
         options = Options(
             sheet=sheet,
@@ -124,12 +143,64 @@ def audit_command(
             smelters=list(smelters or []),
             scenarios=list(scenario or []),
             price_shocks=list(price_shock or []),
+            waivers=waivers or default_waiver_file(),
         )
-        result = audit(boms[0], options)
+        if output_format.value == "xlsx" and sys.stdout.isatty():
+            raise UsageError("--format xlsx writes a binary workbook, not for a terminal",
+                             "use --output report.xlsx, or redirect stdout to a file")
+        if several:
+            raise typer.Exit(audit_portfolio(boms, options, output_format.value, checked, quiet,
+                                             fail_on.value))
+        baseline_report = load_report(baseline, "--baseline") if baseline else None
+        with spinner(f"Auditing {boms[0]}…", quiet):
+            result = audit(boms[0], options)
         if not quiet:
             warn_declaration_problems(result)
+            warn_waivers(result)
+        gate = None
+        if baseline_report is not None:
+            # Like `diff`: new findings at or above --fail-on count, at or above high when
+            # --fail-on is none. Either this gate or --fail-on's makes the exit code 1.
+            gate = attach_baseline(
+                result, baseline_report, fail_on=fail_on.value if fail_on.value != "none"
+                else "high", fail_on_increase=fail_on_increase, label=str(baseline))
         emit(result, output_format.value, checked, quiet)
-        raise typer.Exit(exit_code_for(result, fail_on.value))
+        code = exit_code_for(result, fail_on.value)
+        raise typer.Exit(max(code, gate.exit_code if gate is not None else 0))
+
+
+def audit_portfolio(boms: list[Path], options, output_format: str,
+                    checked: list[tuple[Path, str]], quiet: bool, fail_on: str) -> int:
+    """Several BOMs (or a folder): audit each, print the portfolio summary, write --output.
+
+    Exit code: the highest over the BOMs (0 or 1 by --fail-on), 2 when any BOM could not be
+    read (its error line is printed and the others are still audited)."""
+    from exposure_audit import portfolio
+    from exposure_audit.cli.common import error_line
+    from exposure_audit.errors import UsageError
+
+    result = portfolio.audit_many(boms, options)
+    for message in result.errors:
+        error_line(message)
+    renderers = {"json": portfolio.render_json, "markdown": portfolio.render_markdown}
+    if output_format == "table":
+        console = out_console()
+        console.print(portfolio.build_table(result))
+    elif output_format in renderers:
+        stdout_write(renderers[output_format](result))
+    else:
+        raise UsageError(f"--format {output_format} is for one BOM; several BOMs give a "
+                         "portfolio", "use --format table, json or markdown")
+    for path, fmt in checked:
+        if fmt not in renderers:
+            raise UsageError(f"--output {path}: several BOMs give a portfolio report",
+                             "write it as .json or .md")
+        write_atomic(path, renderers[fmt](result))
+        if not quiet:
+            err_console().print(f"wrote {path}", style="dim", markup=False)
+    if result.errors:
+        return 2
+    return max([exit_code_for(r, fail_on) for r in result.results if r is not None] or [0])
 
 
 def parse_date(value: str | None) -> dt.date | None:
@@ -157,6 +228,18 @@ def warn_declaration_problems(result) -> None:
                            style="yellow"))
 
 
+def warn_waivers(result) -> None:
+    """Expired waivers and waivers that match nothing are warnings, one line each."""
+    from rich.text import Text
+
+    from exposure_audit.cli.common import prog_name
+    from exposure_audit.waivers import warnings
+
+    console = err_console()
+    for line in warnings(result.report.extras.get("waivers")):
+        console.print(Text(f"{prog_name()}: warning: {line}", style="yellow"))
+
+
 def emit(result, output_format: str, checked: list[tuple[Path, str]], quiet: bool) -> None:
     """Print the chosen format to stdout, then write each --output file atomically."""
     from exposure_audit.report import FORMATTERS
@@ -166,6 +249,10 @@ def emit(result, output_format: str, checked: list[tuple[Path, str]], quiet: boo
 
         console = out_console()
         console.print(build(result, console.width))
+        from exposure_audit.report.base import terminal_extras
+
+        for part in terminal_extras(result):
+            console.print(part)
     else:
         stdout_write(_render(FORMATTERS, output_format, result))
     for path, fmt in checked:

@@ -51,6 +51,8 @@ class PolicyInfo(_Model):
     weighting: str
     tiers: dict[str, float]
     assumptions: list[str]
+    rules: list[dict[str, Any]] = Field(default_factory=list,
+                                        description="The finding rules: id, severity, threshold")
 
 
 class InputInfo(_Model):
@@ -142,7 +144,7 @@ class AuditResult:
         estimated = set(lm.loc[lm["estimated"], "line"].tolist()) if not lm.empty else set()
         columns = {name: lines[name].tolist() for name in (
             "row", "part_number", "description", "material", "method", "archetype", "confidence",
-            "exposure", "driver", "tier", "supplier_country",
+            "exposure", "driver", "tier", "supplier_country", "supplier", "quantity",
         )}
         extras = {h: lines[f"extra:{h}"].tolist() for h in self.extra_columns}
         records = []
@@ -162,6 +164,8 @@ class AuditResult:
                 "driver": columns["driver"][i],
                 "tier": columns["tier"][i],
                 "supplier_country": columns["supplier_country"][i],
+                "supplier": columns["supplier"][i] or None,
+                "quantity": _num(columns["quantity"][i]),
                 "estimated": ["mass"] if line in estimated else [],
             }
             if extras:

@@ -67,6 +67,13 @@ def build(result: AuditResult, width: int = 120) -> Group:
     if report.unmapped:
         parts.append(_unmapped_table(result))
     parts.append(_findings_table(result))
+    extras = report.extras or {}
+    if extras.get("scenarios"):
+        parts.append(_scenarios_table(result))
+    if extras.get("price_shocks"):
+        parts.append(_price_shocks_table(result))
+    if "actions" in extras:
+        parts.append(_actions_list(result))
     parts.append(_footer(result))
     return Group(*parts)
 
@@ -209,6 +216,76 @@ def _findings_table(result: AuditResult) -> Table:
                       plain(f.message), rows)
     if not findings:
         table.add_row(Text("none", style="green"), "", "", "")
+    return table
+
+
+def _scenarios_table(result: AuditResult) -> Table:
+    scenarios = result.report.extras["scenarios"]
+    currency = result.report.currency
+    table = Table(title=f"Scenarios ({len(scenarios)}): value at risk = spend x share of the "
+                  "line's supply cut", box=box.SIMPLE_HEAD, title_justify="left",
+                  title_style="bold")
+    for name, justify in (("scenario", "left"), ("lines", "right"), ("spend", "right"),
+                          ("value at risk", "right"), ("driven by", "left"),
+                          ("aligned alternative", "left")):
+        table.add_column(name, justify=justify, overflow="fold")
+    for s in scenarios:
+        drivers = ", ".join(m["mineral"] for m in s["minerals"][:4])
+        if len(s["minerals"]) > 4:
+            drivers += f" +{len(s['minerals']) - 4}"
+        alt = ", ".join(f"{stage} {pct(v)}" for stage, v in s["aligned_alternative"].items())
+        table.add_row(plain(s["name"]), str(len(s["affected_lines"])),
+                      money(s["affected_spend"], currency),
+                      Text(money(s["value_at_risk"], currency), style="bold"),
+                      plain(drivers or "–"), alt or "–")
+    return table
+
+
+def _price_shocks_table(result: AuditResult) -> Table:
+    shocks = result.report.extras["price_shocks"]
+    table = Table(title="Price shocks (cost impact = contained mass x reference price x change)",
+                  box=box.SIMPLE_HEAD, title_justify="left", title_style="bold")
+    for name, justify in (("mineral", "left"), ("change", "right"), ("price", "left"),
+                          ("lines", "right"), ("cost impact", "right"),
+                          ("not estimated", "left")):
+        table.add_column(name, justify=justify, overflow="fold")
+    for p in shocks:
+        price = p["price"]
+        price_text = ("no published price" if price is None else
+                      f"{price['value']:g} {price['currency']}/{price['unit']} {price['product']} "
+                      f"({price['kind']}, {price['year']})")
+        total = p["total_cost_impact"]
+        missing = ", ".join(str(n["row"]) for n in p["not_estimated"][:8])
+        table.add_row(plain(p["name"]), f"{p['change_pct']:+g}%", plain(price_text),
+                      str(len(p["lines"])),
+                      "–" if total is None else f"{total:,.6g} {p['currency']}",
+                      f"rows {missing}" if missing else "–")
+    return table
+
+
+def _actions_list(result: AuditResult) -> Table:
+    actions = result.report.extras.get("actions") or []
+    table = Table(title=f"Actions ({len(actions)})", box=box.SIMPLE_HEAD, title_justify="left",
+                  title_style="bold")
+    table.add_column("priority")
+    table.add_column("family")
+    table.add_column("action", overflow="fold")
+    for a in actions:
+        body = Text()
+        body.append_text(plain(a["title"]))
+        body.append("\n")
+        body.append_text(plain(a["detail"]))
+        sources = sorted({f"{f.get('source')} ({f.get('year')})" for f in a["facts"]
+                          if f.get("source")})
+        if sources:
+            body.append("\n")
+            shown = "; ".join(sources[:2]) + (f"; +{len(sources) - 2} more" if len(sources) > 2
+                                             else "")
+            body.append_text(Text(f"facts: {shown}", style="dim"))
+        table.add_row(Text(a["priority"], style=SEVERITY_STYLE.get(a["priority"], "")),
+                      a["family"], body)
+    if not actions:
+        table.add_row(Text("none", style="green"), "", "")
     return table
 
 

@@ -22,6 +22,7 @@ TIER_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "ye
 SEVERITY_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow",
                   "low": "cyan", "info": "dim"}
 TOP_LINES = 10
+TOP_ACTIONS = 12
 
 
 def plain(value: object) -> Text:
@@ -54,6 +55,8 @@ def money(value: float | None, currency: str | None) -> str:
         return "–"
     symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency or "", "")
     suffix = f" {currency}" if currency and not symbol else ""
+    if value != 0 and abs(value) < 0.01:
+        return f"{symbol}{value:.2g}{suffix}"  # a small impact still shows its size
     return f"{symbol}{value:,.2f}{suffix}"
 
 
@@ -258,19 +261,22 @@ def _price_shocks_table(result: AuditResult) -> Table:
         missing = ", ".join(str(n["row"]) for n in p["not_estimated"][:8])
         table.add_row(plain(p["name"]), f"{p['change_pct']:+g}%", plain(price_text),
                       str(len(p["lines"])),
-                      "–" if total is None else f"{total:,.6g} {p['currency']}",
+                      money(total, p["currency"]),
                       f"rows {missing}" if missing else "–")
     return table
 
 
 def _actions_list(result: AuditResult) -> Table:
     actions = result.report.extras.get("actions") or []
-    table = Table(title=f"Actions ({len(actions)})", box=box.SIMPLE_HEAD, title_justify="left",
+    shown_title = (f"Actions ({len(actions)}; the first {TOP_ACTIONS} here, all in the JSON, "
+                   "Markdown, HTML and Excel reports)" if len(actions) > TOP_ACTIONS
+                   else f"Actions ({len(actions)})")
+    table = Table(title=shown_title, box=box.SIMPLE_HEAD, title_justify="left",
                   title_style="bold")
     table.add_column("priority")
     table.add_column("family")
     table.add_column("action", overflow="fold")
-    for a in actions:
+    for a in actions[:TOP_ACTIONS]:
         body = Text()
         body.append_text(plain(a["title"]))
         body.append("\n")

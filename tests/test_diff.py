@@ -134,7 +134,7 @@ def test_identical_inputs_show_nothing_and_pass(boms):
     japan, _ = boms
     d = api.diff(japan, japan, toy_options())
     assert d.lines == [] and not d.new_findings and not d.resolved_findings
-    assert d.status == "unchanged" and d.exit_code == 0
+    assert d.status == "same-exposure" and d.exit_code == 0
 
 
 # --------------------------------------------------------------------------- the gate

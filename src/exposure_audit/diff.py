@@ -181,7 +181,7 @@ class DiffResult:
     @property
     def status(self) -> str:
         """worse (the gate trips), better (score down, or findings resolved and none new),
-        within-limits (a rise the gate allows), or unchanged."""
+        within-limits (a rise the gate allows), or same-exposure."""
         if self.failed:
             return "worse"
         touch = _delta(self.old.get("china_touch"), self.new.get("china_touch"))["change"] or 0
@@ -189,7 +189,7 @@ class DiffResult:
             return "within-limits"
         if self.score_change < 0 or self.resolved_findings or touch < -EPSILON:
             return "better"
-        return "unchanged"
+        return "same-exposure"
 
     def to_dict(self) -> dict[str, Any]:
         """The diff as JSON-ready data (`exposure-audit diff --format json`)."""
@@ -545,7 +545,7 @@ def change_text(item: Mapping[str, Any]) -> str:
 
 
 STATUS_TEXT = {"worse": "worse", "better": "better", "within-limits": "within limits",
-               "unchanged": "unchanged"}
+               "same-exposure": "same exposure"}
 
 
 def _headline(data: Mapping[str, Any]) -> str:
@@ -609,7 +609,7 @@ def render_markdown(data: Mapping[str, Any], heading: str = "##",
         new = data.get("new", {}).get("path")
         title = f"Exposure diff: {md(old)} → {md(new)}" if new else f"Change since {md(old)}"
     out.append(f"{heading} {title}\n")
-    status = data.get("status", "worse" if gate["failed"] else "unchanged")
+    status = data.get("status", "worse" if gate["failed"] else "same-exposure")
     mark = "❌" if status == "worse" else "✅"
     out.append(f"{mark} **{STATUS_TEXT.get(status, status)}**: {md(_headline(data))}\n")
     out.extend(f"- {md(reason)}" for reason in gate["reasons"])
@@ -670,7 +670,7 @@ def build_text(data: Mapping[str, Any], title: str | None = None):
     else:
         heading = Text(title, style="bold")
     parts.append(heading)
-    status = data.get("status", "worse" if gate["failed"] else "unchanged")
+    status = data.get("status", "worse" if gate["failed"] else "same-exposure")
     style = {"worse": "bold white on red", "better": "bold white on green"}.get(status,
                                                                              "bold green")
     verdict = Text(f" {STATUS_TEXT.get(status, status).upper()} ", style=style)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -40,13 +41,63 @@ class Match:
 
 @dataclass
 class Mapping:
-    """Per-line match columns and the per-line, per-mineral contents."""
+    """Per-line match columns and the per-archetype composition.
+
+    Contents are not expanded per line and mineral up front: a line's contents are its
+    archetype's composition times its mass basis, so scoring works per archetype and joins back
+    by code. `contents` expands them on demand (tests, declarations)."""
 
     lines: pd.DataFrame
-    """Indexed like the BOM: archetype, method, confidence, mapped (bool), suggestions."""
-    contents: pd.DataFrame
-    """One row per line and mineral: line, mineral, fraction, mass_kg, estimated."""
+    """Indexed like the BOM: archetype, method, confidence, mapped (bool), suggestions,
+    mass_basis_kg (the line mass, else typical unit mass x quantity) and estimated (bool)."""
+    composition: pd.DataFrame
+    """One row per archetype and mineral, sorted: archetype, mineral, fraction, typical_mass_kg."""
     issues: IssueLog
+
+    @cached_property
+    def contents(self) -> pd.DataFrame:
+        """One row per line and mineral: line, archetype, mineral, fraction, mass_kg, estimated."""
+        return expand_contents(self.lines, self.composition)
+
+
+def composition_blocks(
+    composition: pd.DataFrame, archetypes: Sequence[object]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(start, count) of each archetype's rows in the sorted composition table (0 rows when it
+    has none)."""
+    names = composition["archetype"].to_numpy(dtype=object)
+    firsts = pd.Index(names).get_indexer(pd.Index(archetypes))  # first row of each block
+    counts = pd.Series(names).value_counts().reindex(pd.Index(archetypes)).fillna(0)
+    return np.where(firsts >= 0, firsts, 0), counts.to_numpy(np.int64)
+
+
+def expand(codes: np.ndarray, starts: np.ndarray, counts: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """Repeat each item i (group codes[i] >= 0) once per row of its group's block.
+
+    Returns (item positions, rows of the group table), items in order, each block in order."""
+    items = np.flatnonzero(codes >= 0)
+    n = counts[codes[items]]
+    total = int(n.sum())
+    offsets = np.arange(total) - np.repeat(np.cumsum(n) - n, n)
+    return np.repeat(items, n), np.repeat(starts[codes[items]], n) + offsets
+
+
+def expand_contents(lines: pd.DataFrame, composition: pd.DataFrame) -> pd.DataFrame:
+    mapped = lines["mapped"].to_numpy(bool)
+    codes, archetypes = pd.factorize(lines["archetype"].where(mapped))
+    starts, counts = composition_blocks(composition, archetypes)
+    items, rows = expand(codes, starts, counts)
+    fraction = composition["fraction"].to_numpy(float)[rows]
+    basis = lines["mass_basis_kg"].to_numpy(float)[items]
+    return pd.DataFrame({
+        "line": lines.index.to_numpy()[items],
+        "archetype": composition["archetype"].to_numpy(dtype=object)[rows],
+        "mineral": composition["mineral"].to_numpy(dtype=object)[rows],
+        "fraction": fraction,
+        "mass_kg": basis * fraction,
+        "estimated": lines["estimated"].to_numpy(bool)[items],
+    })
 
 
 class Matcher:
@@ -183,26 +234,29 @@ def map_contents(bom: pd.DataFrame, reference: ReferenceSet, sheet: str | None =
                   bom.loc[unmapped, "description"], None,
                   "no material archetype matches '{value}'; add a Material column, or --map")
 
-    composition = _composition_table(reference, [a for a in table["archetype"].dropna().unique()],
-                                     matcher)
-    mapped = bom.loc[lines["mapped"], ["quantity", "line_mass_kg"]].assign(
-        archetype=lines.loc[lines["mapped"], "archetype"]
-    )
-    contents = mapped.reset_index(names="line").merge(composition, on="archetype", how="inner")
-    typical = contents["typical_mass_kg"] * contents["quantity"]
-    has_mass = contents["line_mass_kg"].notna()
-    line_mass = contents["line_mass_kg"].where(has_mass, typical)
-    contents["mass_kg"] = line_mass * contents["fraction"]
-    contents["estimated"] = ~has_mass & typical.notna()
-    contents = contents[["line", "archetype", "mineral", "fraction", "mass_kg", "estimated"]]
-    contents = contents.sort_values(["line", "mineral"], kind="stable").reset_index(drop=True)
+    archetypes = [a for a in table["archetype"].dropna().unique()]
+    composition = _composition_table(reference, archetypes, matcher)
+    composition = composition.sort_values(["archetype", "mineral"], kind="stable",
+                                          ignore_index=True)
+    # A line's contents are its archetype's composition x its mass basis: the BOM mass where
+    # given, else the typical unit mass x quantity (then the mass is "estimated").
+    typical = composition.drop_duplicates("archetype").set_index("archetype")["typical_mass_kg"]
+    has_rows = pd.Series(True, index=typical.index)
+    arch = lines["archetype"].where(lines["mapped"])
+    line_typical = (table["archetype"].map(typical).to_numpy(float)[codes]
+                    * bom["quantity"].to_numpy(float))
+    line_mass = bom["line_mass_kg"].to_numpy(float)
+    has_mass = ~np.isnan(line_mass)
+    in_contents = arch.map(has_rows).fillna(False).to_numpy(bool)
+    lines["mass_basis_kg"] = np.where(has_mass, line_mass, line_typical)
+    lines["estimated"] = in_contents & ~has_mass & ~np.isnan(line_typical)
 
-    estimated_lines = contents.loc[contents["estimated"], "line"].unique()
-    if len(estimated_lines):
-        log.add_cells(IssueCode.ESTIMATED_MASS, bom.loc[estimated_lines, "row"],
-                      lines.loc[estimated_lines, "archetype"], None,
+    estimated = lines["estimated"].to_numpy(bool)
+    if estimated.any():
+        log.add_cells(IssueCode.ESTIMATED_MASS, bom.loc[estimated, "row"],
+                      lines.loc[estimated, "archetype"], None,
                       "no mass given; the typical mass of {value} was used")
-    return Mapping(lines=lines, contents=contents, issues=log)
+    return Mapping(lines=lines, composition=composition, issues=log)
 
 
 def _composition_table(

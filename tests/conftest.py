@@ -13,6 +13,12 @@ ASSETS = TESTS / "assets"
 DEFAULT_HEADERS = ("Part Number", "Description", "Qty")
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-goldens", action="store_true", default=False,
+                     help="Rewrite golden files (tests/golden, examples/*.report.json) from the "
+                     "current output instead of comparing; review the diff.")
+
+
 @pytest.fixture
 def asset() -> Callable[[str], Path]:
     """`asset("reference/minerals.yaml")` -> the path under tests/assets; it must exist."""

@@ -225,3 +225,16 @@ def test_terminal_text_is_never_markup(tmp_path):
 
 def test_library_and_cli_agree_on_the_score(bom):
     assert toy_audit(bom).summary.score == 95  # 20 of 21 spend at 100 %
+
+
+def test_report_files_get_the_usual_permissions(bom, tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        out = tmp_path / "r.json"
+        assert runner.invoke(audit_app, [str(bom), "-o", str(out), "-q", *TOY]).exit_code == 0
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o644

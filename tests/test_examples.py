@@ -27,10 +27,7 @@ SHARED = ROOT.parent / "shared" / "real-boms"
 
 
 def update_goldens(request) -> bool:
-    try:
-        option = request.config.getoption("--update-goldens")
-    except ValueError:
-        option = False
+    option = request.config.getoption("--update-goldens")
     return bool(option or os.environ.get("EXPOSURE_AUDIT_UPDATE_GOLDENS"))
 
 

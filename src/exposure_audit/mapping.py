@@ -65,10 +65,12 @@ def composition_blocks(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(start, count) of each archetype's rows in the sorted composition table (0 rows when it
     has none)."""
-    names = composition["archetype"].to_numpy(dtype=object)
-    firsts = pd.Index(names).get_indexer(pd.Index(archetypes))  # first row of each block
-    counts = pd.Series(names).value_counts().reindex(pd.Index(archetypes)).fillna(0)
-    return np.where(firsts >= 0, firsts, 0), counts.to_numpy(np.int64)
+    position = pd.Series(np.arange(len(composition)), index=composition["archetype"].to_numpy())
+    by_archetype = position.groupby(level=0)
+    wanted = pd.Index(archetypes, dtype=object)
+    starts = by_archetype.min().reindex(wanted).fillna(0).to_numpy(np.int64)
+    counts = by_archetype.size().reindex(wanted).fillna(0).to_numpy(np.int64)
+    return starts, counts
 
 
 def expand(codes: np.ndarray, starts: np.ndarray, counts: np.ndarray
@@ -241,13 +243,12 @@ def map_contents(bom: pd.DataFrame, reference: ReferenceSet, sheet: str | None =
     # A line's contents are its archetype's composition x its mass basis: the BOM mass where
     # given, else the typical unit mass x quantity (then the mass is "estimated").
     typical = composition.drop_duplicates("archetype").set_index("archetype")["typical_mass_kg"]
-    has_rows = pd.Series(True, index=typical.index)
-    arch = lines["archetype"].where(lines["mapped"])
     line_typical = (table["archetype"].map(typical).to_numpy(float)[codes]
                     * bom["quantity"].to_numpy(float))
     line_mass = bom["line_mass_kg"].to_numpy(float)
     has_mass = ~np.isnan(line_mass)
-    in_contents = arch.map(has_rows).fillna(False).to_numpy(bool)
+    in_contents = (table["archetype"].isin(typical.index).to_numpy(bool)[codes]
+                   & lines["mapped"].to_numpy(bool))
     lines["mass_basis_kg"] = np.where(has_mass, line_mass, line_typical)
     lines["estimated"] = in_contents & ~has_mass & ~np.isnan(line_typical)
 

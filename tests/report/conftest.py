@@ -1,5 +1,5 @@
 """Fixtures for the formatter tests: ready-made audit results on the toy reference set, and
-golden files (`pytest tests/report --update-goldens` rewrites them; review the diff)."""
+golden files (`pytest --update-goldens` rewrites them; review the diff)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,6 @@ import pytest
 from report_helpers import GOLDEN, HEADER, HOSTILE_ROWS
 
 from support import toy_audit, write_csv
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--update-goldens", action="store_true", default=False,
-                     help="Rewrite tests/golden/* from the current output instead of comparing.")
 
 
 @pytest.fixture(scope="session")
@@ -41,14 +36,14 @@ def golden(request) -> Callable[[str, str, str], None]:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8", newline="\n")
             return
-        assert path.exists(), f"{path} is missing: run pytest tests/report --update-goldens"
+        assert path.exists(), f"{path} is missing: run pytest --update-goldens"
         expected = path.read_text(encoding="utf-8")
         if text != expected:
             diff = "".join(difflib.unified_diff(
                 expected.splitlines(keepends=True), text.splitlines(keepends=True),
                 fromfile=f"golden/{case}/{name}", tofile="now", n=2))
             pytest.fail(f"{name} differs from its golden file (if intended, rerun with "
-                        f"`pytest tests/report --update-goldens` and review):\n{diff[:6000]}",
+                        f"`pytest --update-goldens` and review):\n{diff[:6000]}",
                         pytrace=False)
 
     return check

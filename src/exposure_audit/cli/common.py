@@ -167,6 +167,10 @@ def write_atomic(path: Path, data: str | bytes) -> None:
                 handle.write(payload)
                 handle.flush()
                 os.fsync(handle.fileno())
+            # mkstemp creates 0600; a report gets the mode any new file would get.
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
             os.replace(tmp, path)
         except BaseException:
             with contextlib.suppress(OSError):

@@ -33,3 +33,17 @@ def test_every_command_is_listed_under_usage():
     assert names
     missing = [n for n in names if f"exposure-audit {n}" not in usage and f"{n} BOM" not in usage]
     assert not missing
+
+
+def test_readme_help_block_is_the_real_help():
+    from typer.testing import CliRunner
+
+    from exposure_audit.cli import audit_app
+
+    result = CliRunner().invoke(audit_app, ["--help"], prog_name="audit",
+                                env={"COLUMNS": "100", "TERM": "dumb"})
+    block = README.split("<!-- help:audit -->", 1)[1].split("<!-- /help:audit -->", 1)[0]
+    shown = block.strip().removeprefix("```text").removesuffix("```").strip()
+    assert shown == result.output.strip(), (
+        "README's audit --help block is out of date: paste the output of "
+        "`COLUMNS=100 audit --help` between the help:audit markers")

@@ -96,3 +96,16 @@ def shared_dir() -> Path:
     if not path.is_dir():
         pytest.skip(f"{path} is absent")
     return path
+
+
+@pytest.fixture
+def toy_reference_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Audits in this test read the toy tables (tests/assets/reference) instead of the bundled
+    ones, with any --reference folders layered over them, so results do not move with the
+    real data."""
+    import exposure_audit.api as api
+    from exposure_audit.reference import load_reference
+
+    toy = ASSETS / "reference"
+    monkeypatch.setattr(api, "load_reference", lambda dirs, policy=None, bundled=True:
+                        load_reference([toy, *dirs], policy, include_bundled=False))

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from support import TOY_REFERENCE
 from typer.testing import CliRunner
 
 from exposure_audit.cli import audit_app
@@ -148,13 +147,8 @@ CASES = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def toy_reference_only(monkeypatch):
-    import exposure_audit.api as api
-    from exposure_audit.reference import load_reference
-
-    monkeypatch.setattr(api, "load_reference", lambda dirs, policy=None, bundled=True:
-                        load_reference([TOY_REFERENCE, *dirs], policy, include_bundled=False))
+# Score against the toy tables, not the bundled ones (fixture in tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("toy_reference_only")
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from support import TOY_REFERENCE, toy_audit, write_csv
+from support import toy_audit, write_csv
 from typer.testing import CliRunner
 
 from exposure_audit.cli import app, audit_app
@@ -19,14 +19,8 @@ TOY = ["--as-of", "2026-03-01"]
 HEADER = "Part Number,Description,Material,Qty,Unit Mass (g),Country of Origin,Unit Price"
 
 
-@pytest.fixture(autouse=True)
-def toy_reference_only(monkeypatch):
-    """CLI tests score against the toy tables, not the bundled ones."""
-    import exposure_audit.api as api
-    from exposure_audit.reference import load_reference
-
-    monkeypatch.setattr(api, "load_reference", lambda dirs, policy=None, bundled=True:
-                        load_reference([TOY_REFERENCE, *dirs], policy, include_bundled=False))
+# Score against the toy tables, not the bundled ones (fixture in tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("toy_reference_only")
 
 
 @pytest.fixture

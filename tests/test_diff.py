@@ -12,7 +12,7 @@ from exposure_audit.cli import app, audit_app
 from exposure_audit.diff import compare, load_report
 from exposure_audit.errors import UsageError
 from exposure_audit.report.json import report_dict
-from support import TOY_REFERENCE, toy_audit, toy_options, write_csv
+from support import toy_audit, toy_options, write_csv
 
 runner = CliRunner()
 TOY = ["--as-of", "2026-03-01"]
@@ -24,13 +24,8 @@ REST = ("W-300,Stator winding,magnet wire,3,20,Mexico,$1.00,Wire Co",
         "H-600,Housing,ABS housing,1,50,Mexico,$1.00,Plastics Inc")
 
 
-@pytest.fixture(autouse=True)
-def toy_reference_only(monkeypatch):
-    import exposure_audit.api as api_module
-    from exposure_audit.reference import load_reference
-
-    monkeypatch.setattr(api_module, "load_reference", lambda dirs, policy=None, bundled=True:
-                        load_reference([TOY_REFERENCE, *dirs], policy, include_bundled=False))
+# Score against the toy tables, not the bundled ones (fixture in tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("toy_reference_only")
 
 
 @pytest.fixture

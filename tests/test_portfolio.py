@@ -17,13 +17,8 @@ HEADER = "Part Number,Description,Material,Qty,Unit Mass (g),Country of Origin,U
 TOY = Options(reference_dirs=[TOY_REFERENCE], include_bundled=False)
 
 
-@pytest.fixture(autouse=True)
-def toy_reference_only(monkeypatch):
-    import exposure_audit.api as api
-    from exposure_audit.reference import load_reference
-
-    monkeypatch.setattr(api, "load_reference", lambda dirs, policy=None, bundled=True:
-                        load_reference([TOY_REFERENCE, *dirs], policy, include_bundled=False))
+# Score against the toy tables, not the bundled ones (fixture in tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("toy_reference_only")
 
 
 @pytest.fixture

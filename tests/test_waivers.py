@@ -11,20 +11,15 @@ from typer.testing import CliRunner
 from exposure_audit.cli import audit_app
 from exposure_audit.errors import UsageError
 from exposure_audit.waivers import DEFAULT_FILE, Waiver, load_waivers
-from support import TOY_REFERENCE, toy_audit, write_csv
+from support import toy_audit, write_csv
 
 runner = CliRunner()
 TOY = ["--as-of", "2026-03-01"]
 HEADER = "Part Number,Description,Material,Qty,Unit Mass (g),Country of Origin,Unit Price"
 
 
-@pytest.fixture(autouse=True)
-def toy_reference_only(monkeypatch):
-    import exposure_audit.api as api
-    from exposure_audit.reference import load_reference
-
-    monkeypatch.setattr(api, "load_reference", lambda dirs, policy=None, bundled=True:
-                        load_reference([TOY_REFERENCE, *dirs], policy, include_bundled=False))
+# Score against the toy tables, not the bundled ones (fixture in tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("toy_reference_only")
 
 
 @pytest.fixture

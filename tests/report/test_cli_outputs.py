@@ -11,19 +11,14 @@ from report_helpers import HEADER, HOSTILE_ROWS
 from typer.testing import CliRunner
 
 from exposure_audit.cli import audit_app
-from support import TOY_REFERENCE, write_csv
+from support import write_csv
 
 runner = CliRunner()
 TOY = ["--as-of", "2026-03-01"]
 
 
-@pytest.fixture(autouse=True)
-def toy_reference_only(monkeypatch):
-    import exposure_audit.api as api
-    from exposure_audit.reference import load_reference
-
-    monkeypatch.setattr(api, "load_reference", lambda dirs, policy=None, bundled=True:
-                        load_reference([TOY_REFERENCE, *dirs], policy, include_bundled=False))
+# Score against the toy tables, not the bundled ones (fixture in tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("toy_reference_only")
 
 
 @pytest.fixture

@@ -244,6 +244,8 @@ def fmt_money(value: float | None, currency: str | None) -> str:
         return "–"
     symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency or "", "")
     suffix = f" {currency}" if currency and not symbol else ""
+    if value != 0 and abs(value) < 0.01:
+        return f"{symbol}{value:.2g}{suffix}"  # a small amount still shows its size
     return f"{symbol}{value:,.2f}{suffix}"
 
 

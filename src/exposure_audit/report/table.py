@@ -15,6 +15,9 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from exposure_audit.report.base import fmt_mass as mass_text
+from exposure_audit.report.base import fmt_money as money
+from exposure_audit.report.base import fmt_pct as pct
 from exposure_audit.report.model import STAGE_ASSUMPTION, AuditResult
 
 TIER_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow",
@@ -31,33 +34,6 @@ def plain(value: object) -> Text:
     if any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in text):
         text = text.encode("unicode_escape").decode("ascii")
     return Text(text)
-
-
-def pct(value: float | None, digits: int = 0) -> str:
-    return "–" if value is None else f"{100 * value:.{digits}f}%"
-
-
-def mass_text(kg: float | None) -> str:
-    """A mass in the unit that reads best: kg, g or mg."""
-    if kg is None:
-        return "–"
-    if kg == 0:
-        return "0"
-    if kg >= 1:
-        return f"{kg:,.3g} kg"
-    if kg >= 1e-3:
-        return f"{kg * 1e3:.3g} g"
-    return f"{kg * 1e6:.3g} mg"
-
-
-def money(value: float | None, currency: str | None) -> str:
-    if value is None:
-        return "–"
-    symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency or "", "")
-    suffix = f" {currency}" if currency and not symbol else ""
-    if value != 0 and abs(value) < 0.01:
-        return f"{symbol}{value:.2g}{suffix}"  # a small impact still shows its size
-    return f"{symbol}{value:,.2f}{suffix}"
 
 
 def build(result: AuditResult, width: int = 120) -> Group:

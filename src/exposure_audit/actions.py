@@ -88,8 +88,12 @@ def plan_actions(
 # --- helpers -----------------------------------------------------------------------------------
 
 
-def _rows(bom: pd.DataFrame, lines: Iterable[Any]) -> list[int]:
-    return sorted(int(r) for r in bom["row"].reindex(list(lines)))[:MAX_ROWS_LISTED]
+def _rows(bom: pd.DataFrame, positions: np.ndarray) -> list[int]:
+    """The first rows (sorted) of the lines at `positions`: a partial sort, not a full one."""
+    rows = bom["row"].to_numpy()[np.asarray(positions, dtype=np.int64)]
+    if rows.size > MAX_ROWS_LISTED:
+        rows = np.partition(rows, MAX_ROWS_LISTED - 1)[:MAX_ROWS_LISTED]
+    return [int(r) for r in np.sort(rows)]
 
 
 def _rows_text(rows: list[int], limit: int = 8) -> str:
@@ -141,11 +145,23 @@ def _aligned_producers(
 def _resource(scores: Scores, context: ScoringContext, bom: pd.DataFrame) -> list[Action]:
     lines = scores.lines
     threshold = context.reference.policy.tiers.medium / 100.0
-    exposed = lines[lines["scored"] & (lines["exposure"] >= threshold) & lines["driver"].notna()]
+    exposure = lines["exposure"].to_numpy(float)
+    driver = lines["driver"].to_numpy(dtype=object)
+    exposed = lines["scored"].to_numpy(bool) & (exposure >= threshold) & pd.notna(driver)
     out: list[Action] = []
-    for mineral, group in exposed.groupby("driver", sort=True):
+    positions = np.flatnonzero(exposed)
+    codes, drivers = pd.factorize(driver[exposed], sort=True)
+    tier_codes, tier_names = pd.factorize(lines["tier"].to_numpy(dtype=object)[exposed])
+    row_numbers = bom["row"].to_numpy()[positions]
+    # One lexsort by (driver, row); each driver's lines are then a slice, rows in order.
+    order = np.lexsort((row_numbers, codes))
+    bounds = np.searchsorted(codes[order], np.arange(len(drivers) + 1))
+    for code, mineral in enumerate(drivers):
         mineral = str(mineral)
-        rows = _rows(bom, group.index)
+        members = order[bounds[code]:bounds[code + 1]]
+        rows = [int(r) for r in row_numbers[members[:MAX_ROWS_LISTED]]]
+        tiers = np.asarray(tier_names, dtype=object)[np.unique(tier_codes[members])]
+        top = float(exposure[positions[members]].max())
         parts, facts = [], []
         for stage in STAGES:
             entry = context.reference.supply.get((mineral, stage))
@@ -163,17 +179,17 @@ def _resource(scores: Scores, context: ScoringContext, bom: pd.DataFrame) -> lis
         name = _name(context, mineral)
         out.append(Action(
             family="re-source",
-            priority=_tier_priority(group["tier"]),
+            priority=_tier_priority(tiers),
             title=f"Re-source {name} in {len(rows)} line(s) towards aligned producers",
-            detail=(f"{_rows_text(rows)} (exposure up to {_pct(float(group['exposure'].max()))}, "
+            detail=(f"{_rows_text(rows)} (exposure up to {_pct(top)}, "
                     f"driven by {name}); " + "; ".join(parts)),
             rows=rows, minerals=[mineral], facts=facts,
         ))
     country = bom["supplier_country"]
-    made = bom.index[country.isin(sorted(context.covered)).to_numpy(dtype=bool)]
+    made = np.flatnonzero(country.isin(sorted(context.covered)).to_numpy(dtype=bool))
     if len(made):
         rows = _rows(bom, made)
-        names = sorted({str(c) for c in country.loc[made]})
+        names = sorted({str(c) for c in pd.unique(country.iloc[made])})
         groups = [g for g in (context.reference.policy.covered_group,)
                   if g in context.reference.groups]
         facts = [{"fact": f"covered nations on {context.as_of.isoformat()}: "
@@ -204,54 +220,77 @@ def _template(context: ScoringContext, mineral: str) -> str:
 
 
 def _engage(scores: Scores, context: ScoringContext, bom: pd.DataFrame) -> list[Action]:
-    lm = scores.line_minerals
-    if lm.empty:
+    pm = scores.profile_minerals
+    if pm.empty:
         return []
-    declared = np.zeros(len(lm), dtype=bool)
+    # Per profile: the minerals with a China touch and no declaration (nor BOM country) at an
+    # upstream stage; a line wants them when its profile does.
+    bases = {k: d.basis for k, d in scores.distributions.items()}
+    declared = np.zeros(len(pm), dtype=bool)
     for stage in STAGES:
-        bases = {k: d.basis for k, d in scores.distributions.items()}
-        basis = lm[f"dist_{stage}"].map(bases).to_numpy()
+        basis = pm[f"dist_{stage}"].map(bases).to_numpy()
         declared |= np.isin(basis, ["declaration", "bom"])
-    wanted = lm[(~declared) & (lm["china_touch"] > 0)]
-    wanted = wanted[scores.lines["scored"].reindex(wanted["line"]).to_numpy(dtype=bool)]
+    wanted = pm[(~declared) & (pm["china_touch"].to_numpy(float) > 0)]
     if wanted.empty:
         return []
-    supplier = bom["supplier"].reindex(wanted["line"]).fillna("").astype(str).str.strip()
-    frame = wanted.assign(supplier=supplier.to_numpy())
-    tiers = scores.lines["tier"]
-    spend = bom["spend"]
-    groups = []
-    for name, group in frame.groupby("supplier", sort=True):
-        line_ids = group["line"].unique()
-        groups.append((float(spend.reindex(line_ids).fillna(0).sum()), str(name), group, line_ids))
-    groups.sort(key=lambda g: (-g[0], -len(g[3]), g[1]))
+    wanted_minerals = wanted.groupby("profile")["mineral"].agg(list).to_dict()
+    profile = scores.profile
+    positions = np.flatnonzero(scores.profile_mask(np.fromiter(wanted_minerals, np.int64)))
+    # Suppliers factorized once; blanks and stray spaces fold together after a strip.
+    codes, uniques = pd.factorize(bom["supplier"], use_na_sentinel=True)
+    stripped = pd.Index([str(u).strip() for u in uniques] + [""], dtype=object)
+    names_code, names = pd.factorize(stripped, sort=True)
+    supplier = names_code[codes[positions]]
+    spend = np.nan_to_num(bom["spend"].to_numpy(float)[positions], nan=0.0)
+    n_groups = len(names)
+    group_spend = np.bincount(supplier, weights=spend, minlength=n_groups)
+    group_lines = np.bincount(supplier, minlength=n_groups)
+    present = np.flatnonzero(group_lines)
+    order = sorted(present, key=lambda g: (-group_spend[g], -group_lines[g], str(names[g])))
+    # Rows of each group, sorted: one lexsort, then a slice per group.
+    row_numbers = bom["row"].to_numpy()[positions]
+    by_group = np.lexsort((row_numbers, supplier))
+    bounds = np.searchsorted(supplier[by_group], np.arange(n_groups + 1))
+    # The profiles present in each group, from the distinct (group, profile) integer pairs.
+    n_profiles = int(profile.max(initial=-1)) + 1
+    pairs = np.unique(supplier.astype(np.int64) * n_profiles + profile[positions])
+    profiles_of: dict[int, list[int]] = {}
+    for g, p in zip((pairs // n_profiles).tolist(), (pairs % n_profiles).tolist(), strict=True):
+        profiles_of.setdefault(g, []).append(p)
+    # A profile's lines share one tier: read it at the profile's first line.
+    seen, first = np.unique(profile, return_index=True)
+    line_tiers = scores.lines["tier"].to_numpy(dtype=object)
+    tier_of = dict(zip(seen.tolist(), line_tiers[first], strict=True))
+
+    def group_minerals(groups: Iterable[int]) -> list[str]:
+        return sorted({m for g in groups for p in profiles_of[g] for m in wanted_minerals[p]})
+
     out: list[Action] = []
-    for _, name, group, line_ids in groups[:MAX_SUPPLIERS]:
-        minerals = sorted(group["mineral"].unique())
+    for g in order[:MAX_SUPPLIERS]:
+        name = str(names[g])
+        minerals = group_minerals([g])
         by_template: dict[str, list[str]] = {}
         for mineral in minerals:
             by_template.setdefault(_template(context, mineral), []).append(mineral)
         asks = "; ".join(f"{t} for {', '.join(ms)}" for t, ms in sorted(by_template.items()))
-        rows = _rows(bom, line_ids)
+        rows = [int(r) for r in row_numbers[by_group[bounds[g]:bounds[g + 1]]][:MAX_ROWS_LISTED]]
         who = name or "the suppliers of lines with no supplier named"
         out.append(Action(
             family="engage-suppliers",
-            priority=_tier_priority(tiers.reindex(line_ids)),
+            priority=_tier_priority(tier_of[p] for p in profiles_of[g]),
             title=f"Ask {who} for {'/'.join(sorted(by_template))} declarations",
             detail=(f"{_rows_text(rows)}: no smelter or mine declaration, so the scores use "
                     f"world shares; request {asks} and audit again with --smelters"),
             rows=rows, minerals=minerals, facts=[RMI_FACT],
         ))
-    rest = groups[MAX_SUPPLIERS:]
+    rest = order[MAX_SUPPLIERS:]
     if rest:
-        line_ids = np.concatenate([g[3] for g in rest])
-        minerals = sorted({m for g in rest for m in g[2]["mineral"].unique()})
-        rows = _rows(bom, line_ids)
+        rows = _rows(bom, positions[np.isin(supplier, rest)])
         out.append(Action(
             family="engage-suppliers", priority="low",
             title=f"Ask {len(rest)} more supplier(s) for declarations",
             detail=f"{_rows_text(rows)}: smaller suppliers without declarations (see the JSON)",
-            rows=rows, minerals=minerals, facts=[RMI_FACT],
+            rows=rows, minerals=group_minerals(rest), facts=[RMI_FACT],
         ))
     return out
 
@@ -260,8 +299,7 @@ def _engage(scores: Scores, context: ScoringContext, bom: pd.DataFrame) -> list[
 
 
 def _mineral_lines(scores: Scores, mineral: str) -> np.ndarray:
-    lm = scores.line_minerals
-    return lm.loc[lm["mineral"] == mineral, "line"].unique()
+    return scores.mineral_lines(mineral)
 
 
 def _export_controls(scores: Scores, context: ScoringContext, bom: pd.DataFrame) -> list[Action]:
@@ -340,32 +378,33 @@ def _benchmark(scores: Scores, context: ScoringContext, bom: pd.DataFrame) -> li
 
 
 def _pricing(scores: Scores, context: ScoringContext, bom: pd.DataFrame) -> list[Action]:
-    lm = scores.line_minerals
+    pm = scores.profile_minerals
     prices = context.reference.prices
     out: list[Action] = []
     for (mineral, kind), floor in sorted(prices.items()):
-        if kind != "floor" or lm.empty:
+        if kind != "floor" or pm.empty:
             continue
-        group = lm[lm["mineral"] == mineral]
+        group = pm[pm["mineral"].to_numpy() == mineral]
         if group.empty:
             continue
-        rows = _rows(bom, group["line"].unique())
-        mass = group["mass_kg"]
-        known = mass.notna()
-        value = float(mass[known].sum()) * floor.per_kg_contained
-        missing = _rows(bom, group.loc[~known.to_numpy(), "line"].unique())
+        positions = scores.mineral_lines(mineral)
+        rows = _rows(bom, positions)
+        has_mass = bool((group["mass_known"] > 0).any())
+        contained = float(group["mass_kg"].sum())  # over the lines that have a mass
+        value = contained * floor.per_kg_contained
+        missing = _rows(bom, positions[np.isnan(scores.mass_basis[positions])])
         name = _name(context, mineral)
         text = (f"{_rows_text(rows)}: aligned {floor.product} has a floor of {floor.value:g} "
                 f"{floor.currency}/{floor.unit} ({floor.year}), "
                 f"{floor.per_kg_contained:.4g} {floor.currency} per kg of {name.lower()}; ")
-        if known.any():
-            text += (f"the {float(mass[known].sum()) * 1e3:.4g} g of {name.lower()} in these "
+        if has_mass:
+            text += (f"the {contained * 1e3:.4g} g of {name.lower()} in these "
                      f"lines is worth {value:.4g} {floor.currency} at the floor")
         else:
             text += "no line has a mass, so the value at the floor is not estimated"
         average = prices.get((mineral, "average"))
-        if average is not None and known.any():
-            delta = (floor.per_kg_contained - average.per_kg_contained) * float(mass[known].sum())
+        if average is not None and has_mass:
+            delta = (floor.per_kg_contained - average.per_kg_contained) * contained
             text += (f"; against the {average.year} average of {average.value:g} "
                      f"{average.currency}/{average.unit} the floor changes cost by "
                      f"{delta:+.4g} {floor.currency}")
@@ -381,7 +420,7 @@ def _pricing(scores: Scores, context: ScoringContext, bom: pd.DataFrame) -> list
                                   f"{average.unit} {average.product}",
                           "source": average.source.title, "url": average.source.url,
                           "year": str(average.source.year)})
-        exposed = float(group["china_touch"].max()) > 0
+        exposed = float(group["china_touch"].max()) > 0  # over the profiles holding it
         out.append(Action(
             family="pricing", priority="medium" if exposed else "low",
             title=f"{name}: a price floor sets the cost of aligned supply",

@@ -145,7 +145,7 @@ def audit(path: str | Path, options: Options | None = None) -> AuditResult:
             options.smelters, loaded, context
         )
     bom = loaded.bom.frame
-    scores = score(bom, loaded.mapping.lines, loaded.mapping.contents, context,
+    scores = score(bom, loaded.mapping.lines, loaded.mapping.composition, context,
                    overrides, distributions)
     findings = evaluate(scores, bom, context)
     extras: dict = {}
@@ -234,8 +234,8 @@ def _result(loaded: Loaded, context: ScoringContext, scores, findings, declarati
         extras={**({"declarations": declarations_info} if declarations_info else {}),
                 **(extras or {})},
     )
-    line_minerals = scores.line_minerals
-    return AuditResult(report=report, lines=lines, line_minerals=line_minerals,
+    # Per line and mineral rows are expanded only when a format asks for them.
+    return AuditResult(report=report, lines=lines, line_minerals=scores,
                        extra_columns=list(loaded.bom.extra_columns))
 
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from exposure_audit.scoring import Distribution, ScoringContext
@@ -34,8 +35,9 @@ def declaration_overrides(
 
     declared = read_declarations([Path(p) for p in paths],
                                  aliases=context.reference.countries.aliases)
-    contents = loaded.mapping.contents
-    suppliers = loaded.bom.frame["supplier"].map(normalize_company)
+    mapping = loaded.mapping
+    composition = mapping.composition
+    suppliers = loaded.bom.frame["supplier"].map(normalize_company).to_numpy(dtype=object)
     files = tuple(sorted({f.path for f in declared.files}))
     companies = {normalize_company(c): c for c in declared.companies() if c}
 
@@ -48,12 +50,15 @@ def declaration_overrides(
         if table.empty:
             continue
         for mineral in sorted(table["metal"].dropna().unique()):
-            holders = contents.loc[contents["mineral"] == mineral, "line"].unique()
+            # The lines holding the mineral: those whose archetype's composition lists it.
+            archetypes = composition.loc[composition["mineral"] == mineral, "archetype"]
+            holders = np.flatnonzero(mapping.lines["mapped"].to_numpy(bool)
+                                     & mapping.lines["archetype"].isin(archetypes).to_numpy(bool))
             if len(holders) == 0:
                 continue
             covered_any = False
             for key, company in sorted(companies.items()):
-                lines = [int(i) for i in holders if suppliers.iloc[i] == key]
+                lines = holders[suppliers[holders] == key].tolist()
                 shares = shares_for(mineral, company)
                 if not lines or not shares:
                     continue
@@ -68,7 +73,7 @@ def declaration_overrides(
                     continue
                 dist = f"decl/*/{mineral}/{stage}"
                 distributions[dist] = Distribution(shares, "declaration", SOURCE, None, files)
-                lines = [int(i) for i in holders]
+                lines = holders.tolist()
                 records.extend((i, mineral, stage, dist) for i in lines)
                 applied.append(_applied(loaded, mineral, stage, None, lines, shares))
     overrides = pd.DataFrame(records, columns=["line", "mineral", "stage", "dist"])

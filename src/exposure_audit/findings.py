@@ -71,16 +71,10 @@ def _mineral_rows(scores: Scores, bom: pd.DataFrame, mineral: str) -> list[int]:
     `scores` (several rules ask for the same mineral)."""
     cache = _MINERAL_ROWS.get(id(scores))
     if cache is None or cache[0] is not scores or cache[1] is not bom:
-        lm = scores.line_minerals
+        pm = scores.profile_minerals
         by_mineral: dict[str, list[int]] = {}
-        if not lm.empty:
-            codes, minerals = pd.factorize(lm["mineral"])
-            line_ids = lm["line"].to_numpy()
-            order = np.argsort(codes, kind="stable")
-            bounds = np.searchsorted(codes[order], np.arange(len(minerals) + 1))
-            for i, name in enumerate(minerals):
-                lines = pd.unique(line_ids[order[bounds[i]:bounds[i + 1]]])
-                by_mineral[str(name)] = _rows(bom, lines)
+        for name in pd.unique(pm["mineral"]) if len(pm) else []:
+            by_mineral[str(name)] = _rows(bom, bom.index[scores.mineral_lines(str(name))])
         cache = (scores, bom, by_mineral)
         _MINERAL_ROWS.clear()
         _MINERAL_ROWS[id(scores)] = cache
@@ -239,8 +233,7 @@ def _unmapped(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContext
 
 
 def _estimated(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContext):
-    lm = scores.line_minerals
-    hit = lm.loc[lm["estimated"], "line"].unique()
+    hit = bom.index[scores.estimated & (scores.profile >= 0)]
     if len(hit) == 0:
         return []
     return [Finding(

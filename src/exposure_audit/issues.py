@@ -90,7 +90,7 @@ class IssueLog:
                     "severity": code.severity,  # type: ignore[attr-defined]
                     "row": rows_arr.astype(np.int64),
                     "column": column,
-                    "value": pd.Series(list(values), dtype=object).map(_show).to_numpy(),
+                    "value": _show_all(values),
                     "message": message,
                 }
             )
@@ -164,6 +164,18 @@ def _show(value: object) -> str:
     if len(text) > 80:
         text = text[:77] + "..."
     return text.encode("unicode_escape").decode("ascii") if _has_control(text) else text
+
+
+def _show_all(values: pd.Series | np.ndarray | list[object]) -> np.ndarray:
+    """`_show` of each cell, computed once per distinct value (a million estimated-mass
+    lines hold a few hundred archetypes). Booleans take the per-cell path: True == 1."""
+    cells = np.asarray(pd.Series(list(values), dtype=object) if not isinstance(values, pd.Series)
+                       else values.astype(object), dtype=object)
+    if len(cells) < 1000 or bool in set(map(type, cells)):
+        return np.array([_show(v) for v in cells], dtype=object)
+    codes, uniques = pd.factorize(cells, use_na_sentinel=False)
+    shown = np.array([_show(v) for v in uniques], dtype=object)
+    return shown[codes]
 
 
 def _has_control(text: str) -> bool:

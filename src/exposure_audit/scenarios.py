@@ -319,11 +319,12 @@ def run_scenarios(
 
 
 def cut_shares(
-    scenario: ResolvedScenario, scores: Scores
+    scenario: ResolvedScenario, scores: Scores, table: pd.DataFrame | None = None
 ) -> pd.DataFrame:
-    """Per line-mineral: the cut share of each stage and cut_touch (columns cut_<stage>,
-    cut_touch), aligned with `scores.line_minerals`."""
-    lm = scores.line_minerals
+    """Per line-mineral (or per row of `table`, e.g. `scores.profile_minerals`): the cut share
+    of each stage and cut_touch (columns cut_<stage>, cut_touch), aligned with the table
+    (default `scores.line_minerals`)."""
+    lm = scores.line_minerals if table is None else table
     out = pd.DataFrame(index=lm.index)
     complement = np.ones(len(lm))
     for stage in ALL_STAGES:
@@ -349,37 +350,43 @@ def cut_shares(
     return out
 
 
+def _sorted_rows(bom: pd.DataFrame, positions: np.ndarray, limit: int | None = None) -> list[int]:
+    rows = bom["row"].to_numpy()[positions]
+    if limit is not None and rows.size > limit:
+        rows = np.partition(rows, limit - 1)[:limit]
+    return [int(r) for r in np.sort(rows)]
+
+
 def _run(
     scenario: ResolvedScenario, scores: Scores, context: ScoringContext, bom: pd.DataFrame
 ) -> ScenarioResult:
-    lm = scores.line_minerals
+    # Everything is computed per profile (all lines of a profile are cut alike), then summed
+    # over the profile's lines: the profile table carries their counts, masses and spend.
+    pm = scores.profile_minerals
     reference = context.reference
-    cuts = cut_shares(scenario, scores)
-    frame = lm[["line", "mineral", "mass_kg"]].join(cuts)
-    scored = scores.lines["scored"]
+    frame = pm.join(cut_shares(scenario, scores, pm)) if len(pm) else pm.assign(cut_touch=0.0)
     frame = frame[frame["cut_touch"] > 1e-12]
-    frame = frame[scored.reindex(frame["line"]).to_numpy(dtype=bool)] if len(frame) else frame
     spend = bom["spend"]
+    scored = scores.lines["scored"]
     if frame.empty:
-        q = pd.Series(dtype=float)
-        drivers = pd.Series(dtype=object)
+        top = pd.DataFrame({"cut_touch": [], "mineral": [], "spend": [], "spend_known": []},
+                           index=pd.Index([], dtype=np.int64))
     else:
-        ordered = frame.sort_values(["line", "cut_touch", "mineral"],
+        ordered = frame.sort_values(["profile", "cut_touch", "mineral"],
                                     ascending=[True, False, True], kind="stable")
-        top = ordered.drop_duplicates("line").set_index("line")
-        q = top["cut_touch"]
-        drivers = top["mineral"]
-    line_spend = spend.reindex(q.index)
-    has_spend = line_spend.notna()
-    rows = bom["row"]
-    affected = sorted(int(r) for r in rows.reindex(q.index))
+        top = ordered.drop_duplicates("profile").set_index("profile")
+    q = top["cut_touch"]
+    affected_positions = np.flatnonzero(scores.profile_mask(top.index.to_numpy()))
+    line_spend = spend.to_numpy(float)[affected_positions]
+    has_spend = ~np.isnan(line_spend)
+    affected = _sorted_rows(bom, affected_positions)
     any_spend = bool(spend[scored].notna().any())
-    var_by_line = (line_spend.fillna(0.0) * q)
-    value_at_risk = float(var_by_line.sum()) if any_spend else None
+    var_by_profile = top["spend"] * q
+    value_at_risk = float(var_by_profile.sum()) if any_spend else None
     affected_spend = float(line_spend[has_spend].sum()) if any_spend else None
-    no_spend = sorted(int(r) for r in rows.reindex(q.index[~has_spend.to_numpy()]))
+    no_spend = _sorted_rows(bom, affected_positions[~has_spend], MAX_ROWS_LISTED)
 
-    weights = _alternative_weights(frame, spend)
+    weights = _alternative_weights(frame)
     minerals: list[ScenarioMineral] = []
     overall: dict[str, list[tuple[float, float]]] = {}
     for mineral, group in frame.groupby("mineral", sort=True):
@@ -393,17 +400,17 @@ def _run(
             alternatives[stage] = alt
             weight = float((weights.loc[group.index] * group[f"cut_{stage}"]).sum())
             overall.setdefault(stage, []).append((alt, weight))
-        driven = drivers.index[drivers.to_numpy() == mineral]
-        mass = group["mass_kg"]
+        driven = top.index[top["mineral"].to_numpy() == mineral]
         info = reference.minerals.get(str(mineral))
+        positions = np.flatnonzero(scores.profile_mask(group["profile"].to_numpy()))
         minerals.append(ScenarioMineral(
             mineral=str(mineral),
             name=info.name if info else str(mineral),
-            lines=int(group["line"].nunique()),
-            rows=sorted(int(r) for r in rows.reindex(group["line"].unique()))[:MAX_ROWS_LISTED],
-            mass_kg=float(mass.sum()) if mass.notna().any() else None,
+            lines=int(group["lines"].sum()),
+            rows=_sorted_rows(bom, positions, MAX_ROWS_LISTED),
+            mass_kg=float(group["mass_kg"].sum()) if (group["mass_known"] > 0).any() else None,
             cut_share=float(group["cut_touch"].max()),
-            value_at_risk=float(var_by_line.reindex(driven).sum()) if any_spend else None,
+            value_at_risk=float(var_by_profile.reindex(driven).sum()) if any_spend else None,
             aligned_alternative=alternatives,
         ))
     minerals.sort(key=lambda m: (-(m.value_at_risk or 0.0), -m.lines, m.mineral))
@@ -422,23 +429,22 @@ def _run(
         affected_lines=affected,
         affected_spend=affected_spend,
         value_at_risk=value_at_risk,
-        lines_without_spend=no_spend[:MAX_ROWS_LISTED],
+        lines_without_spend=no_spend,
         minerals=minerals,
         aligned_alternative=dict(sorted(aligned_alternative.items())),
     )
 
 
-def _alternative_weights(frame: pd.DataFrame, spend: pd.Series) -> pd.Series:
-    """Per affected line-mineral: the line's spend, else contained mass, else 1."""
+def _alternative_weights(frame: pd.DataFrame) -> pd.Series:
+    """Per affected profile-mineral, summed over its lines: the lines' spend, else contained
+    mass, else the line count."""
     if frame.empty:
         return pd.Series(dtype=float)
-    line_spend = spend.reindex(frame["line"]).fillna(0.0).to_numpy()
-    if line_spend.sum() > 0:
-        return pd.Series(line_spend, index=frame.index)
-    mass = frame["mass_kg"].fillna(0.0)
-    if mass.sum() > 0:
-        return mass
-    return pd.Series(1.0, index=frame.index)
+    if frame["spend"].sum() > 0:
+        return frame["spend"]
+    if frame["mass_kg"].sum() > 0:
+        return frame["mass_kg"]
+    return frame["lines"]
 
 
 def _aligned_alternative(
@@ -493,28 +499,38 @@ def run_price_shocks(
     specs: Sequence[str], scores: Scores, context: ScoringContext, bom: pd.DataFrame
 ) -> list[PriceShockResult]:
     """Cost impact of each `MINERAL=+PCT` on each line holding the mineral."""
-    lm = scores.line_minerals
-    rows = bom["row"]
+    pm = scores.profile_minerals
+    row_numbers = bom["row"].to_numpy()
     out = []
     for mineral, pct in parse_price_shocks(specs, context):
         info = context.reference.minerals.get(mineral)
         name = info.name if info else mineral
         price = reference_price(context, mineral)
-        group = lm[lm["mineral"] == mineral] if len(lm) else lm
-        line_rows = rows.reindex(group["line"]).to_numpy() if len(group) else np.array([])
+        # The mineral's fraction in each profile holding it, gathered per line.
+        mine = pm[pm["mineral"].to_numpy() == mineral] if len(pm) else pm
+        fraction_of = np.zeros(int(scores.profile.max(initial=-1)) + 1)
+        fraction_of[mine["profile"].to_numpy(np.int64)] = mine["fraction"].to_numpy(float)
+        positions = scores.mineral_lines(mineral)
+        mass = scores.mass_basis[positions] * fraction_of[scores.profile[positions]]
+        order = np.argsort(row_numbers[positions], kind="stable")
+        line_rows, mass = row_numbers[positions][order], mass[order]
+        known = ~np.isnan(mass)
         lines: list[PriceShockLine] = []
         missing: list[NotEstimated] = []
-        for row, mass in sorted(zip(line_rows.tolist(), group["mass_kg"].tolist() if len(group)
-                                    else [], strict=True)):
-            if price is None:
-                missing.append(NotEstimated(row=int(row), reason="no published price"))
-            elif mass is None or pd.isna(mass):
-                missing.append(NotEstimated(row=int(row), reason="no mass for this line"))
-            else:
-                impact = float(mass) * price.per_kg_contained * pct / 100.0
-                lines.append(PriceShockLine(row=int(row), mass_kg=float(mass),
-                                            cost_impact=impact))
-        total = sum(line.cost_impact for line in lines) if lines else None
+        total = None
+        if price is None:
+            missing = [NotEstimated(row=int(r), reason="no published price")
+                       for r in line_rows[:MAX_ROWS_LISTED]]
+        else:
+            impact = mass[known] * price.per_kg_contained * pct / 100.0
+            # Summed one by one in row order, as a list of lines would be.
+            total = sum(impact.tolist()) if impact.size else None
+            limit = MAX_ROWS_LISTED * 20
+            lines = [PriceShockLine(row=int(r), mass_kg=float(m), cost_impact=float(c))
+                     for r, m, c in zip(line_rows[known][:limit], mass[known][:limit],
+                                        impact[:limit], strict=True)]
+            missing = [NotEstimated(row=int(r), reason="no mass for this line")
+                       for r in line_rows[~known][:MAX_ROWS_LISTED]]
         if price is None:
             desc = (f"{name} {pct:+g}%: no published price in the reference data; "
                     "cost impact not estimated")

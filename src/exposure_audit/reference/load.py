@@ -175,7 +175,104 @@ def load_reference(
     key = (tuple(str(Path(d)) for d in directories), str(policy_file) if policy_file else None,
            include_bundled)
     stamp = tuple(_mtimes([*key[0], *([key[1]] if key[1] else [])]))
-    return _load_cached(key, stamp)
+    return _load(key, stamp)
+
+
+@lru_cache(maxsize=8)
+def _load(key: tuple[tuple[str, ...], str | None, bool], stamp: tuple[float, ...]
+          ) -> ReferenceSet:
+    """Once per process per key: from the on-disk cache when it holds these exact tables."""
+    disk_key = _disk_key(key)
+    reference = _read_disk_cache(disk_key) if disk_key else None
+    if reference is None:
+        reference = _load_cached(key, stamp)
+        if disk_key:
+            _write_disk_cache(disk_key, reference)
+    return reference
+
+
+# --- the on-disk cache -------------------------------------------------------------------------
+# Parsing and validating the YAML tables costs ~0.3 s per run; the validated `ReferenceSet`
+# is pickled under the sha256 of every table's bytes and the tool's and Python's versions, so
+# any edit to a table (or an upgrade) misses the cache. A cache that cannot be read or
+# written is ignored: the tables are then parsed as before.
+
+
+def cache_directory() -> Path | None:
+    """Where the parsed reference is cached; None when disabled (EXPOSURE_AUDIT_NO_CACHE=1)."""
+    import os
+
+    if os.environ.get("EXPOSURE_AUDIT_NO_CACHE", "") not in ("", "0"):
+        return None
+    if os.environ.get("EXPOSURE_AUDIT_CACHE_DIR"):
+        return Path(os.environ["EXPOSURE_AUDIT_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "exposure-audit"
+
+
+def _disk_key(key: tuple[tuple[str, ...], str | None, bool]) -> str | None:
+    """sha256 over the tool version and every table file's name and bytes, layer by layer;
+    None when caching is off or a file cannot be read (the normal load then reports it)."""
+    import sys
+
+    from exposure_audit import __version__
+
+    if cache_directory() is None:
+        return None
+    user_dirs, policy_file, include_bundled = key
+    digest = hashlib.sha256(f"{__version__}|{sys.version}|{include_bundled}".encode())
+    try:
+        bases = [str(bundled_directory())] if include_bundled else []
+        for index, directory in enumerate([*bases, *user_dirs]):
+            digest.update(f"|layer {index}".encode())
+            for name in sorted(FILES):
+                file = Path(directory) / name
+                if file.is_file():
+                    digest.update(f"|{name}|".encode())
+                    digest.update(file.read_bytes())
+        if policy_file:
+            digest.update(b"|policy|" + Path(policy_file).read_bytes())
+    except OSError:
+        return None
+    if user_dirs or policy_file:
+        # User tables without a header default to today's date as their as_of.
+        digest.update(dt.date.today().isoformat().encode())
+    return digest.hexdigest()
+
+
+def _read_disk_cache(disk_key: str) -> ReferenceSet | None:
+    import pickle
+
+    folder = cache_directory()
+    if folder is None:
+        return None
+    try:
+        with (folder / f"reference-{disk_key}.pickle").open("rb") as handle:
+            stored_key, reference = pickle.load(handle)
+    except Exception:  # noqa: BLE001 — a missing, stale or corrupt cache is just a miss
+        return None
+    return reference if stored_key == disk_key and isinstance(reference, ReferenceSet) else None
+
+
+def _write_disk_cache(disk_key: str, reference: ReferenceSet) -> None:
+    import contextlib
+    import os
+    import pickle
+    import tempfile
+
+    folder = cache_directory()
+    if folder is None:
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        # Written to a temporary file and renamed: a concurrent run never reads half a file.
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        with os.fdopen(fd, "wb") as handle:
+            pickle.dump((disk_key, reference), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, folder / f"reference-{disk_key}.pickle")
+    except Exception:  # noqa: BLE001 — an unwritable cache folder must never fail an audit
+        with contextlib.suppress(Exception):
+            os.unlink(tmp)  # type: ignore[possibly-undefined]
 
 
 def _mtimes(paths: Iterable[str]) -> list[float]:

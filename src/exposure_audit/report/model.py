@@ -7,7 +7,6 @@ The few structured parts are pydantic models; the per-line parts stay DataFrames
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -108,7 +107,6 @@ class AuditReport(_Model):
     extras: dict[str, Any] = Field(default_factory=dict, description="Later capabilities' keys")
 
 
-@dataclass
 class AuditResult:
     """Everything one audit produced: the report model plus per-line frames."""
 
@@ -116,9 +114,22 @@ class AuditResult:
     lines: pd.DataFrame
     """One row per BOM line read: row, part_number, description, material, match columns,
     exposure, driver, tier, supplier_country, spend, weight, extra columns."""
-    line_minerals: pd.DataFrame
-    """One row per line and mineral: line, mineral, mass_kg, china_touch, shares by stage."""
-    extra_columns: list[str] = field(default_factory=list)
+    extra_columns: list[str]
+
+    def __init__(self, report: AuditReport, lines: pd.DataFrame, line_minerals: Any,
+                 extra_columns: list[str] | None = None) -> None:
+        self.report = report
+        self.lines = lines
+        # A frame, or the `Scores` that expands it on first use (most formats never ask).
+        self._line_minerals = line_minerals
+        self.extra_columns = list(extra_columns or [])
+
+    @property
+    def line_minerals(self) -> pd.DataFrame:
+        """One row per line and mineral: line, mineral, mass_kg, china_touch, shares by stage."""
+        if not isinstance(self._line_minerals, pd.DataFrame):
+            self._line_minerals = self._line_minerals.line_minerals
+        return self._line_minerals
 
     @property
     def summary(self) -> Summary:

@@ -52,6 +52,19 @@ def test_example_report_matches_the_committed_copy(name, monkeypatch, request):
 
 
 @pytest.mark.parametrize("stem", ["ev_battery_pack", "pm_motor", "electronics_board"])
+def test_example_markdown_report_matches_the_committed_copy(stem, monkeypatch, request):
+    from exposure_audit.report import FORMATTERS
+
+    monkeypatch.chdir(ROOT)
+    result = audit(Path("examples") / f"{stem}.xlsx", Options(as_of=AS_OF))
+    rendered = FORMATTERS["markdown"].render(result)
+    golden = ROOT / "examples" / f"{stem}.xlsx.report.md"
+    if update_goldens(request) or not golden.exists():
+        golden.write_text(rendered, encoding="utf-8")
+    assert rendered == golden.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("stem", ["ev_battery_pack", "pm_motor", "electronics_board"])
 def test_xlsx_and_csv_versions_agree(stem, monkeypatch):
     monkeypatch.chdir(ROOT)
     xlsx = json.loads(render(f"{stem}.xlsx"))

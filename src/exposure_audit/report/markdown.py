@@ -51,6 +51,8 @@ def md(value: Any) -> str:
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], align: str | None = None) -> str:
     """A GitHub-flavoured Markdown table; `align` is one `l` or `r` per column."""
     align = align or "l" * len(headers)
+    if len(align) != len(headers):
+        raise ValueError(f"{len(headers)} columns but {len(align)} alignments")
     rule = ["---:" if a == "r" else "---" for a in align]
     out = ["| " + " | ".join(headers) + " |", "| " + " | ".join(rule) + " |"]
     out.extend("| " + " | ".join(str(c) if c != "" else " " for c in row) + " |" for row in rows)
@@ -134,7 +136,7 @@ def _lines(result: AuditResult) -> list[str]:
              md(record.line_tier), md(record.line_driver)]
             for record in top[columns].itertuples(index=False)]
     return [f"### Riskiest lines (top {len(top)} of {len(scored)})\n",
-            table(columns, rows, align="rlllrll"), ""]
+            table(columns, rows, align="rllllrll"), ""]
 
 
 def _findings(result: AuditResult) -> list[str]:

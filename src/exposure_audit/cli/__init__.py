@@ -25,9 +25,21 @@ HELP = (
     "how well its sourcing lines up with the U.S. critical-minerals frameworks."
 )
 
+EPILOG = """\
+Examples
+
+\b
+  audit bom.xlsx                               the audit, in the terminal
+  exposure-audit validate bom.xlsx             what was recognised, before scoring
+  exposure-audit diff main.json bom.xlsx       what a change did to the exposure
+  exposure-audit minerals gallium              the reference data behind a mineral
+  exposure-audit materials "N52 12x5x3mm"      how a BOM text maps to a material
+"""
+
 app = typer.Typer(
     name="exposure-audit",
     help=HELP,
+    epilog=EPILOG,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

@@ -165,6 +165,10 @@ def _export_controls(status: str):
             else:
                 detail = f"the first since {first['since']}: {first['measure']}"
             more = f" and {len(measures) - 1} more" if len(measures) > 1 else ""
+            lapsed = [c for c in measures if c.get("note")]
+            if lapsed:
+                more += (f" ({len(lapsed)} back in force: suspension ended "
+                         f"{min(c['until'] for c in lapsed)}, no extension recorded)")
             out.append(Finding(
                 id=f"{rule.id}:{m['mineral']}", rule=rule.id, severity=rule.severity,
                 mineral=m["mineral"], rows=_mineral_rows(scores, bom, m["mineral"]),

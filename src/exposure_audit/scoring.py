@@ -501,6 +501,7 @@ def _mineral_scores(
                 "until": c.suspended_until.isoformat() if c.suspended_until else None,
                 "scope": c.scope,
                 "source": c.source.url or c.source.title,
+                "note": _lapsed_note(c, context.as_of),
             }
             for c in (reference.minerals[mineral].export_controls
                       if mineral in reference.minerals else [])
@@ -523,6 +524,15 @@ def _mineral_scores(
             }
         )
     return out
+
+
+def _lapsed_note(control: Any, as_of: dt.date) -> str | None:
+    """A measure whose suspension has run out counts as active again; say so, since a later
+    extension would not be in the reference data until the tables are updated."""
+    until = control.suspended_until
+    if until is not None and as_of >= until:
+        return f"suspension ended {until.isoformat()}; the reference data records no extension"
+    return None
 
 
 def _ratio(numerator: float, denominator: float) -> float:

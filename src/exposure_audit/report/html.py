@@ -47,11 +47,11 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}
 .cards{display:flex;flex-wrap:wrap;gap:12px}
 .card{background:#fff;border:1px solid #e5e7eb;border-radius:8px;padding:10px 14px;min-width:130px}
 .card b{display:block;font-size:20px}.card span{color:#6b7280;font-size:12px}
-.tier{display:inline-block;color:#fff;border-radius:4px;padding:0 6px;font-size:12px;
+.tier{display:inline-block;white-space:nowrap;color:#fff;border-radius:4px;padding:0 6px;font-size:12px;
 text-transform:uppercase;font-weight:600}
 table{border-collapse:collapse;background:#fff;width:100%;font-size:13px}
 th,td{border:1px solid #e5e7eb;padding:4px 8px;text-align:left;vertical-align:top;
-overflow-wrap:anywhere}
+overflow-wrap:break-word}
 th{background:#f3f4f6;position:sticky;top:0}
 table.sortable th{cursor:pointer;user-select:none}
 table.sortable th:after{content:" \\2195";color:#9ca3af}

@@ -158,3 +158,20 @@ def test_xlsx_has_actions_and_scenarios_sheets(tmp_path):
     scen = [r for r in book["Scenarios"].iter_rows(values_only=True)]
     assert scen[1][0] == "china-cutoff" and scen[1][4] == pytest.approx(30.45)
     assert any(str(r[0]).startswith("price neodymium") for r in scen)
+
+
+def test_actions_reach_the_csv_and_sarif_reports(result):
+    import io
+    import json
+
+    import pandas as pd
+
+    from exposure_audit.report import FORMATTERS
+
+    flat = pd.read_csv(io.StringIO(FORMATTERS["csv"].render(result)), keep_default_na=False)
+    named = {int(r) for a in result.report.extras["actions"] for r in a["rows"]}
+    with_actions = set(flat.loc[flat["actions"] != "", "row"].astype(int))
+    assert named and with_actions == named
+    sarif = json.loads(FORMATTERS["sarif"].render(result))
+    titles = [a["title"] for a in sarif["runs"][0]["properties"]["actions"]]
+    assert titles == [a["title"] for a in result.report.extras["actions"]]

@@ -41,6 +41,7 @@ FLAT_COLUMNS: dict[str, str] = {
     "aligned_chain": "chance every stage is in an aligned country, 0..1",
     **{f"china_{s}": f"China share of the {s} stage, 0..1" for s in STAGES},
     **{f"aligned_{s}": f"aligned share of the {s} stage, 0..1" for s in STAGES},
+    "actions": "the recommended actions that name this line (family: title; ...)",
 }
 TEXT_COLUMNS = frozenset({"part_number", "description", "material", "supplier"})
 SHARE_COLUMNS = frozenset({"match_confidence", "line_exposure", "china_touch", "aligned_chain",
@@ -113,6 +114,7 @@ def flatten(result: AuditResult) -> pd.DataFrame:
         "spend": lines["spend"].to_numpy(dtype=float),
         "_line": np.arange(n, dtype=np.int64),
     })
+    base["actions"] = _actions_by_row(result, base["row"])
     for header in result.extra_columns:
         base[f"extra:{header}"] = _text(lines[f"extra:{header}"]).to_numpy()
     lm = result.line_minerals
@@ -140,6 +142,17 @@ def flatten(result: AuditResult) -> pd.DataFrame:
         flat["mineral"].notna(), None)
     order = [*FLAT_COLUMNS, *(f"extra:{h}" for h in result.extra_columns)]
     return flat[order].reset_index(drop=True)
+
+
+def _actions_by_row(result: AuditResult, rows: pd.Series) -> np.ndarray:
+    """For each line, the actions that name its row, as "family: title" joined by "; "."""
+    named: dict[int, list[str]] = {}
+    for action in result.report.extras.get("actions") or []:
+        for row in action["rows"]:
+            named.setdefault(int(row), []).append(f"{action['family']}: {action['title']}")
+    if not named:
+        return np.full(len(rows), "", dtype=object)
+    return rows.map(lambda r: "; ".join(named.get(int(r), []))).to_numpy(dtype=object)
 
 
 def lines_by_line(flat: pd.DataFrame) -> pd.DataFrame:

@@ -147,6 +147,13 @@ def render_sarif(result: AuditResult) -> str:
             "weighting": info["weighting"],
             "assumptions": info["assumptions"],
             "sources": [{k: v for k, v in s.items() if v is not None} for s in info["sources"]],
+            # Actions are advice, not results: dashboards show results; the property bag keeps
+            # the actions with the run for tools that read them.
+            "actions": [
+                {"family": a["family"], "priority": a["priority"], "title": a["title"],
+                 "detail": a["detail"], "rows": a["rows"], "minerals": a["minerals"]}
+                for a in r.extras.get("actions") or []
+            ],
         },
     }
     if base:

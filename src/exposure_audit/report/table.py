@@ -100,10 +100,18 @@ def _share(stage: dict[str, Any], key: str) -> Text:
     return Text(pct(value), style=style)
 
 
+def _stake(mineral: dict[str, Any]) -> tuple[float, float, str]:
+    """Order minerals by what is at stake: China touch x the spend on the lines holding them
+    (x contained mass when the BOM has no costs), so a trace of gold on a Chinese board does not
+    outrank the graphite in the cells."""
+    weight = mineral["spend"] if mineral["spend"] is not None else (mineral["mass_kg"] or 0.0)
+    return (-mineral["china_touch"] * weight, -mineral["china_touch"], mineral["mineral"])
+
+
 def _minerals_table(result: AuditResult, width: int) -> Table:
     wide = width >= 110
-    table = Table(title="Minerals: China and aligned shares by stage (– no data; * from the BOM "
-                  "or supplier declarations)", box=box.SIMPLE_HEAD, title_justify="left",
+    table = Table(title="Minerals by what is at stake: China and aligned shares by stage "
+                  "(– no data; * from the BOM or supplier declarations)", box=box.SIMPLE_HEAD, title_justify="left",
                   title_style="bold", pad_edge=False)
     columns = [("mineral", "left"), ("mass", "right"), ("lines", "right"),
                ("China\ntouch", "right"), ("mining\nChina", "right"),
@@ -115,7 +123,7 @@ def _minerals_table(result: AuditResult, width: int) -> Table:
     for (name, justify), shown in zip(columns, keep, strict=True):
         if shown:
             table.add_column(name, justify=justify, no_wrap=name != "export\ncontrols")
-    minerals = sorted(result.report.minerals, key=lambda m: (-m["china_touch"], m["mineral"]))
+    minerals = sorted(result.report.minerals, key=_stake)
     for m in minerals:
         controls = Text()
         for status, style in (("active", "red"), ("suspended", "yellow")):

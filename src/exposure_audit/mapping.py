@@ -15,6 +15,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from exposure_audit.bom.clean import factorize_columns
 from exposure_audit.issues import IssueCode, IssueLog
 from exposure_audit.reference import ReferenceSet
 from exposure_audit.reference.models import Material
@@ -115,14 +116,26 @@ class Matcher:
         self.cas: dict[str, str] = {
             cas.strip(): m.id for m in self.materials.values() for cas in m.cas
         }
-        self.rules: list[tuple[int, str, list[re.Pattern[str]], list[re.Pattern[str]]]] = [
+        self.mineral_names = reference.mineral_aliases()
+        self._alias_keys = list(self.aliases)
+        # For `_pattern`: the rules by priority, highest first (stable, so ties keep the table's
+        # order). Each compiles its patterns on first use: a BOM touches a few of them.
+        self._ordered = sorted(
+            (_Rule(m.priority, m.id, tuple(m.patterns), tuple(m.exclude))
+             for m in self.materials.values() if m.patterns),
+            key=lambda rule: -rule.priority,
+        )
+
+    @cached_property
+    def rules(self) -> list[tuple[int, str, list[re.Pattern[str]], list[re.Pattern[str]]]]:
+        """(priority, material id, patterns, excludes) per material with patterns, in table
+        order."""
+        return [
             (m.priority, m.id, [re.compile(p) for p in m.patterns],
              [re.compile(p) for p in m.exclude])
             for m in self.materials.values()
             if m.patterns
         ]
-        self.mineral_names = reference.mineral_aliases()
-        self._alias_keys = list(self.aliases)
 
     def match(self, text: str, mineral: str = "", cas: str = "") -> Match:
         """Match one line's folded text (parts joined by " | "), mineral cell and CAS cell."""
@@ -152,16 +165,20 @@ class Matcher:
 
     def _pattern(self, text: str) -> Match | None:
         best: tuple[int, int, int, str, str] | None = None
-        for priority, material_id, patterns, excludes in self.rules:
-            for pattern in patterns:
+        for rule in self._ordered:
+            if best is not None and rule.priority < best[0]:
+                break  # a lower priority can no longer win
+            if rule.quick is not None and rule.quick.search(text) is None:
+                continue
+            for pattern in rule.patterns:
                 found = pattern.search(text)
                 if found is None:
                     continue
-                if any(ex.search(text) for ex in excludes):
+                if any(ex.search(text) for ex in rule.excludes):
                     break
                 # Higher priority first, then the longer match, then the earlier one.
-                key = (priority, found.end() - found.start(), -found.start(), material_id,
-                       found.group(0))
+                key = (rule.priority, found.end() - found.start(), -found.start(),
+                       rule.material_id, found.group(0))
                 if best is None or key[:3] > best[:3]:
                     best = key
                 break
@@ -197,6 +214,44 @@ class Matcher:
         return Match(None, "none", 0.0, "no archetype matched", ranked)
 
 
+class _Rule:
+    """One material's patterns, compiled when first needed."""
+
+    def __init__(self, priority: int, material_id: str, patterns: tuple[str, ...],
+                 excludes: tuple[str, ...]) -> None:
+        self.priority = priority
+        self.material_id = material_id
+        self._patterns = patterns
+        self._excludes = excludes
+
+    @cached_property
+    def patterns(self) -> list[re.Pattern[str]]:
+        return [re.compile(p) for p in self._patterns]
+
+    @cached_property
+    def excludes(self) -> list[re.Pattern[str]]:
+        return [re.compile(p) for p in self._excludes]
+
+    @cached_property
+    def quick(self) -> re.Pattern[str] | None:
+        """One alternation of the patterns: a text it misses matches none of them."""
+        return _any_of(self._patterns)
+
+
+def _any_of(patterns: Sequence[str]) -> re.Pattern[str] | None:
+    """One regex matching wherever any of `patterns` matches (None when they cannot be joined,
+    e.g. inline flags or back-references; the rule is then always tried)."""
+    if len(patterns) < 2:
+        return None
+    joined = "|".join(f"(?:{p})" for p in patterns)
+    if re.search(r"\\\d|\(\?P[=<]|\(\?[aiLmsux]", joined):
+        return None
+    try:
+        return re.compile(joined)
+    except re.error:
+        return None
+
+
 _MATCHERS: dict[int, Matcher] = {}
 
 
@@ -215,9 +270,11 @@ def map_contents(bom: pd.DataFrame, reference: ReferenceSet, sheet: str | None =
     """Match every line and expand it into per-mineral contents with masses where known."""
     matcher = matcher_for(reference)
     log = IssueLog(sheet=sheet)
-    keys = bom["text"] + "\x1f" + bom["mineral"] + "\x1f" + bom["cas_number"]
-    codes, uniques = pd.factorize(keys, sort=False)
-    matches = [matcher.match(*u.split("\x1f")) for u in uniques]
+    # Each distinct (text, mineral, CAS) is matched once; the three columns are factorized and
+    # their codes combined, so no per-line key string is built.
+    codes, (texts, minerals, cas) = factorize_columns(
+        [bom["text"], bom["mineral"], bom["cas_number"]])
+    matches = [matcher.match(*key) for key in zip(texts, minerals, cas, strict=True)]
     table = pd.DataFrame(
         {
             "archetype": [m.archetype for m in matches],
@@ -236,7 +293,7 @@ def map_contents(bom: pd.DataFrame, reference: ReferenceSet, sheet: str | None =
                   bom.loc[unmapped, "description"], None,
                   "no material archetype matches '{value}'; add a Material column, or --map")
 
-    archetypes = [a for a in table["archetype"].dropna().unique()]
+    archetypes = list(table["archetype"].dropna().unique())
     composition = _composition_table(reference, archetypes, matcher)
     composition = composition.sort_values(["archetype", "mineral"], kind="stable",
                                           ignore_index=True)

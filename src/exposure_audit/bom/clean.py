@@ -1,8 +1,11 @@
 """Raw table -> canonical BOM: numbers, units, countries and text parsed column by column.
 
-Each distinct cell value is parsed once and the result joined back, so a million-line BOM with
-a few thousand distinct values costs a few thousand parses. Bad cells become located issues;
-rows with error-level issues are kept in the frame but marked `valid=False` and not scored.
+Each column is factorized once into integer codes and its distinct values. Every per-value step
+(strip, parse a number or a mass with its unit, look up a country, check for control characters,
+build the mapping text) runs once per distinct value, and the results are gathered back to the
+lines by code (a numpy take). A million-line BOM with a few thousand distinct values costs a few
+thousand parses. Bad cells become located issues; rows with error-level issues are kept in the
+frame but marked `valid=False` and not scored.
 """
 
 from __future__ import annotations
@@ -10,9 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -30,6 +33,7 @@ _CURRENCY = re.compile(r"(?i)(us\$|usd|eur|gbp|cny|rmb|jpy|cad|aud|chf|[$€£¥
 _NUMBER_CHARS = re.compile(r"[^0-9,.\-+eE]")
 _MASS_CELL = re.compile(r"^\s*(?P<num>[-+]?[\d.,\s']*\d[\d.,]*)\s*(?P<unit>[a-zA-Z ]*)\s*$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_NUMBER_START = frozenset("0123456789-+(.,")
 
 
 @dataclass
@@ -45,6 +49,45 @@ class CleanBom:
     cost_is_total: bool = False
 
 
+@dataclass
+class _Text:
+    """A text column as codes: line i reads `values[codes[i]]`; the values are distinct."""
+
+    codes: np.ndarray
+    values: pd.Index
+    """Distinct texts (str dtype), so per-value steps can use pandas string methods too."""
+
+    @classmethod
+    def of(cls, texts: pd.Series | Sequence[str]) -> _Text:
+        codes, uniques = pd.factorize(pd.Series(texts, dtype="str"), use_na_sentinel=False)
+        return cls(np.asarray(codes, dtype=np.intp), pd.Index(uniques, dtype="str"))
+
+    @classmethod
+    def blank(cls, n: int) -> _Text:
+        return cls(np.zeros(n, dtype=np.intp), pd.Index([""], dtype="str"))
+
+    def take(self, keep: np.ndarray) -> _Text:
+        return _Text(self.codes[keep], self.values)
+
+    def under(self, codes: np.ndarray) -> _Text:
+        """This column read through other codes: line i reads `self` at `codes[i]`."""
+        return _Text(self.codes[codes], self.values)
+
+    def relabel(self, values: Sequence[str]) -> _Text:
+        """New text for each distinct value (same order); values that now coincide merge."""
+        return _Text.of(values).under(self.codes)
+
+    def per_line(self, per_value: np.ndarray) -> np.ndarray:
+        return per_value[self.codes]
+
+    def at(self, lines: np.ndarray) -> pd.Series:
+        """The texts of some lines (a boolean mask), for issue values."""
+        return pd.Series(self.values.array.take(self.codes[lines]))
+
+    def series(self) -> pd.Series:
+        return pd.Series(self.values.array.take(self.codes))
+
+
 def clean_bom(
     raw: RawTable, columns: ColumnMap, country_aliases: Mapping[str, str] | None = None
 ) -> CleanBom:
@@ -56,29 +99,39 @@ def clean_bom(
     """
     log = IssueLog(sheet=raw.sheet)
     frame = raw.frame
-    rows = pd.Series(raw.rows, index=frame.index)
+    all_text: dict[str, _Text] = {}
+
+    def text_of(header: str) -> _Text:
+        """A column as text codes over every record read (computed once per column)."""
+        if header not in all_text:
+            all_text[header] = _column_text(frame[header])
+        return all_text[header]
+
+    keep, skipped = _rows_to_keep(frame, columns, text_of)
+    rows = np.asarray(raw.rows, dtype=np.int64)
+    if skipped:
+        rows = rows[keep]
+    n = len(rows)
+
+    def text(header: str | None) -> _Text:
+        """A column's text codes on the lines kept ('' everywhere for a missing column)."""
+        if header is None:
+            return _Text.blank(n)
+        return text_of(header).take(keep) if skipped else text_of(header)
+
+    kept_cells: dict[str, pd.Series] = {}
 
     def column(name: str) -> pd.Series | None:
+        """A field's raw cells on the lines kept (numbered 0..n-1)."""
         header = columns.header(name)
-        return None if header is None else frame[header]
+        if header is None:
+            return None
+        if header not in kept_cells:
+            cells = frame[header]
+            kept_cells[header] = (cells[keep] if skipped else cells).reset_index(drop=True)
+        return kept_cells[header]
 
-    # Each column is turned into text once, on the whole frame, and filtered after.
-    full_text: dict[str, pd.Series] = {}
-
-    def text_of(header: str) -> pd.Series:
-        if header not in full_text:
-            full_text[header] = _text(raw.frame[header], len(raw.frame), raw.frame.index)
-        series = full_text[header]
-        return series if len(series) == n else series[keep]
-
-    n = len(frame)
-    keep, skipped = _rows_to_keep(frame, columns, text_of)
-    if skipped:
-        frame = frame.loc[keep]
-        rows = rows.loc[keep]
-    n = len(frame)
-    out = pd.DataFrame({"row": rows.to_numpy(np.int64)}, index=frame.index)
-    invalid = pd.Series(False, index=frame.index)
+    invalid = np.zeros(n, dtype=bool)
 
     duplicates = getattr(columns, "duplicates", {})
     for header in columns.unmatched:
@@ -91,90 +144,77 @@ def clean_bom(
             log.add(IssueCode.UNKNOWN_COLUMN, f"column {header!r} not recognised; kept as is",
                     column=header)
 
-    # Text fields.
-    no_text = _text(None, n, frame.index)
-
-    def text_field(name: str) -> pd.Series:
-        header = columns.header(name)
-        return no_text if header is None else text_of(header)
-
-    out["part_number"] = text_field("part_number")
+    # Text fields, kept as codes until the frame is built.
+    fields: dict[str, _Text] = {"part_number": text(columns.header("part_number"))}
     for name in TEXT_FIELDS:
-        parts = [text_of(h) for h in columns.text.get(name, [])]
-        out[name] = _join(parts, frame.index, " — ")
+        fields[name] = _join([text(h) for h in columns.text.get(name, [])], n, " — ")
     for name in ("supplier", "mineral", "cas_number", "quantity_unit", "currency"):
-        out[name] = text_field(name)
-    _flag_control_characters(out, rows, columns, log)
-    out["text"] = _mapping_text(out)
+        fields[name] = text(columns.header(name))
+    _flag_control_characters(fields, rows, columns, log)
+    mapping_codes, mapping_values = _mapping_text(fields)
 
     # Quantities.
     quantity_col = column("quantity")
     if quantity_col is None:
         log.add(IssueCode.MISSING_COLUMN, "no quantity column; every line counts once",
                 column=None)
-        quantity = pd.Series(1.0, index=frame.index)
+        quantity = np.ones(n)
     else:
-        quantity, bad = parse_numbers(quantity_col.loc[frame.index])
+        quantity, bad = _parse_cells(quantity_col)
         header = columns.header("quantity")
         _report_bad_numbers(log, bad, quantity_col, rows, header, invalid)
-        blank = quantity.isna() & ~bad.astype(bool)
-        quantity = quantity.where(~blank, 1.0)
+        quantity = np.where(np.isnan(quantity) & ~bad, 1.0, quantity)  # a blank counts once
         negative = quantity < 0
-        log.add_cells(IssueCode.NEGATIVE_VALUE, rows[negative], quantity[negative], header,
-                      "quantity {value} is below zero; fix the quantity")
+        log.add_cells(IssueCode.NEGATIVE_VALUE, rows[negative], pd.Series(quantity[negative]),
+                      header, "quantity {value} is below zero; fix the quantity")
         invalid |= negative
         zero = quantity == 0
-        log.add_cells(IssueCode.ZERO_QUANTITY, rows[zero], quantity[zero], header,
+        log.add_cells(IssueCode.ZERO_QUANTITY, rows[zero], pd.Series(quantity[zero]), header,
                       "quantity is zero; the line is read but weighs nothing")
-    out["quantity"] = quantity
 
     # Masses: unit mass x quantity, or a total mass, or a quantity counted in a mass unit.
-    line_mass = pd.Series(np.nan, index=frame.index)
-    unit_factor = _map_unique(
-        out["quantity_unit"], lambda u: MASS_UNITS.get(fold_header(u), np.nan) if u else np.nan
-    ).astype(float)
-    qty_in_mass = unit_factor.notna()
-    line_mass = line_mass.where(~qty_in_mass, out["quantity"] * unit_factor.astype(float))
+    unit = fields["quantity_unit"]
+    unit_factor = unit.per_line(_mass_factors(unit.values))
+    line_mass = np.where(np.isnan(unit_factor), np.nan, quantity * unit_factor)
+    unit_header = columns.header("mass_unit")
     for name in ("unit_mass", "total_mass"):
         col = column(name)
         if col is None:
             continue
         header = columns.header(name)
-        mass_kg = _parse_mass(col.loc[frame.index], columns.mass_unit.get(name),
-                              column("mass_unit"), rows, header, log, invalid,
-                              columns.header("mass_unit"))
+        mass_kg = _parse_mass(col, columns.mass_unit.get(name),
+                              None if unit_header is None else text(unit_header), rows, header,
+                              log, invalid, unit_header)
         if name == "unit_mass":
             too_big = mass_kg > MAX_PLAUSIBLE_UNIT_MASS_KG
             log.add_cells(IssueCode.IMPLAUSIBLE_MASS, rows[too_big], col[too_big], header,
                           "unit mass {value} is over 10 tonnes; check the unit in the header")
-            mass_kg = mass_kg * out["quantity"]
-        line_mass = line_mass.where(line_mass.notna() | mass_kg.isna(), mass_kg)
-    out["line_mass_kg"] = line_mass
-    out["mass_given"] = line_mass.notna()
+            mass_kg = mass_kg * quantity
+        line_mass = np.where(~np.isnan(line_mass) | np.isnan(mass_kg), line_mass, mass_kg)
 
-    # Countries.
+    # Countries: each distinct spelling looked up once.
+    countries: dict[str, pd.Series | None] = {}
     for name in ("supplier_country", "mining_country", "processing_country"):
-        col = column(name)
-        if col is None:
-            out[name] = None
+        header = columns.header(name)
+        if header is None:
+            countries[name] = None
             continue
-        text = text_of(columns.header(name))
-        iso = to_iso3(text, country_aliases)
-        unknown = iso.isna() & (text != "")
-        log.add_cells(IssueCode.UNKNOWN_COUNTRY, rows[unknown], text[unknown],
-                      columns.header(name),
+        names = text(header)
+        iso = to_iso3(pd.Series(names.values, dtype=object), country_aliases).to_numpy(object)
+        unknown = names.per_line(pd.isna(iso) & (names.values != ""))
+        log.add_cells(IssueCode.UNKNOWN_COUNTRY, rows[unknown], names.at(unknown), header,
                       "country {value!r} matches no country; use a name or ISO code, "
                       "or add an alias in countries.yaml".replace("{value!r}", "'{value}'"))
-        out[name] = iso
+        countries[name] = pd.Series(names.per_line(iso), dtype=object)
 
     # Costs: spend is the extended cost where given, else quantity x unit cost.
-    spend = pd.Series(np.nan, index=frame.index)
+    spend = np.full(n, np.nan)
     unit_cost = extended = None
     for name in ("extended_cost", "unit_cost"):
         col = column(name)
         if col is None:
             continue
-        values, bad = parse_numbers(col.loc[frame.index])
+        values, bad = _parse_cells(col)
         _report_bad_numbers(log, bad, col, rows, columns.header(name), invalid)
         negative = values < 0
         log.add_cells(IssueCode.NEGATIVE_VALUE, rows[negative], col[negative],
@@ -186,7 +226,7 @@ def clean_bom(
             unit_cost = values
     cost_is_total = False
     if unit_cost is not None and extended is None and _cost_column_is_total(
-        raw, columns, keep, unit_cost, out["quantity"]
+        raw, columns, keep, unit_cost, quantity
     ):
         cost_is_total = True
         extended, unit_cost = unit_cost, None
@@ -196,23 +236,39 @@ def clean_bom(
     if extended is not None:
         spend = extended
     if unit_cost is not None:
-        spend = spend.where(spend.notna(), out["quantity"] * unit_cost)
-    out["spend"] = spend
+        spend = np.where(np.isnan(spend), quantity * unit_cost, spend)
     currency = columns.currency or _currency_from_cells(
         column("unit_cost"), column("extended_cost")
     )
-    out["valid"] = ~invalid
 
-    part = out["part_number"]
-    dup = part.ne("") & part.duplicated(keep=False)
+    # Duplicate part numbers: codes that occur more than once.
+    part = fields["part_number"]
+    repeated = np.bincount(part.codes, minlength=len(part.values)) > 1
+    dup = part.per_line(repeated & (part.values != ""))
     if dup.any():
-        log.add_cells(IssueCode.DUPLICATE_PART, rows[dup], part[dup], columns.header("part_number"),
+        log.add_cells(IssueCode.DUPLICATE_PART, rows[dup], part.at(dup),
+                      columns.header("part_number"),
                       "part number {value} appears on several lines; each line is scored")
+
+    out = pd.DataFrame({"row": rows}, index=pd.RangeIndex(n))
+    for name in ("part_number", *TEXT_FIELDS, "supplier", "mineral", "cas_number",
+                 "quantity_unit", "currency"):
+        out[name] = fields[name].series()
+    out["text"] = pd.Series(mapping_values[mapping_codes], dtype=object)
+    out["quantity"] = quantity
+    out["line_mass_kg"] = line_mass
+    out["mass_given"] = ~np.isnan(line_mass)
+    for name, iso in countries.items():
+        out[name] = iso
+    out["spend"] = spend
+    out["valid"] = ~invalid
     extra = [h for h in columns.unmatched if h in frame.columns]
     for header in extra:
-        out[f"extra:{header}"] = text_of(header)
+        # Extra columns are only shown: their text is made per line, not factorized.
+        lines = _text(frame[header], len(frame), frame.index)
+        out[f"extra:{header}"] = (lines[keep] if skipped else lines).reset_index(drop=True)
     return CleanBom(
-        frame=out.reset_index(drop=True),
+        frame=out,
         issues=log,
         columns=columns,
         skipped_rows=skipped,
@@ -226,42 +282,57 @@ def clean_bom(
 
 
 def _rows_to_keep(
-    frame: pd.DataFrame, columns: ColumnMap, text_of: Callable[[str], pd.Series] | None = None
-) -> tuple[pd.Series, int]:
+    frame: pd.DataFrame, columns: ColumnMap, text_of: Callable[[str], _Text] | None = None
+) -> tuple[np.ndarray, int]:
     """Blank rows, total and subtotal rows, and repeated header rows are left out and counted.
 
     Only the recognised columns are looked at: a row with nothing in any of them says nothing.
-    Vectorised: cells are compared by a key (accents, case, spaces and punctuation dropped),
-    so a million unique part numbers cost a few string kernels, not a million Python calls.
+    Cells are compared by a key (accents, case, spaces and punctuation dropped), computed once
+    per distinct cell of the few candidate rows.
     """
-    if frame.empty:
-        return pd.Series(dtype=bool), 0
+    n = len(frame)
+    if n == 0:
+        return np.ones(0, dtype=bool), 0
     mapped = list(dict.fromkeys([*columns.fields.values(), *sum(columns.text.values(), [])]))
     if text_of is None:
-        def text_of(h: str) -> pd.Series:
-            return _text(frame[h], len(frame), frame.index)
+        def text_of(h: str) -> _Text:
+            return _column_text(frame[h])
 
-    text = pd.DataFrame({h: text_of(h) for h in mapped}, index=frame.index)
-    blank = text.eq("").all(axis=1)
+    texts = {h: text_of(h) for h in mapped}
+    blank = np.ones(n, dtype=bool)
+    for t in texts.values():
+        blank &= t.per_line(t.values == "")
     # Total and repeated header rows have no number in the quantity column: look only there.
     quantity_header = columns.header("quantity")
     if quantity_header is not None:
-        quantity = text[quantity_header]
-        first = quantity.str.lstrip().str.slice(0, 1)
-        candidates = ~first.isin(list("0123456789-+(.,")).to_numpy(bool)
+        quantity = texts[quantity_header]
+        no_number = [not isinstance(v, str) or v[:1] not in _NUMBER_START
+                     for v in quantity.values]
+        candidates = quantity.per_line(np.array(no_number, dtype=bool))
     else:
-        candidates = np.ones(len(text), dtype=bool)
-    candidates &= ~blank.to_numpy(bool)
+        candidates = np.ones(n, dtype=bool)
+    candidates &= ~blank
     skip = blank.copy()
     if candidates.any():
-        part = text[candidates]
-        keys = pd.DataFrame({h: _match_key(part[h]) for h in mapped}, index=part.index)
-        total = keys.isin(_TOTAL_KEYS).any(axis=1)
+        at = np.flatnonzero(candidates)
+        total = np.zeros(len(at), dtype=bool)
+        same_as_header = np.zeros(len(at), dtype=np.int64)
+        for header, t in texts.items():
+            codes = t.codes[at]
+            present = np.unique(codes)
+            keys = _match_key(pd.Series(t.values[present], dtype="str"))
+            header_key = _match_key(pd.Series([header], dtype=object)).iloc[0]
+            is_total = np.zeros(len(t.values), dtype=bool)
+            is_total[present] = keys.isin(_TOTAL_KEYS).to_numpy(bool)
+            is_header = np.zeros(len(t.values), dtype=bool)
+            is_header[present] = keys.eq(header_key).fillna(False).to_numpy(bool)
+            total |= is_total[codes]
+            same_as_header += is_header[codes]
         if quantity_header is not None:
-            total &= part[quantity_header].eq("")
-        header_keys = [_match_key(pd.Series([h], dtype=object)).iloc[0] for h in mapped]
-        repeated = (keys == header_keys).sum(axis=1) >= max(2, len(mapped) // 2)
-        skip.loc[part.index] = (total | repeated).to_numpy(bool)
+            quantity = texts[quantity_header]
+            total &= quantity.per_line(quantity.values == "")[at]
+        repeated = same_as_header >= max(2, len(mapped) // 2)
+        skip[at] = total | repeated
     return ~skip, int(skip.sum())
 
 
@@ -276,22 +347,53 @@ def _match_key(text: pd.Series) -> pd.Series:
 
 
 def _cost_column_is_total(
-    raw: RawTable, columns: ColumnMap, keep: pd.Series, unit_cost: pd.Series, quantity: pd.Series
+    raw: RawTable, columns: ColumnMap, keep: np.ndarray, unit_cost: np.ndarray,
+    quantity: np.ndarray,
 ) -> bool:
     """A bare "Cost" column whose total row equals its own sum holds line totals."""
     header = columns.header("unit_cost")
     if header is None or fold_header(header) not in {"cost", "price", "amount"}:
         return False
-    skipped = raw.frame.loc[~keep, header] if len(keep) else pd.Series(dtype=object)
+    skipped = raw.frame[header][~keep] if len(keep) else pd.Series(dtype=object)
     totals, _ = parse_numbers(skipped)
     totals = totals.dropna()
     if totals.empty:
         return False
-    column_sum = float(unit_cost.sum(skipna=True))
-    extended_sum = float((unit_cost * quantity).sum(skipna=True))
+    column_sum = float(pd.Series(unit_cost).sum(skipna=True))
+    extended_sum = float(pd.Series(unit_cost * quantity).sum(skipna=True))
     target = float(totals.iloc[-1])
     close = math.isclose(column_sum, target, rel_tol=0.005, abs_tol=0.01)
     return close and not math.isclose(extended_sum, target, rel_tol=0.005, abs_tol=0.01)
+
+
+# --- codes -------------------------------------------------------------------------------------
+
+
+def combine_codes(
+    codes: Sequence[np.ndarray], sizes: Sequence[int]
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Codes of the distinct combinations of several code columns, numbered in order of first
+    appearance, and for each combination its code in every column.
+
+    Pairs are combined one at a time as integers (a * size_b + b), so this costs a few integer
+    factorizes however many lines there are.
+    """
+    combined = np.asarray(codes[0], dtype=np.int64)
+    members = [np.arange(sizes[0], dtype=np.int64)]
+    for column, size in zip(codes[1:], sizes[1:], strict=True):
+        combined, keys = pd.factorize(combined * max(size, 1) + column)
+        keys = np.asarray(keys, dtype=np.int64)
+        members = [m[keys // max(size, 1)] for m in members] + [keys % max(size, 1)]
+    return np.asarray(combined, dtype=np.intp), members
+
+
+def factorize_columns(columns: Sequence[pd.Series]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Codes of the distinct rows of several columns (first appearance order), and each
+    column's values for those distinct rows (object arrays)."""
+    factorized = [pd.factorize(c, use_na_sentinel=False) for c in columns]
+    codes, members = combine_codes([c for c, _ in factorized], [len(u) for _, u in factorized])
+    values = [np.asarray(u, dtype=object)[m] for (_, u), m in zip(factorized, members, strict=True)]
+    return codes, values
 
 
 # --- text --------------------------------------------------------------------------------------
@@ -322,6 +424,48 @@ def cell_text(value: object) -> str:
     return str(value)
 
 
+def _column_text(series: pd.Series) -> _Text:
+    """A raw column as stripped text codes (numbers without '.0', dates as ISO dates)."""
+    if series.dtype == object and pd.api.types.infer_dtype(series, skipna=False) == "string":
+        series = series.astype("str")
+    if series.dtype != object:
+        # Factorize first and strip the distinct values: a few thousand strings are stripped,
+        # not a million copied.
+        codes, uniques = pd.factorize(series.astype("str"), use_na_sentinel=False)
+        uniques = pd.Series(uniques, dtype="str")
+        stripped = uniques.str.strip()
+        codes = np.asarray(codes, dtype=np.intp)
+        if stripped.equals(uniques):
+            return _Text(codes, pd.Index(uniques))
+        return _Text.of(stripped).under(codes)
+    # Cells of several types: each distinct cell is made text once (as `_text` would), then
+    # cells that give the same text (1 and 1.0) share a code.
+    codes, uniques = pd.factorize(series, use_na_sentinel=False)
+    cells = pd.Series(uniques, dtype=object)
+    if pd.api.types.infer_dtype(cells, skipna=False) in _NUMBER_KINDS:
+        texts = _number_text(cells)
+    else:
+        texts = _cell_texts(cells)
+    return _Text.of(texts).under(np.asarray(codes, dtype=np.intp))
+
+
+_NUMBER_KINDS = {"floating", "integer", "mixed-integer-float"}
+
+
+def _cell_texts(cells: pd.Series) -> pd.Series:
+    """`cell_text(v).strip()` of each cell; the plain numbers among them (an item-number
+    column with a few text cells) are formatted by `_number_text` in one pass."""
+    values = cells.to_numpy(dtype=object)
+    plain = np.fromiter(
+        (type(v) is float or (type(v) is int and abs(v) < 2**53) for v in values),
+        dtype=bool, count=len(values))
+    out = np.empty(len(values), dtype=object)
+    if plain.any():
+        out[plain] = _number_text(pd.Series(values[plain], dtype=object)).to_numpy(object)
+    out[~plain] = [cell_text(v).strip() for v in values[~plain]]
+    return pd.Series(out, dtype="str")
+
+
 def _text(series: pd.Series | None, n: int, index: pd.Index) -> pd.Series:
     """A column as stripped text (str dtype): numbers without '.0', dates as ISO dates."""
     if series is None:
@@ -330,7 +474,7 @@ def _text(series: pd.Series | None, n: int, index: pd.Index) -> pd.Series:
         series = series.loc[index]
     if series.dtype == object:
         kind = pd.api.types.infer_dtype(series, skipna=False)
-        if kind in ("floating", "integer", "mixed-integer-float"):
+        if kind in _NUMBER_KINDS:
             return _number_text(series)
         if kind != "string":
             return _map_unique(series, lambda v: cell_text(v).strip()).astype("str")
@@ -351,43 +495,58 @@ def _number_text(series: pd.Series) -> pd.Series:
     return pd.Series(out, index=series.index, dtype="str")
 
 
-def _join(parts: list[pd.Series], index: pd.Index, sep: str) -> pd.Series:
-    """Join text columns row by row, leaving out blanks, without a Python loop over rows."""
+def _join(parts: list[_Text], n: int, sep: str) -> _Text:
+    """Join text columns line by line, leaving out blanks: once per distinct combination."""
     if not parts:
-        return pd.Series("", index=index, dtype="str")
-    result = parts[0]
-    for part in parts[1:]:
-        both = (result != "") & (part != "")
-        result = (result + sep + part).where(both, result.where(result != "", part))
-    return result.astype("str")
+        return _Text.blank(n)
+    if len(parts) == 1:
+        return parts[0]
+    codes, members = combine_codes([p.codes for p in parts], [len(p.values) for p in parts])
+    joined = []
+    for texts in zip(*(np.asarray(p.values, dtype=object)[m] for p, m in zip(parts, members,
+                                                                           strict=True)),
+                     strict=True):
+        result = texts[0]
+        for text in texts[1:]:
+            result = result + sep + text if result and text else (result or text)
+        joined.append(result)
+    return _Text.of(joined).under(codes)
 
 
-def _mapping_text(out: pd.DataFrame) -> pd.Series:
-    keys = out["material"] + "\x1f" + out["description"] + "\x1f" + out["notes"]
+def _mapping_text(fields: dict[str, _Text]) -> tuple[np.ndarray, np.ndarray]:
+    """The folded mapping text: codes per line and one text per distinct (material,
+    description, notes), so no text is built per line."""
+    parts = [fields[name] for name in ("material", "description", "notes")]
+    codes, members = combine_codes([p.codes for p in parts], [len(p.values) for p in parts])
+    columns = [np.asarray(p.values, dtype=object)[m] for p, m in zip(parts, members, strict=True)]
 
     def folded(key: str) -> str:
-        parts = (fold(p) for p in re.split("\x1f| — ", key))
-        return " | ".join(p for p in parts if p)
+        texts = (fold(p) for p in re.split("\x1f| — ", key))
+        return " | ".join(p for p in texts if p)
 
-    return _map_unique(keys, folded)
+    values = np.empty(len(columns[0]), dtype=object)
+    values[:] = [folded("\x1f".join(texts)) for texts in zip(*columns, strict=True)]
+    return codes, values
 
 
 def _flag_control_characters(
-    out: pd.DataFrame, rows: pd.Series, columns: ColumnMap, log: IssueLog
+    fields: dict[str, _Text], rows: np.ndarray, columns: ColumnMap, log: IssueLog
 ) -> None:
     """Control characters (terminal escapes) in text are reported, then removed."""
     for name in ("part_number", "description", "material", "notes", "supplier"):
         if columns.header(name) is None and not columns.text.get(name):
             continue
-        series = out[name]
-        bad = series.astype("str").str.contains(_CONTROL.pattern, regex=True).to_numpy(bool)
-        if bad.any():
-            log.add_cells(IssueCode.CONTROL_CHARACTERS, rows.to_numpy()[bad],
-                          series[bad], columns.header(name) or name,
+        text = fields[name]
+        bad_value = pd.Series(text.values).str.contains(_CONTROL.pattern, regex=True)
+        bad_value = bad_value.to_numpy(bool)
+        if bad_value.any():
+            bad = text.per_line(bad_value)
+            log.add_cells(IssueCode.CONTROL_CHARACTERS, rows[bad], text.at(bad),
+                          columns.header(name) or name,
                           "text {value} holds control characters; they were removed")
-            cleaned = series.copy()
-            cleaned[bad] = series[bad].map(lambda s: _CONTROL.sub("", s))
-            out[name] = cleaned
+            cleaned = [_CONTROL.sub("", v) if b else v
+                       for v, b in zip(text.values, bad_value, strict=True)]
+            fields[name] = text.relabel(cleaned)
 
 
 # --- numbers -----------------------------------------------------------------------------------
@@ -400,14 +559,35 @@ def parse_numbers(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     strings use a comma as the decimal mark is read that way as a whole. Never raises.
     Each distinct cell is parsed once (a million quantities hold a few hundred values).
     """
-    index = series.index
-    if series.empty:
-        return pd.Series([], index=index, dtype=float), pd.Series([], index=index, dtype=bool)
+    values, bad = _parse_cells(series)
+    return pd.Series(values, index=series.index), pd.Series(bad, index=series.index)
+
+
+class _Numbers(NamedTuple):
+    """A number column parsed once per distinct cell: line i reads `values[codes[i]]`."""
+
+    codes: np.ndarray
+    values: np.ndarray
+    bad: np.ndarray
+    cells: Sequence[object]
+    """The distinct cells as factorized (booleans as a marker), for a second look."""
+
+
+def _parse_cells(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """`parse_numbers` as arrays: (values, bad) per line."""
+    parsed = _parse_distinct(series)
+    return parsed.values[parsed.codes], parsed.bad[parsed.codes]
+
+
+def _parse_distinct(series: pd.Series) -> _Numbers:
+    n = len(series)
+    if n == 0:
+        return _Numbers(np.zeros(0, dtype=np.intp), np.zeros(0), np.zeros(0, dtype=bool), [])
     if series.dtype == bool:
-        return pd.Series(np.nan, index=index), pd.Series(True, index=index)
+        return _Numbers(np.zeros(n, dtype=np.intp), np.array([np.nan]), np.array([True]), [True])
     if pd.api.types.is_numeric_dtype(series.dtype):
-        values = pd.Series(series.to_numpy(dtype=float, na_value=np.nan), index=index)
-        return _finite(values, pd.Series(False, index=index))
+        values = series.to_numpy(dtype=float, na_value=np.nan)
+        return _finite(_Numbers(np.arange(n), values, np.zeros(n, dtype=bool), values))
     if series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) not in _NO_BOOLS:
         # True/False cells would read as 1/0 (and hash like them); a checkbox is no quantity.
         is_bool = np.fromiter((type(v) is bool for v in series.to_numpy()), bool, len(series))
@@ -428,7 +608,7 @@ def parse_numbers(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     decimal_comma = _decimal_comma([t for t in strings.values() if isinstance(t, str)])
     parsed = np.append(plain, np.nan)
     blank = np.zeros(len(parsed), dtype=bool)
-    blank[-1] = True  # code -1, a missing value, picks the last entry
+    blank[-1] = True  # the slot of code -1, a missing value
     for i, text in strings.items():
         if not isinstance(text, str) or text == _BOOL_CELL:
             continue
@@ -436,21 +616,21 @@ def parse_numbers(series: pd.Series) -> tuple[pd.Series, pd.Series]:
             blank[i] = True
         else:
             parsed[i] = _none_to_nan(parse_number(text, decimal_comma))
-    values = pd.Series(parsed[codes], index=index)
-    bad = pd.Series(np.isnan(parsed[codes]) & ~blank[codes], index=index)
-    return _finite(values, bad)
+    codes = np.where(codes < 0, len(unique_values), codes)
+    return _finite(_Numbers(codes, parsed, np.isnan(parsed) & ~blank, [*unique_values, None]))
 
 
 def _none_to_nan(value: float | None) -> float:
     return np.nan if value is None else value
 
 
-def _finite(values: pd.Series, bad: pd.Series) -> tuple[pd.Series, pd.Series]:
-    infinite = np.isinf(values.to_numpy(dtype=float, na_value=np.nan))
-    if infinite.any():
-        bad = bad | infinite
-        values = values.where(~infinite, np.nan)
-    return values, bad
+def _finite(numbers: _Numbers) -> _Numbers:
+    """Infinite values are bad cells."""
+    infinite = np.isinf(numbers.values)
+    if not infinite.any():
+        return numbers
+    return numbers._replace(values=np.where(infinite, np.nan, numbers.values),
+                            bad=numbers.bad | infinite)
 
 
 _BOOL_CELL = "\x00bool"
@@ -505,73 +685,74 @@ def _decimal_comma(strings: list[str]) -> bool:
 
 
 def _report_bad_numbers(
-    log: IssueLog, bad: pd.Series, col: pd.Series, rows: pd.Series, header: str | None,
-    invalid: pd.Series,
+    log: IssueLog, bad: np.ndarray, col: pd.Series, rows: np.ndarray, header: str | None,
+    invalid: np.ndarray,
 ) -> None:
     if not bad.any():
         return
-    values = col.loc[bad.index][bad]
-    is_date = values.map(lambda v: isinstance(v, dt.date | dt.time)).astype(bool)
+    values = col[bad]
+    is_date = np.array([isinstance(v, dt.date | dt.time) for v in values], dtype=bool)
     log.add_cells(IssueCode.DATE_IN_NUMBER, rows[bad][is_date], values[is_date], header,
                   "{value} is a date where a number belongs; fix the cell format")
     log.add_cells(IssueCode.INVALID_NUMBER, rows[bad][~is_date], values[~is_date], header,
                   "'{value}' is not a number; fix the cell or clear it")
-    invalid.loc[bad[bad].index] = True
+    invalid[bad] = True
+
+
+def _mass_factors(units: Sequence[str]) -> np.ndarray:
+    """kg per unit for unit names ("g", "lbs"); NaN for blanks and unknown names."""
+    return np.array([MASS_UNITS.get(fold_header(u), np.nan) if u else np.nan for u in units],
+                    dtype=float)
 
 
 def _parse_mass(
-    col: pd.Series, header_unit: float | None, unit_col: pd.Series | None, rows: pd.Series,
-    header: str | None, log: IssueLog, invalid: pd.Series, unit_header: str | None = None,
-) -> pd.Series:
+    col: pd.Series, header_unit: float | None, unit_text: _Text | None, rows: np.ndarray,
+    header: str | None, log: IssueLog, invalid: np.ndarray, unit_header: str | None = None,
+) -> np.ndarray:
     """Masses in kg: the unit in the cell ("12 g"), else a unit column, else the header's unit,
     else kg (said once). A mass whose unit is unknown gives NaN and makes its row invalid."""
-    values, bad = parse_numbers(col)
-    factor = pd.Series(np.nan, index=col.index)
-    unknown = pd.Series(False, index=col.index)
-    if unit_col is not None:
-        unit_text = _text(unit_col, len(col), col.index)
-        unit_factor = _map_unique(
-            unit_text, lambda u: MASS_UNITS.get(fold_header(u), np.nan) if u else np.nan
-        ).astype(float)
-        unknown = unit_factor.isna() & (unit_text != "")
-        log.add_cells(IssueCode.UNKNOWN_UNIT, rows[unknown], unit_text[unknown],
+    parsed = _parse_distinct(col)
+    values, bad = parsed.values[parsed.codes], parsed.bad[parsed.codes]
+    factor = np.full(len(col), np.nan)
+    unknown = np.zeros(len(col), dtype=bool)
+    if unit_text is not None:
+        unit_factor = _mass_factors(unit_text.values)
+        unknown = unit_text.per_line(np.isnan(unit_factor) & (unit_text.values != ""))
+        log.add_cells(IssueCode.UNKNOWN_UNIT, rows[unknown], unit_text.at(unknown),
                       unit_header or header,
                       "mass unit '{value}' is unknown; use g, kg, mg, t, lb or oz")
-        factor = unit_factor
+        factor = unit_text.per_line(unit_factor)
     if header_unit is not None:
-        factor = factor.where(factor.notna() | unknown, header_unit)
+        factor = np.where(~np.isnan(factor) | unknown, factor, header_unit)
     if bad.any():
-        cells = col[bad]
-        split = _map_unique(cells, lambda v: _split_mass(cell_text(v)))
-        cell_value = split.map(lambda t: t[0] if t and t[0] is not None else np.nan).astype(float)
-        cell_unit = split.map(lambda t: t[1] if t and t[1] is not None else np.nan).astype(float)
-        ok = cell_value.notna() & cell_unit.notna()
-        ok_index = ok[ok].index
-        values.loc[ok_index] = cell_value[ok]
-        factor.loc[ok_index] = cell_unit[ok]
-        unit_unknown = split.map(
-            lambda t: bool(t) and t[0] is not None and t[1] is None and t[2] != ""
-        ).astype(bool)
-        log.add_cells(IssueCode.UNKNOWN_UNIT, rows[unit_unknown[unit_unknown].index],
-                      cells[unit_unknown], header,
+        # A cell that is no plain number may be a number with its unit ("12 g"): each distinct
+        # such cell is split once.
+        split = [_split_mass(cell_text(cell)) if is_bad else None
+                 for cell, is_bad in zip(parsed.cells, parsed.bad, strict=True)]
+        cell_value = np.array([t[0] if t and t[0] is not None else np.nan for t in split])
+        cell_unit = np.array([t[1] if t and t[1] is not None else np.nan for t in split])
+        unit_unknown = np.array(
+            [bool(t) and t[0] is not None and t[1] is None and t[2] != "" for t in split],
+            dtype=bool)[parsed.codes]
+        ok = (~np.isnan(cell_value) & ~np.isnan(cell_unit))[parsed.codes]
+        values = np.where(ok, cell_value[parsed.codes], values)
+        factor = np.where(ok, cell_unit[parsed.codes], factor)
+        log.add_cells(IssueCode.UNKNOWN_UNIT, rows[unit_unknown], col[unit_unknown], header,
                       "mass '{value}' has a unit the tool does not know; use g, kg, mg, t, lb, oz")
-        unknown.loc[unit_unknown[unit_unknown].index] = True
-        still_bad = bad.copy()
-        still_bad.loc[ok_index] = False
-        still_bad.loc[unit_unknown[unit_unknown].index] = False
-        _report_bad_numbers(log, still_bad, col, rows, header, invalid)
+        unknown = unknown | unit_unknown
+        _report_bad_numbers(log, bad & ~ok & ~unit_unknown, col, rows, header, invalid)
     invalid |= unknown
-    values = values.where(~unknown)
+    values = np.where(unknown, np.nan, values)
     negative = values < 0
     log.add_cells(IssueCode.NEGATIVE_VALUE, rows[negative], col[negative], header,
                   "mass {value} is below zero; fix the mass")
     invalid |= negative
-    assumed = values.notna() & factor.isna()
+    assumed = ~np.isnan(values) & np.isnan(factor)
     if assumed.any():
         log.add(IssueCode.MASS_UNIT_ASSUMED,
                 f"column {header!r} names no mass unit; read as kg — write the unit in the "
                 "header, e.g. 'Mass (g)'", column=header)
-        factor = factor.where(~assumed, 1.0)
+        factor = np.where(assumed, 1.0, factor)
     return values * factor
 
 

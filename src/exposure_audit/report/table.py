@@ -9,6 +9,8 @@ from __future__ import annotations
 import io
 from typing import Any
 
+import numpy as np
+import pandas as pd
 from rich import box
 from rich.console import Console, Group
 from rich.panel import Panel
@@ -153,12 +155,11 @@ def _minerals_table(result: AuditResult, width: int) -> Table:
 
 
 def _lines_table(result: AuditResult) -> Table | None:
-    lines = result.lines[result.lines["scored"]]
-    if lines.empty:
+    scored = np.flatnonzero(result.lines["scored"].to_numpy(bool))
+    if len(scored) == 0:
         return None
-    top = lines.sort_values(["exposure", "row"], ascending=[False, True], kind="stable")
-    top = top.head(TOP_LINES)
-    table = Table(title=f"Riskiest lines (top {len(top)} of {len(lines)})", box=box.SIMPLE_HEAD,
+    top = result.lines.iloc[_top_lines(result.lines, scored, TOP_LINES)]
+    table = Table(title=f"Riskiest lines (top {len(top)} of {len(scored)})", box=box.SIMPLE_HEAD,
                   title_justify="left", title_style="bold")
     for name, justify in (("row", "right"), ("part", "left"), ("description", "left"),
                           ("archetype", "left"), ("driver", "left"), ("exposure", "right"),
@@ -170,6 +171,23 @@ def _lines_table(result: AuditResult) -> Table | None:
                       plain(r.archetype), plain(r.driver or "–"), pct(r.exposure),
                       Text(r.tier or "", style=TIER_STYLE.get(r.tier or "", "")))
     return table
+
+
+def _top_lines(lines: pd.DataFrame, candidates: np.ndarray, count: int) -> np.ndarray:
+    """Positions of the `count` lines with the highest exposure, ties by row then position.
+
+    A partial sort: only the lines at or above the `count`-th highest exposure are sorted, not
+    all of a million lines.
+    """
+    exposure = lines["exposure"].to_numpy(float)[candidates]
+    if len(candidates) > count and not np.isnan(exposure).any():
+        threshold = np.partition(exposure, len(exposure) - count)[len(exposure) - count]
+        keep = exposure >= threshold  # every line tied with the last place stays in the running
+        candidates, exposure = candidates[keep], exposure[keep]
+    rows = lines["row"].to_numpy()[candidates]
+    # Highest exposure first (NaN last, as sort_values puts it), then row; lexsort is stable.
+    order = np.lexsort((rows, np.where(np.isnan(exposure), np.inf, -exposure)))
+    return candidates[order[:count]]
 
 
 def _unmapped_table(result: AuditResult) -> Table:

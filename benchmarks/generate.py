@@ -27,8 +27,18 @@ DATA = HERE / "data"
 GENERATOR_VERSION = 1
 SEED = 20260101
 
-HEADERS = ["Item No.", "Part Number", "Description", "Material", "Qty", "UoM", "Unit Wt",
-           "Supplier", "Country of Origin", "Unit Price"]
+HEADERS = [
+    "Item No.",
+    "Part Number",
+    "Description",
+    "Material",
+    "Qty",
+    "UoM",
+    "Unit Wt",
+    "Supplier",
+    "Country of Origin",
+    "Unit Price",
+]
 
 # (description, material) pairs in the wording of the example BOMs.
 EXAMPLE_PARTS = [
@@ -70,15 +80,70 @@ EXAMPLE_PARTS = [
     ("Enclosure, PC/ABS", ""),
 ]
 NOTES = ["", "", "", " (rev B)", " - RoHS", ", lead-free", " (alt. source)", " [obsolete]"]
-COUNTRIES = ["China", "CN", "PRC", "P.R. China", "CHN", "USA", "United States", "U.S.A.", "US",
-             "Germany", "DE", "Japan", "JP", "Korea, Republic of", "South Korea", "Taiwan",
-             "Mexico", "MX", "Viet Nam", "Vietnam", "Malaysia", "India", "Canada", "Belgium",
-             "Austria", "Sweden", "France", "Philippines", ""]
-SUPPLIERS = ["Samsung SDI", "Ningbo Jintian", "Shenzhen Daly", "Proto Labs", "Southwire",
-             "Senju Metal", "Würth", "Laird", "Keystone", "TDK", "Littelfuse", "Klüber",
-             "Ningbo Yunsheng", "Essex Furukawa", "voestalpine", "Thyssenkrupp", "Materion",
-             "Wolfspeed", "SKF", "Plansee", "Foxconn", "Qorvo", "Umicore", "KEMET", "Murata",
-             "Everlight", "Indium Corporation", "BOE", "Amphenol", "Jabil", ""]
+COUNTRIES = [
+    "China",
+    "CN",
+    "PRC",
+    "P.R. China",
+    "CHN",
+    "USA",
+    "United States",
+    "U.S.A.",
+    "US",
+    "Germany",
+    "DE",
+    "Japan",
+    "JP",
+    "Korea, Republic of",
+    "South Korea",
+    "Taiwan",
+    "Mexico",
+    "MX",
+    "Viet Nam",
+    "Vietnam",
+    "Malaysia",
+    "India",
+    "Canada",
+    "Belgium",
+    "Austria",
+    "Sweden",
+    "France",
+    "Philippines",
+    "",
+]
+SUPPLIERS = [
+    "Samsung SDI",
+    "Ningbo Jintian",
+    "Shenzhen Daly",
+    "Proto Labs",
+    "Southwire",
+    "Senju Metal",
+    "Würth",
+    "Laird",
+    "Keystone",
+    "TDK",
+    "Littelfuse",
+    "Klüber",
+    "Ningbo Yunsheng",
+    "Essex Furukawa",
+    "voestalpine",
+    "Thyssenkrupp",
+    "Materion",
+    "Wolfspeed",
+    "SKF",
+    "Plansee",
+    "Foxconn",
+    "Qorvo",
+    "Umicore",
+    "KEMET",
+    "Murata",
+    "Everlight",
+    "Indium Corporation",
+    "BOE",
+    "Amphenol",
+    "Jabil",
+    "",
+]
 UOMS = ["pcs", "pcs", "pcs", "ea", "EA", "", "kg", "g"]
 
 
@@ -114,9 +179,12 @@ def _variant(rng: random.Random, text: str) -> str:
 def _vocabulary(rng: random.Random, distinct: int) -> list[tuple[str, str]]:
     """`distinct` (description, material) pairs: examples, aliases and their messy variants."""
     aliases = _aliases()
-    base = list(EXAMPLE_PARTS) + [(f"Component, {a}", a) for a in aliases] + [
-        (a, "") for a in aliases
-    ] + [("Unknown widget type %d" % i, "") for i in range(20)]
+    base = (
+        list(EXAMPLE_PARTS)
+        + [(f"Component, {a}", a) for a in aliases]
+        + [(a, "") for a in aliases]
+        + [(f"Unknown widget type {i}", "") for i in range(20)]
+    )
     vocab = list(dict.fromkeys(base))
     while len(vocab) < distinct:
         desc, mat = rng.choice(base)
@@ -169,18 +237,20 @@ def rows(lines: int, seed: int = SEED, distinct: int = 3000) -> list[list[object
         qty: object = rng.choice([1, 1, 1, 2, 4, 8, 12, 24, 48, 96, 180, 288])
         if rng.random() < 0.05:
             qty = f"{qty} pcs"
-        out.append([
-            (i + 1) * 10,
-            f"P{pick:05d}-{i:07d}",
-            desc,
-            mat,
-            qty,
-            rng.choice(UOMS) if isinstance(qty, int) and qty < 20 else "pcs",
-            rng.choice(masses[pick]),
-            rng.choice(SUPPLIERS),
-            rng.choice(COUNTRIES),
-            rng.choice(prices[pick]),
-        ])
+        out.append(
+            [
+                (i + 1) * 10,
+                f"P{pick:05d}-{i:07d}",
+                desc,
+                mat,
+                qty,
+                rng.choice(UOMS) if isinstance(qty, int) and qty < 20 else "pcs",
+                rng.choice(masses[pick]),
+                rng.choice(SUPPLIERS),
+                rng.choice(COUNTRIES),
+                rng.choice(prices[pick]),
+            ]
+        )
         if rng.random() < 0.0005:
             out.append([""] * len(HEADERS))
         if rng.random() < 0.0002:
@@ -189,8 +259,13 @@ def rows(lines: int, seed: int = SEED, distinct: int = 3000) -> list[list[object
 
 
 def _params(lines: int, fmt: str, seed: int) -> dict[str, object]:
-    return {"version": GENERATOR_VERSION, "lines": lines, "format": fmt, "seed": seed,
-            "code": hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]}
+    return {
+        "version": GENERATOR_VERSION,
+        "lines": lines,
+        "format": fmt,
+        "seed": seed,
+        "code": hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12],
+    }
 
 
 def path_for(lines: int, fmt: str, seed: int = SEED, directory: Path = DATA) -> Path:
@@ -240,8 +315,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--dir", type=Path, default=DATA)
     args = parser.parse_args(argv)
-    jobs = ([(args.lines or 100_000, args.format)] if args.format else
-            [(args.lines or 100_000, "xlsx"), (args.lines or 1_000_000, "csv")])
+    jobs = (
+        [(args.lines or 100_000, args.format)]
+        if args.format
+        else [(args.lines or 100_000, "xlsx"), (args.lines or 1_000_000, "csv")]
+    )
     for lines, fmt in jobs:
         print(generate(lines, fmt, args.seed, args.dir))
 

@@ -31,26 +31,32 @@ from generate import generate  # noqa: E402
 
 PY = sys.executable
 GIB = 1024**3
-CALAMINE = ("from python_calamine import CalamineWorkbook\n"
-            "CalamineWorkbook.from_path({path!r}).get_sheet_by_index(0).to_python()\n")
-PANDAS = ("import pandas as pd\n"
-          "pd.read_csv({path!r}, engine='pyarrow', skiprows=1)\n")
-AUDIT = ("import sys\n"
-         "from exposure_audit.cli import audit_main\n"
-         "sys.argv = ['audit', {path!r}, '--format', 'table', '--quiet']\n"
-         "audit_main()\n")
-HELP = ("import sys\n"
-        "from exposure_audit.cli import main\n"
-        "sys.argv = ['exposure-audit', '--help']\n"
-        "main()\n")
+CALAMINE = (
+    "from python_calamine import CalamineWorkbook\n"
+    "CalamineWorkbook.from_path({path!r}).get_sheet_by_index(0).to_python()\n"
+)
+PANDAS = "import pandas as pd\npd.read_csv({path!r}, engine='pyarrow', skiprows=1)\n"
+AUDIT = (
+    "import sys\n"
+    "from exposure_audit.cli import audit_main\n"
+    "sys.argv = ['audit', {path!r}, '--format', 'table', '--quiet']\n"
+    "audit_main()\n"
+)
+HELP = (
+    "import sys\n"
+    "from exposure_audit.cli import main\n"
+    "sys.argv = ['exposure-audit', '--help']\n"
+    "main()\n"
+)
 
 
 def run_once(code: str) -> tuple[float, int, int]:
     """Run `python -c code` with output to /dev/null: (wall seconds, max RSS bytes, exit code)."""
     env = {**os.environ, "COLUMNS": "100", "PYTHONHASHSEED": "0"}
     start = time.perf_counter()
-    proc = subprocess.Popen([PY, "-c", code], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, env=env)
+    proc = subprocess.Popen(
+        [PY, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -88,8 +94,10 @@ def report_ratio(label: str, times: dict[str, list[float]], target: float) -> bo
     ok = ratio <= target
     print(f"{label}: ratio {ratio:.2f} (target <= {target}) {'PASS' if ok else 'FAIL'}")
     print(f"    tool     median {tool:.3f} s ({spread(times['tool'])}, n={len(times['tool'])})")
-    print(f"    baseline median {base:.3f} s ({spread(times['baseline'])}, "
-          f"n={len(times['baseline'])})")
+    print(
+        f"    baseline median {base:.3f} s ({spread(times['baseline'])}, "
+        f"n={len(times['baseline'])})"
+    )
     print(f"    pairwise ratios {', '.join(f'{p:.2f}' for p in pairs)}")
     return ok
 
@@ -99,35 +107,46 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--xlsx-lines", type=int, default=100_000)
     parser.add_argument("--csv-lines", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=5, help="repeats of the fast figures")
-    parser.add_argument("--slow-repeats", type=int, default=3,
-                        help="repeats of the 1M-line csv figure")
+    parser.add_argument(
+        "--slow-repeats", type=int, default=3, help="repeats of the 1M-line csv figure"
+    )
     parser.add_argument("--data", type=Path, default=HERE / "data")
     args = parser.parse_args(argv)
 
     xlsx = generate(args.xlsx_lines, "xlsx", directory=args.data)
     csv = generate(args.csv_lines, "csv", directory=args.data)
-    print(f"exposure-audit benchmarks (python {sys.version.split()[0]}, "
-          f"{os.cpu_count()} cores); medians of interleaved subprocess runs")
+    print(
+        f"exposure-audit benchmarks (python {sys.version.split()[0]}, "
+        f"{os.cpu_count()} cores); medians of interleaved subprocess runs"
+    )
     results = []
 
     times = measure(CALAMINE.format(path=str(xlsx)), AUDIT.format(path=str(xlsx)), args.repeats)
-    results.append(report_ratio(f"1. audit {xlsx.name} ({args.xlsx_lines:,} lines) vs "
-                                "python-calamine parse", times, 1.5))
+    results.append(
+        report_ratio(
+            f"1. audit {xlsx.name} ({args.xlsx_lines:,} lines) vs python-calamine parse", times, 1.5
+        )
+    )
 
-    times = measure(PANDAS.format(path=str(csv)), AUDIT.format(path=str(csv)),
-                    args.slow_repeats)
-    results.append(report_ratio(f"2. audit {csv.name} ({args.csv_lines:,} lines) vs "
-                                "pandas.read_csv(engine='pyarrow')", times, 2.0))
+    times = measure(PANDAS.format(path=str(csv)), AUDIT.format(path=str(csv)), args.slow_repeats)
+    results.append(
+        report_ratio(
+            f"2. audit {csv.name} ({args.csv_lines:,} lines) vs pandas.read_csv(engine='pyarrow')",
+            times,
+            2.0,
+        )
+    )
     peak = max(times["rss"])
 
     times = measure("import typer", HELP, args.repeats)
-    results.append(report_ratio("3. exposure-audit --help vs python -c 'import typer'",
-                                times, 1.5))
+    results.append(report_ratio("3. exposure-audit --help vs python -c 'import typer'", times, 1.5))
 
     ok = peak < 2 * GIB
     results.append(ok)
-    print(f"4. peak memory of the {args.csv_lines:,}-line audit: {peak / GIB:.2f} GiB "
-          f"({peak / 1024**2:,.0f} MiB; target < 2 GiB) {'PASS' if ok else 'FAIL'}")
+    print(
+        f"4. peak memory of the {args.csv_lines:,}-line audit: {peak / GIB:.2f} GiB "
+        f"({peak / 1024**2:,.0f} MiB; target < 2 GiB) {'PASS' if ok else 'FAIL'}"
+    )
     print(f"{sum(results)}/4 figures meet their targets")
     return 0 if all(results) else 1
 

@@ -23,12 +23,44 @@ from hypothesis import strategies as st
 from exposure_audit.bom import clean_bom, match_columns, read_bom
 from exposure_audit.errors import ExposureAuditError
 
-HEADERS = ["Part Number", "Description", "Material", "Qty", "Unit Mass (g)", "Country of Origin",
-           "Unit Price", "Total", "Mineral", "CAS", "Supplier"]
+HEADERS = [
+    "Part Number",
+    "Description",
+    "Material",
+    "Qty",
+    "Unit Mass (g)",
+    "Country of Origin",
+    "Unit Price",
+    "Total",
+    "Mineral",
+    "CAS",
+    "Supplier",
+]
 cells = st.one_of(
     st.text(max_size=12),
-    st.sampled_from(["", "1", "-3", "1,234.5", "3,10 €", "$42.53", "(5)", "nan", "inf", "12 g",
-                     "PRC", "Atlantis", "N52", "Total", "=1+1", "\x1b[31m", "\x00", "é", "\ufeff"]),
+    st.sampled_from(
+        [
+            "",
+            "1",
+            "-3",
+            "1,234.5",
+            "3,10 €",
+            "$42.53",
+            "(5)",
+            "nan",
+            "inf",
+            "12 g",
+            "PRC",
+            "Atlantis",
+            "N52",
+            "Total",
+            "=1+1",
+            "\x1b[31m",
+            "\x00",
+            "é",
+            "\ufeff",
+        ]
+    ),
     st.floats(allow_nan=True, allow_infinity=True).map(str),
 )
 rows = st.lists(st.lists(cells, max_size=9), max_size=12)
@@ -77,28 +109,44 @@ def xlsx_member_mutation(data: bytes, member_text: str) -> bytes:
         for info in source.infolist():
             body = source.read(info.filename)
             if info.filename.endswith("sheet1.xml"):
-                body = body[: len(body) // 2] + member_text.encode() + body[len(body) // 2:]
+                body = body[: len(body) // 2] + member_text.encode() + body[len(body) // 2 :]
             target.writestr(info, body)
     return out.getvalue()
 
 
-def run(examples: int) -> None:
+def run(examples: int, derandomize: bool = False) -> None:
+    """Fuzz both readers; `derandomize` fixes the seed (the test suite's short run)."""
     folder = Path(tempfile.mkdtemp(prefix="fuzz-reader-"))
 
-    @settings(max_examples=examples, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
-    @given(st.lists(st.sampled_from(HEADERS), min_size=1, max_size=8), rows,
-           st.sampled_from([",", ";", "\t", "|"]),
-           st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "cp1252"]))
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        derandomize=derandomize,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(
+        st.lists(st.sampled_from(HEADERS), min_size=1, max_size=8),
+        rows,
+        st.sampled_from([",", ";", "\t", "|"]),
+        st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "cp1252"]),
+    )
     def fuzz_csv(header, body, sep, encoding):
         path = folder / "bom.csv"
         path.write_bytes(csv_case(header, body, sep, encoding))
         check(path)
 
-    @settings(max_examples=examples, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
-    @given(st.lists(st.tuples(st.integers(0, 1 << 20), st.integers(0, 255)), max_size=6),
-           st.text(max_size=40))
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        derandomize=derandomize,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(
+        st.lists(st.tuples(st.integers(0, 1 << 20), st.integers(0, 255)), max_size=6),
+        st.text(max_size=40),
+    )
     def fuzz_xlsx(flips, text):
         path = folder / "bom.xlsx"
         path.write_bytes(xlsx_mutation(_seed_xlsx(), flips))

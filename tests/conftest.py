@@ -14,9 +14,13 @@ DEFAULT_HEADERS = ("Part Number", "Description", "Qty")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--update-goldens", action="store_true", default=False,
-                     help="Rewrite golden files (tests/golden, examples/*.report.json) from the "
-                     "current output instead of comparing; review the diff.")
+    parser.addoption(
+        "--update-goldens",
+        action="store_true",
+        default=False,
+        help="Rewrite golden files (tests/golden, examples/*.report.json) from the "
+        "current output instead of comparing; review the diff.",
+    )
 
 
 @pytest.fixture
@@ -107,5 +111,10 @@ def toy_reference_only(monkeypatch: pytest.MonkeyPatch) -> None:
     from exposure_audit.reference import load_reference
 
     toy = ASSETS / "reference"
-    monkeypatch.setattr(api, "load_reference", lambda dirs, policy=None, bundled=True:
-                        load_reference([toy, *dirs], policy, include_bundled=False))
+    monkeypatch.setattr(
+        api,
+        "load_reference",
+        lambda dirs, policy=None, bundled=True: load_reference(
+            [toy, *dirs], policy, include_bundled=False
+        ),
+    )

@@ -6,11 +6,12 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from support import AS_OF, TESTS, TOY_REFERENCE, write_csv
 
 from exposure_audit.actions import FAMILIES, plan_actions
 from exposure_audit.api import Options, audit, load
 from exposure_audit.scoring import ScoringContext, score
+
+from support import AS_OF, TESTS, TOY_REFERENCE, write_csv
 
 LAYER = TESTS / "assets" / "reference_scenarios"
 HEADER = "Part Number,Description,Material,Qty,Unit Mass (g),Unit Price,Supplier,Country of Origin"
@@ -26,8 +27,9 @@ ROWS = (
 @pytest.fixture(scope="module")
 def result(tmp_path_factory):
     path = write_csv(tmp_path_factory.mktemp("bom") / "bom.csv", HEADER, *ROWS)
-    return audit(path, Options(reference_dirs=[TOY_REFERENCE, LAYER], include_bundled=False,
-                               as_of=AS_OF))
+    return audit(
+        path, Options(reference_dirs=[TOY_REFERENCE, LAYER], include_bundled=False, as_of=AS_OF)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -99,8 +101,11 @@ def test_library_function_directly():
     context = ScoringContext.build(loaded.reference, dt.date(2026, 3, 1))
     scores = score(loaded.bom.frame, loaded.mapping.lines, loaded.mapping.contents, context)
     actions = plan_actions(scores, context, loaded.bom.frame)
-    ga = [a for a in actions if a.family == "export-controls" and a.minerals == ["gallium"]
-          and "under" in a.title]
+    ga = [
+        a
+        for a in actions
+        if a.family == "export-controls" and a.minerals == ["gallium"] and "under" in a.title
+    ]
     assert ga and ga[0].rows == [5, 6] and "2026-11-27" in ga[0].detail
     assert any(a.family == "pricing" and a.minerals == ["neodymium"] for a in actions)
 
@@ -119,10 +124,12 @@ def test_actions_in_json_and_table(result):
 def test_bom_text_in_actions_is_inert(tmp_path):
     from exposure_audit.report.table import render_text
 
-    path = write_csv(tmp_path / "evil.csv", HEADER,
-                     "G1,GaN FET,GaN,2,1,$5.00,[bold red]Evil\x1b[31m Co,Canada")
-    result = audit(path, Options(reference_dirs=[TOY_REFERENCE], include_bundled=False,
-                                 as_of=AS_OF))
+    path = write_csv(
+        tmp_path / "evil.csv", HEADER, "G1,GaN FET,GaN,2,1,$5.00,[bold red]Evil\x1b[31m Co,Canada"
+    )
+    result = audit(
+        path, Options(reference_dirs=[TOY_REFERENCE], include_bundled=False, as_of=AS_OF)
+    )
     text = render_text(result, width=160)
     assert "\x1b" not in text and "[bold red]Evil" in text
 
@@ -147,15 +154,21 @@ def test_xlsx_has_actions_and_scenarios_sheets(tmp_path):
     if "xlsx" not in FORMATTERS:
         pytest.skip("no xlsx formatter yet")
     path = write_csv(tmp_path / "bom.csv", HEADER, *ROWS)
-    result = audit(path, Options(reference_dirs=[TOY_REFERENCE, LAYER], include_bundled=False,
-                                 as_of=AS_OF, scenarios=["china-cutoff"],
-                                 price_shocks=["Nd=+50"]))
+    result = audit(
+        path,
+        Options(
+            reference_dirs=[TOY_REFERENCE, LAYER],
+            include_bundled=False,
+            as_of=AS_OF,
+            scenarios=["china-cutoff"],
+            price_shocks=["Nd=+50"],
+        ),
+    )
     book = load_workbook(io.BytesIO(FORMATTERS["xlsx"].render(result)), read_only=True)
-    actions = [r for r in book["Actions"].iter_rows(values_only=True)]
+    actions = list(book["Actions"].iter_rows(values_only=True))
     assert actions[0][:3] == ("priority", "family", "title")
-    assert any(r[2] == "Re-source Gallium in 1 line(s) towards aligned producers"
-               for r in actions)
-    scen = [r for r in book["Scenarios"].iter_rows(values_only=True)]
+    assert any(r[2] == "Re-source Gallium in 1 line(s) towards aligned producers" for r in actions)
+    scen = list(book["Scenarios"].iter_rows(values_only=True))
     assert scen[1][0] == "china-cutoff" and scen[1][4] == pytest.approx(30.45)
     assert any(str(r[0]).startswith("price neodymium") for r in scen)
 

@@ -51,8 +51,10 @@ def _entity_bomb() -> bytes:
     good = _xlsx([["Part", "Qty"], ["A", 1]])
     source = zipfile.ZipFile(io.BytesIO(good))
     out = io.BytesIO()
-    bomb = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-            '<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>')
+    bomb = (
+        '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        '<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+    )
     with zipfile.ZipFile(out, "w") as target:
         for info in source.infolist():
             data = source.read(info.filename)
@@ -79,71 +81,186 @@ def csv(body: str, encoding: str = "utf-8") -> Callable[[], bytes]:
 
 
 CASES = [
-    Case("random bytes named .xlsx", "bom.xlsx", lambda: os.urandom(4096), 2,
-         "is not a spreadsheet"),
-    Case("truncated xlsx", "bom.xlsx",
-         lambda: _xlsx([["Part", "Qty"], ["A", 1]])[:900], 2, "corrupt or truncated"),
-    Case("password-protected xlsx", "bom.xlsx",
-         lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 2048, 2, "encrypted"),
+    Case(
+        "random bytes named .xlsx", "bom.xlsx", lambda: os.urandom(4096), 2, "is not a spreadsheet"
+    ),
+    Case(
+        "truncated xlsx",
+        "bom.xlsx",
+        lambda: _xlsx([["Part", "Qty"], ["A", 1]])[:900],
+        2,
+        "corrupt or truncated",
+    ),
+    Case(
+        "password-protected xlsx",
+        "bom.xlsx",
+        lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 2048,
+        2,
+        "encrypted",
+    ),
     Case("empty file", "bom.csv", lambda: b"", 2, "is empty"),
     Case("header only", "bom.csv", lambda: HEADER.encode(), 2, "no lines below the header"),
-    Case("no recognisable header", "bom.csv", lambda: b"foo,bar\n1,2\n", 2,
-         "no header row found"),
-    Case("sheet that does not exist", "bom.xlsx",
-         lambda: _xlsx([["Part", "Qty"], ["A", 1]]), 2, "has no sheet 'Parts'",
-         ("--sheet", "Parts")),
-    Case("file over the size limit", "bom.csv", csv(GOOD * 2000), 2, "over the",
-         ("--env", "EXPOSURE_AUDIT_MAX_FILE_MB=0.01")),
+    Case("no recognisable header", "bom.csv", lambda: b"foo,bar\n1,2\n", 2, "no header row found"),
+    Case(
+        "sheet that does not exist",
+        "bom.xlsx",
+        lambda: _xlsx([["Part", "Qty"], ["A", 1]]),
+        2,
+        "has no sheet 'Parts'",
+        ("--sheet", "Parts"),
+    ),
+    Case(
+        "file over the size limit",
+        "bom.csv",
+        csv(GOOD * 2000),
+        2,
+        "over the",
+        ("--env", "EXPOSURE_AUDIT_MAX_FILE_MB=0.01"),
+    ),
     Case("xlsx zip bomb", "bom.xlsx", _zip_bomb, 2, "zip bomb"),
     Case("XML entity bomb", "bom.xlsx", _entity_bomb, 2, "entit"),
     Case("CSV in UTF-16", "bom.csv", csv(GOOD, "utf-16"), 0, "ok"),
-    Case("CSV in cp1252", "bom.csv",
-         lambda: (HEADER + "P1,Résistance magnet wire,2,10,Japan,€1\n").encode("cp1252"), 0,
-         "ok"),
+    Case(
+        "CSV in cp1252",
+        "bom.csv",
+        lambda: (HEADER + "P1,Résistance magnet wire,2,10,Japan,€1\n").encode("cp1252"),
+        0,
+        "ok",
+    ),
     Case("CSV with a byte-order mark", "bom.csv", csv(GOOD, "utf-8-sig"), 0, "ok"),
-    Case("mixed line endings", "bom.csv",
-         lambda: (HEADER + GOOD.rstrip() + "\r\n" + GOOD.rstrip() + "\r" + GOOD).encode(), 0,
-         "ok"),
-    Case("ragged rows", "bom.csv", csv("P1,magnet wire,2\nP2,magnet wire,2,10,Japan,$1,extra\n"),
-         0, "ok"),
-    Case("negative quantity", "bom.csv", csv("P1,magnet wire,-2,10,Japan,$1\n"), 0,
-         "negative-value"),
+    Case(
+        "mixed line endings",
+        "bom.csv",
+        lambda: (HEADER + GOOD.rstrip() + "\r\n" + GOOD.rstrip() + "\r" + GOOD).encode(),
+        0,
+        "ok",
+    ),
+    Case(
+        "ragged rows",
+        "bom.csv",
+        csv("P1,magnet wire,2\nP2,magnet wire,2,10,Japan,$1,extra\n"),
+        0,
+        "ok",
+    ),
+    Case(
+        "negative quantity", "bom.csv", csv("P1,magnet wire,-2,10,Japan,$1\n"), 0, "negative-value"
+    ),
     Case("zero quantity", "bom.csv", csv("P1,magnet wire,0,10,Japan,$1\n"), 0, "zero-quantity"),
-    Case("text in a number column", "bom.csv", csv("P1,magnet wire,two,10,Japan,$1\n"), 0,
-         "invalid-number"),
-    Case("NaN and inf", "bom.csv", csv("P1,magnet wire,nan,10,Japan,inf\n"), 0,
-         "invalid-number"),
-    Case("absurd mass (a 40-tonne part)", "bom.csv",
-         csv("P1,magnet wire,1,40000000,Japan,$1\n"), 0, "implausible-mass"),
-    Case("unknown unit", "bom.csv",
-         lambda: b"Part,Description,Qty,Mass\nP1,magnet wire,1,12 stone\n", 0, "unknown-unit"),
-    Case("unknown country", "bom.csv", csv("P1,magnet wire,1,10,Atlantis,$1\n"), 0,
-         "unknown-country"),
+    Case(
+        "text in a number column",
+        "bom.csv",
+        csv("P1,magnet wire,two,10,Japan,$1\n"),
+        0,
+        "invalid-number",
+    ),
+    Case("NaN and inf", "bom.csv", csv("P1,magnet wire,nan,10,Japan,inf\n"), 0, "invalid-number"),
+    Case(
+        "absurd mass (a 40-tonne part)",
+        "bom.csv",
+        csv("P1,magnet wire,1,40000000,Japan,$1\n"),
+        0,
+        "implausible-mass",
+    ),
+    Case(
+        "unknown unit",
+        "bom.csv",
+        lambda: b"Part,Description,Qty,Mass\nP1,magnet wire,1,12 stone\n",
+        0,
+        "unknown-unit",
+    ),
+    Case(
+        "unknown country", "bom.csv", csv("P1,magnet wire,1,10,Atlantis,$1\n"), 0, "unknown-country"
+    ),
     Case("duplicate part numbers", "bom.csv", csv(GOOD + GOOD), 0, "duplicate-part"),
-    Case("merged cells", "bom.xlsx",
-         lambda: _xlsx([["Part", "Description", "Qty"], ["A", "magnet wire", 1],
-                        ["B", None, 2]], merged="B2:B3"), 0, "ok"),
-    Case("a date where a number belongs", "bom.xlsx",
-         lambda: _xlsx([["Part", "Description", "Qty"],
-                        ["A", "magnet wire", __import__("datetime").datetime(2026, 1, 2)]]), 0,
-         "date-in-number"),
-    Case("--strict with a bad row", "bom.csv", csv("P1,magnet wire,two,10,Japan,$1\n"), 2,
-         "'two' is not a number", ("--strict",)),
-    Case("YAML with an unsafe tag", "bom.csv", csv(GOOD), 2, "not valid YAML",
-         ("--ref", "minerals.yaml=minerals: !!python/object/apply:os.system ['echo x']")),
-    Case("shares above 1", "bom.csv", csv(GOOD), 2, "shares must lie in 0..1",
-         ("--ref", "supply.yaml=supply: [{mineral: copper, stage: mining, year: '1', basis: x, "
-                   "source: {title: src, year: 1}, shares: {CHN: 1.5}}]")),
-    Case("output path equal to the input", "bom.csv", csv(GOOD), 2, "is the input BOM",
-         ("--output", "{bom}")),
-    Case("output inside a missing folder", "bom.csv", csv(GOOD), 2, "does not exist",
-         ("--output", "{tmp}/missing/r.json")),
-    Case("output with an unknown suffix", "bom.csv", csv(GOOD), 2, "unknown suffix",
-         ("--output", "{tmp}/r.docx")),
-    Case("rich markup in a description", "bom.csv", csv("P1,[bold red]x[/] magnet wire,1,1,,\n"),
-         0, "[bold red]x[/]", ("--format", "table")),
-    Case("terminal escape sequence in a description", "bom.csv",
-         csv("P1,\x1b[31mred magnet wire,1,1,,\n"), 0, "control-characters"),
+    Case(
+        "merged cells",
+        "bom.xlsx",
+        lambda: _xlsx(
+            [["Part", "Description", "Qty"], ["A", "magnet wire", 1], ["B", None, 2]],
+            merged="B2:B3",
+        ),
+        0,
+        "ok",
+    ),
+    Case(
+        "a date where a number belongs",
+        "bom.xlsx",
+        lambda: _xlsx(
+            [
+                ["Part", "Description", "Qty"],
+                ["A", "magnet wire", __import__("datetime").datetime(2026, 1, 2)],
+            ]
+        ),
+        0,
+        "date-in-number",
+    ),
+    Case(
+        "--strict with a bad row",
+        "bom.csv",
+        csv("P1,magnet wire,two,10,Japan,$1\n"),
+        2,
+        "'two' is not a number",
+        ("--strict",),
+    ),
+    Case(
+        "YAML with an unsafe tag",
+        "bom.csv",
+        csv(GOOD),
+        2,
+        "not valid YAML",
+        ("--ref", "minerals.yaml=minerals: !!python/object/apply:os.system ['echo x']"),
+    ),
+    Case(
+        "shares above 1",
+        "bom.csv",
+        csv(GOOD),
+        2,
+        "shares must lie in 0..1",
+        (
+            "--ref",
+            "supply.yaml=supply: [{mineral: copper, stage: mining, year: '1', basis: x, "
+            "source: {title: src, year: 1}, shares: {CHN: 1.5}}]",
+        ),
+    ),
+    Case(
+        "output path equal to the input",
+        "bom.csv",
+        csv(GOOD),
+        2,
+        "is the input BOM",
+        ("--output", "{bom}"),
+    ),
+    Case(
+        "output inside a missing folder",
+        "bom.csv",
+        csv(GOOD),
+        2,
+        "does not exist",
+        ("--output", "{tmp}/missing/r.json"),
+    ),
+    Case(
+        "output with an unknown suffix",
+        "bom.csv",
+        csv(GOOD),
+        2,
+        "unknown suffix",
+        ("--output", "{tmp}/r.docx"),
+    ),
+    Case(
+        "rich markup in a description",
+        "bom.csv",
+        csv("P1,[bold red]x[/] magnet wire,1,1,,\n"),
+        0,
+        "[bold red]x[/]",
+        ("--format", "table"),
+    ),
+    Case(
+        "terminal escape sequence in a description",
+        "bom.csv",
+        csv("P1,\x1b[31mred magnet wire,1,1,,\n"),
+        0,
+        "control-characters",
+    ),
 ]
 
 
@@ -196,6 +313,9 @@ def test_bad_input(case: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_the_documented_table_lists_exactly_these_cases() -> None:
-    rows = [line.split("|")[1].strip() for line in DOC.read_text(encoding="utf-8").splitlines()
-            if line.startswith("| ") and not line.startswith(("| input", "| ---"))]
+    rows = [
+        line.split("|")[1].strip()
+        for line in DOC.read_text(encoding="utf-8").splitlines()
+        if line.startswith("| ") and not line.startswith(("| input", "| ---"))
+    ]
     assert rows == [c.name for c in CASES]

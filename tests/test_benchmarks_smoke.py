@@ -27,15 +27,32 @@ def test_generator_is_deterministic_and_cached(tmp_path):
 
 def test_harness_prints_the_four_figures(tmp_path):
     run = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--xlsx-lines", "200",
-         "--csv-lines", "200", "--repeats", "1", "--slow-repeats", "1", "--data", str(tmp_path)],
-        capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "run.py"),
+            "--xlsx-lines",
+            "200",
+            "--csv-lines",
+            "200",
+            "--repeats",
+            "1",
+            "--slow-repeats",
+            "1",
+            "--data",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     out = run.stdout
     assert run.returncode in (0, 1), run.stderr
-    for figure, target in (("1. audit", "target <= 1.5"), ("2. audit", "target <= 2.0"),
-                           ("3. exposure-audit --help", "target <= 1.5"),
-                           ("4. peak memory", "target < 2 GiB")):
+    for figure, target in (
+        ("1. audit", "target <= 1.5"),
+        ("2. audit", "target <= 2.0"),
+        ("3. exposure-audit --help", "target <= 1.5"),
+        ("4. peak memory", "target < 2 GiB"),
+    ):
         line = next((x for x in out.splitlines() if x.startswith(figure)), None)
         assert line is not None, out
         assert target in line and ("PASS" in line or "FAIL" in line), line

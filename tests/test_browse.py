@@ -11,11 +11,12 @@ import textwrap
 import pytest
 from typer.testing import CliRunner
 
-from declarations_helpers import make_fake_template
 from exposure_audit import browse
 from exposure_audit.cli import app
 from exposure_audit.errors import UsageError
 from exposure_audit.reference import load_reference
+
+from declarations_helpers import make_fake_template
 
 runner = CliRunner()
 
@@ -154,8 +155,9 @@ def test_unknown_group_exits_2():
 
 
 def test_group_table():
-    result = runner.invoke(app, ["groups", "forge", "--as-of", "2026-03-01"],
-                           env={"COLUMNS": "160"})
+    result = runner.invoke(
+        app, ["groups", "forge", "--as-of", "2026-03-01"], env={"COLUMNS": "160"}
+    )
     assert result.exit_code == 0
     assert "KOR" in result.stdout and "chair" in result.stdout
 
@@ -180,8 +182,10 @@ def test_n52_maps_to_sintered_ndfeb_by_pattern():
     assert match["archetype"] == "ndfeb_sintered"
     assert match["method"] == "pattern"
     assert "n52" in match["reason"]
-    assert match["pattern"] and match["pattern"] in load_reference().materials[
-        "ndfeb_sintered"].patterns
+    assert (
+        match["pattern"]
+        and match["pattern"] in load_reference().materials["ndfeb_sintered"].patterns
+    )
     assert data["archetype"]["composition"]["neodymium"] > 0.2
 
 
@@ -247,8 +251,9 @@ def test_reference_layer_is_honoured(user_layer):
 
 
 def test_reference_text_is_never_markup(user_layer):
-    result = runner.invoke(app, ["materials", "--reference", str(user_layer)],
-                           env={"COLUMNS": "200"})
+    result = runner.invoke(
+        app, ["materials", "--reference", str(user_layer)], env={"COLUMNS": "200"}
+    )
     assert result.exit_code == 0
     assert "[bold red]Widget[/bold red]" in result.stdout
 
@@ -269,13 +274,15 @@ def cmrt(tmp_path):
         {"B": "Tantalum", "D": "Ta Refinery", "E": "RWANDA", "F": "CID000002", "P": "Yes"},
         {"B": "Tin", "C": "Smelter not listed", "D": "Unknown smelter", "E": "BOLIVIA"},
     ]
-    return make_fake_template(tmp_path / "acme-cmrt.xlsx", company="Acme Metals Ltd.",
-                              rows=rows)
+    return make_fake_template(tmp_path / "acme-cmrt.xlsx", company="Acme Metals Ltd.", rows=rows)
 
 
 def test_declarations_json(cmrt, tmp_path):
-    second = make_fake_template(tmp_path / "other.xlsx", company="Other Co", rows=[
-        {"B": "Tin", "D": "Tin Smelter A", "E": "CHINA", "F": "CID000001", "P": "No"}])
+    second = make_fake_template(
+        tmp_path / "other.xlsx",
+        company="Other Co",
+        rows=[{"B": "Tin", "D": "Tin Smelter A", "E": "CHINA", "F": "CID000001", "P": "No"}],
+    )
     data = run_json("declarations", str(cmrt), str(second))
     assert [f["company"] for f in data["files"]] == ["Acme Metals Ltd.", "Other Co"]
     first = data["files"][0]
@@ -286,8 +293,12 @@ def test_declarations_json(cmrt, tmp_path):
     assert smelters["CID000001"]["country_iso3"] == "CHN"
     assert len(smelters["CID000001"]["files"]) == 2
     assert smelters["CID000002"] == {
-        "metal": "tantalum", "name": "Ta Refinery", "country": "RWANDA",
-        "country_iso3": "RWA", "rmi_id": "CID000002", "recycled": True,
+        "metal": "tantalum",
+        "name": "Ta Refinery",
+        "country": "RWANDA",
+        "country_iso3": "RWA",
+        "rmi_id": "CID000002",
+        "recycled": True,
         "files": [str(cmrt)],
     }
     assert data["problems"] == []
@@ -340,7 +351,8 @@ def test_library_functions_return_plain_data(reference):
         browse.find_mineral(reference, "kryptonite")
     assert browse.find_group(reference, "Forge") == "forge"
     explained = browse.explain_material(
-        reference, "Magnet — 3mm Dia. 4mm Height | Neodym Cylinder Magnet")
+        reference, "Magnet — 3mm Dia. 4mm Height | Neodym Cylinder Magnet"
+    )
     assert explained["folded"] == "magnet | 3mm dia. 4mm height | neodym cylinder magnet"
     assert explained["match"]["archetype"] == "ndfeb_sintered"
 
@@ -350,9 +362,12 @@ def test_cli_import_stays_light():
     import subprocess
     import sys
 
-    code = ("import sys, exposure_audit.cli; "
-            "print(sorted(m for m in ('pandas', 'yaml', 'exposure_audit.browse') "
-            "if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout.strip()
+    code = (
+        "import sys, exposure_audit.cli; "
+        "print(sorted(m for m in ('pandas', 'yaml', 'exposure_audit.browse') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert out == "[]"

@@ -8,11 +8,12 @@ import subprocess
 import sys
 
 import pytest
-from support import toy_audit, write_csv
 from typer.testing import CliRunner
 
 from exposure_audit.cli import app, audit_app
 from exposure_audit.report.json import report_dict
+
+from support import toy_audit, write_csv
 
 runner = CliRunner()
 TOY = ["--as-of", "2026-03-01"]
@@ -25,9 +26,12 @@ pytestmark = pytest.mark.usefixtures("toy_reference_only")
 
 @pytest.fixture
 def bom(tmp_path):
-    return write_csv(tmp_path / "bom.csv", HEADER,
-                     "P1,Rotor magnet,N42SH,10,5,Japan,$2.00",
-                     "P4,Housing,ABS housing,1,50,Mexico,$1")
+    return write_csv(
+        tmp_path / "bom.csv",
+        HEADER,
+        "P1,Rotor magnet,N42SH,10,5,Japan,$2.00",
+        "P4,Housing,ABS housing,1,50,Mexico,$1",
+    )
 
 
 @pytest.fixture
@@ -149,8 +153,9 @@ def test_internal_error_exits_3(bom, monkeypatch):
     assert "internal error" in result.stderr and "bug" in result.stderr
 
 
-@pytest.mark.parametrize("command", [[], ["audit"], ["validate"], ["template"],
-                                     ["reference", "check"]])
+@pytest.mark.parametrize(
+    "command", [[], ["audit"], ["validate"], ["template"], ["reference", "check"]]
+)
 def test_help_for_every_command(command):
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0
@@ -195,23 +200,37 @@ def test_template_writes_and_refuses_to_overwrite(tmp_path):
     raw = read_bom(filled)
     assert raw.sheet == "BOM"
     columns = match_columns(raw.headers)
-    assert {"part_number", "description", "quantity", "unit_mass", "supplier_country",
-            "unit_cost", "extended_cost", "mining_country", "processing_country"} <= set(
-        columns.fields)
+    assert {
+        "part_number",
+        "description",
+        "quantity",
+        "unit_mass",
+        "supplier_country",
+        "unit_cost",
+        "extended_cost",
+        "mining_country",
+        "processing_country",
+    } <= set(columns.fields)
     again = runner.invoke(app, ["template", str(target)])
     assert again.exit_code == 2 and "exists" in again.stderr
 
 
 def test_python_dash_m_entry_point(bom):
     env = {**os.environ, "NO_COLOR": "1"}
-    proc = subprocess.run([sys.executable, "-m", "exposure_audit", "--version"],
-                          capture_output=True, text=True, env=env, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "exposure_audit", "--version"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
     assert proc.returncode == 0 and proc.stdout.startswith("exposure-audit")
 
 
 def test_terminal_text_is_never_markup(tmp_path):
-    path = write_csv(tmp_path / "m.csv", "Part Number,Description,Qty",
-                     "[bold red]x[/],\x1b[31mred,1")
+    path = write_csv(
+        tmp_path / "m.csv", "Part Number,Description,Qty", "[bold red]x[/],\x1b[31mred,1"
+    )
     result = runner.invoke(audit_app, [str(path), *TOY])
     assert "[bold red]x[/]" in result.stdout
     assert "\x1b[31m" not in result.stdout

@@ -14,6 +14,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from exposure_audit.declarations import (
+    DeclarationSet,
+    metal_id,
+    normalize_company,
+    read_declarations,
+)
+
 from declarations_helpers import (
     TEMPLATES_DIR,
     FillSpec,
@@ -22,12 +29,6 @@ from declarations_helpers import (
     lookup_entries,
     make_fake_template,
     pick,
-)
-from exposure_audit.declarations import (
-    DeclarationSet,
-    metal_id,
-    normalize_company,
-    read_declarations,
 )
 
 CHINA, INDONESIA, RWANDA = "CHINA", "INDONESIA", "RWANDA"

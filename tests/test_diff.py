@@ -12,16 +12,18 @@ from exposure_audit.cli import app, audit_app
 from exposure_audit.diff import compare, load_report
 from exposure_audit.errors import UsageError
 from exposure_audit.report.json import report_dict
+
 from support import toy_audit, toy_options, write_csv
 
 runner = CliRunner()
 TOY = ["--as-of", "2026-03-01"]
-HEADER = ("Part Number,Description,Material,Qty,Unit Mass (g),Country of Origin,Unit Price,"
-          "Supplier")
+HEADER = "Part Number,Description,Material,Qty,Unit Mass (g),Country of Origin,Unit Price,Supplier"
 MAGNET_JP = "M-100,Rotor magnet,N42SH,10,5,Japan,$2.00,Shin-Etsu"
 MAGNET_CN = "M-100,Rotor magnet,N42SH,10,5,China,$2.00,Ningbo Magnets"
-REST = ("W-300,Stator winding,magnet wire,3,20,Mexico,$1.00,Wire Co",
-        "H-600,Housing,ABS housing,1,50,Mexico,$1.00,Plastics Inc")
+REST = (
+    "W-300,Stator winding,magnet wire,3,20,Mexico,$1.00,Wire Co",
+    "H-600,Housing,ABS housing,1,50,Mexico,$1.00,Plastics Inc",
+)
 
 
 # Score against the toy tables, not the bundled ones (fixture in tests/conftest.py).
@@ -90,10 +92,13 @@ def test_the_move_in_markdown(boms):
 
 def test_added_removed_and_changed_lines(tmp_path):
     old = write_csv(tmp_path / "old.csv", HEADER, MAGNET_JP, *REST)
-    new = write_csv(tmp_path / "new.csv", HEADER,
-                    "G-700,GaN FET,GaN,4,,Japan,$3.00,Sumitomo",  # added, shifts every row
-                    "M-100,Rotor magnet,N42SH,12,5,Japan,$2.00,Shin-Etsu",  # quantity
-                    REST[0])  # H-600 removed
+    new = write_csv(
+        tmp_path / "new.csv",
+        HEADER,
+        "G-700,GaN FET,GaN,4,,Japan,$3.00,Sumitomo",  # added, shifts every row
+        "M-100,Rotor magnet,N42SH,12,5,Japan,$2.00,Shin-Etsu",  # quantity
+        REST[0],
+    )  # H-600 removed
     d = api.diff(old, new, toy_options())
     by_part = {i["part_number"]: i for i in d.lines}
     assert by_part["G-700"]["change"] == "added" and by_part["G-700"]["new_row"] == 2
@@ -106,10 +111,18 @@ def test_added_removed_and_changed_lines(tmp_path):
 
 def test_lines_without_part_numbers_match_by_description_and_material(tmp_path):
     header = "Description,Material,Qty,Unit Mass (g),Country of Origin"
-    old = write_csv(tmp_path / "old.csv", header, "Rotor magnet,N42SH,10,5,Japan",
-                    "Housing,ABS housing,1,50,Mexico")
-    new = write_csv(tmp_path / "new.csv", header, "Housing,ABS housing,1,50,Mexico",
-                    "ROTOR  magnet,n42sh,10,5,Malaysia")
+    old = write_csv(
+        tmp_path / "old.csv",
+        header,
+        "Rotor magnet,N42SH,10,5,Japan",
+        "Housing,ABS housing,1,50,Mexico",
+    )
+    new = write_csv(
+        tmp_path / "new.csv",
+        header,
+        "Housing,ABS housing,1,50,Mexico",
+        "ROTOR  magnet,n42sh,10,5,Malaysia",
+    )
     d = api.diff(old, new, toy_options())
     [item] = d.lines
     assert item["change"] == "changed"
@@ -137,16 +150,21 @@ def test_identical_inputs_show_nothing_and_pass(boms):
 
 def test_fail_on_increase_threshold(tmp_path):
     old = write_csv(tmp_path / "old.csv", HEADER, MAGNET_JP, *REST)
-    new = write_csv(tmp_path / "new.csv", HEADER, MAGNET_JP, REST[0],
-                    "H-600,Housing,ABS housing,1,50,Mexico,$9.00,Plastics Inc")
+    new = write_csv(
+        tmp_path / "new.csv",
+        HEADER,
+        MAGNET_JP,
+        REST[0],
+        "H-600,Housing,ABS housing,1,50,Mexico,$9.00,Plastics Inc",
+    )
     d = api.diff(new, old, toy_options(), fail_on="none")
     rise = d.score_change
     assert rise > 0  # cheaper unexposed housing: the spend-weighted score rises
     assert d.exit_code == 1 and "the score rose by" in d.reasons[0]
-    assert api.diff(new, old, toy_options(), fail_on="none",
-                    fail_on_increase=rise).exit_code == 0
-    assert api.diff(new, old, toy_options(), fail_on="none",
-                    fail_on_increase=rise - 1).exit_code == 1
+    assert api.diff(new, old, toy_options(), fail_on="none", fail_on_increase=rise).exit_code == 0
+    assert (
+        api.diff(new, old, toy_options(), fail_on="none", fail_on_increase=rise - 1).exit_code == 1
+    )
     cli = diff_cli(new, old, "--fail-on-increase", rise, "--fail-on", "none")
     assert cli.exit_code == 0, cli.output
 
@@ -199,8 +217,10 @@ def test_json_report_detected_by_content(boms, tmp_path):
     [
         (None, "no such file"),
         ("{not json", "not valid JSON"),
-        ('{"schema_version": 2, "summary": {"score": 1}, "lines": [], "findings": []}',
-         "schema_version 2, this version of exposure-audit reads 1"),
+        (
+            '{"schema_version": 2, "summary": {"score": 1}, "lines": [], "findings": []}',
+            "schema_version 2, this version of exposure-audit reads 1",
+        ),
         ('{"hello": "world"}', "not an exposure-audit JSON report"),
         ('{"schema_version": 1, "lines": []}', "not a complete exposure-audit report"),
     ],
@@ -239,8 +259,9 @@ def main_report(boms, tmp_path):
 
 def test_audit_baseline_adds_the_baseline_key_and_gates(boms, main_report):
     _, china = boms
-    result = runner.invoke(audit_app, [str(china), "--baseline", str(main_report), "-f", "json",
-                                       *TOY])
+    result = runner.invoke(
+        audit_app, [str(china), "--baseline", str(main_report), "-f", "json", *TOY]
+    )
     assert result.exit_code == 1, result.output
     baseline = json.loads(result.stdout)["baseline"]
     assert baseline["path"] == str(main_report)
@@ -255,33 +276,64 @@ def test_audit_baseline_combines_with_fail_on(boms, main_report):
     same = runner.invoke(audit_app, [str(japan), "--baseline", str(main_report), "-q", *TOY])
     assert same.exit_code == 0  # nothing changed, --fail-on none: both gates pass
     assert "Change since baseline" in same.stdout
-    findings_gate = runner.invoke(audit_app, [str(japan), "--baseline", str(main_report),
-                                              "--fail-on", "high", "-q", *TOY])
+    findings_gate = runner.invoke(
+        audit_app, [str(japan), "--baseline", str(main_report), "--fail-on", "high", "-q", *TOY]
+    )
     assert findings_gate.exit_code == 1  # the --fail-on gate alone trips
-    worse = runner.invoke(audit_app, [str(china), "--baseline", str(main_report),
-                                      "--fail-on", "none", "-q", *TOY])
+    worse = runner.invoke(
+        audit_app, [str(china), "--baseline", str(main_report), "--fail-on", "none", "-q", *TOY]
+    )
     assert worse.exit_code == 1  # the baseline gate: a new high finding (as in `diff`)
-    worse = runner.invoke(audit_app, [str(china), "--baseline", str(main_report),
-                                      "--fail-on", "critical", "-q", *TOY])
+    worse = runner.invoke(
+        audit_app, [str(china), "--baseline", str(main_report), "--fail-on", "critical", "-q", *TOY]
+    )
     assert worse.exit_code == 1  # critical product finding: --fail-on trips
-    data = json.loads(runner.invoke(audit_app, [str(china), "--baseline", str(main_report),
-                                                "--fail-on", "critical", "-f", "json",
-                                                *TOY]).stdout)
+    data = json.loads(
+        runner.invoke(
+            audit_app,
+            [
+                str(china),
+                "--baseline",
+                str(main_report),
+                "--fail-on",
+                "critical",
+                "-f",
+                "json",
+                *TOY,
+            ],
+        ).stdout
+    )
     assert not data["baseline"]["gate"]["failed"]  # the new finding is high, not critical
 
 
 def test_audit_baseline_gates_a_score_rise(tmp_path):
     cheap = write_csv(tmp_path / "cheap.csv", HEADER, MAGNET_JP, *REST)
-    dear = write_csv(tmp_path / "dear.csv", HEADER, MAGNET_JP, REST[0],
-                     "H-600,Housing,ABS housing,1,50,Mexico,$9.00,Plastics Inc")
+    dear = write_csv(
+        tmp_path / "dear.csv",
+        HEADER,
+        MAGNET_JP,
+        REST[0],
+        "H-600,Housing,ABS housing,1,50,Mexico,$9.00,Plastics Inc",
+    )
     base = tmp_path / "base.json"
     runner.invoke(audit_app, [str(dear), "-q", "-o", str(base), *TOY])
     risen = runner.invoke(audit_app, [str(cheap), "--baseline", str(base), "-q", *TOY])
     assert risen.exit_code == 1, risen.output
-    rise = json.loads(runner.invoke(audit_app, [str(cheap), "--baseline", str(base), "-f",
-                                                "json", *TOY]).stdout)["baseline"]["score"]
-    allowed = runner.invoke(audit_app, [str(cheap), "--baseline", str(base), "-q",
-                                        "--fail-on-increase", str(rise["change"]), *TOY])
+    rise = json.loads(
+        runner.invoke(audit_app, [str(cheap), "--baseline", str(base), "-f", "json", *TOY]).stdout
+    )["baseline"]["score"]
+    allowed = runner.invoke(
+        audit_app,
+        [
+            str(cheap),
+            "--baseline",
+            str(base),
+            "-q",
+            "--fail-on-increase",
+            str(rise["change"]),
+            *TOY,
+        ],
+    )
     assert allowed.exit_code == 0
 
 
@@ -296,8 +348,9 @@ def test_baseline_in_every_report(boms, main_report, tmp_path):
     assert "Change since baseline" in out[1].read_text()
     import openpyxl
 
-    items = {r[0]: r[1] for r in openpyxl.load_workbook(out[2])["Summary"].iter_rows(
-        values_only=True)}
+    items = {
+        r[0]: r[1] for r in openpyxl.load_workbook(out[2])["Summary"].iter_rows(values_only=True)
+    }
     assert items["New findings"] == 1
 
 
@@ -327,8 +380,9 @@ def test_diff_help_ends_with_examples():
 
 def test_diff_json_is_byte_stable(boms):
     japan, china = boms
-    assert diff_cli(japan, china, "-f", "json").stdout == diff_cli(japan, china, "-f",
-                                                                    "json").stdout
+    assert (
+        diff_cli(japan, china, "-f", "json").stdout == diff_cli(japan, china, "-f", "json").stdout
+    )
 
 
 def test_ci_doc_jobs_are_valid_yaml_and_use_real_options():
@@ -342,8 +396,10 @@ def test_ci_doc_jobs_are_valid_yaml_and_use_real_options():
     assert len(blocks) >= 3
     for block in blocks:
         yaml.safe_load(block)
-    helps = {command: runner.invoke(app, [command, "--help"], env={"COLUMNS": "200"}).stdout
-             for command in ("audit", "diff")}
+    helps = {
+        command: runner.invoke(app, [command, "--help"], env={"COLUMNS": "200"}).stdout
+        for command in ("audit", "diff")
+    }
     # every option on a command line (and its continuation lines) of exposure-audit
     commands = re.findall(r"exposure-audit (audit|diff) ((?:[^\n]*\\\n)*[^\n]*)", text)
     assert commands

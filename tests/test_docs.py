@@ -15,7 +15,8 @@ def test_issue_code_table_matches_the_enum():
     section = README.split("## Issue codes", 1)[1].split("\n## ", 1)[0]
     rows = re.findall(r"^\| `([a-z-]+)` \| (\w+) \| (.+?) \|$", section, flags=re.MULTILINE)
     assert [(c, s, t) for c, s, t in rows] == [
-        (c.value, c.severity, c.title) for c in IssueCode  # type: ignore[attr-defined]
+        (c.value, c.severity, c.title)
+        for c in IssueCode  # type: ignore[attr-defined]
     ]
 
 
@@ -40,10 +41,12 @@ def test_readme_help_block_is_the_real_help():
 
     from exposure_audit.cli import audit_app
 
-    result = CliRunner().invoke(audit_app, ["--help"], prog_name="audit",
-                                env={"COLUMNS": "100", "TERM": "dumb"})
+    result = CliRunner().invoke(
+        audit_app, ["--help"], prog_name="audit", env={"COLUMNS": "100", "TERM": "dumb"}
+    )
     block = README.split("<!-- help:audit -->", 1)[1].split("<!-- /help:audit -->", 1)[0]
     shown = block.strip().removeprefix("```text").removesuffix("```").strip()
     assert shown == result.output.strip(), (
         "README's audit --help block is out of date: paste the output of "
-        "`COLUMNS=100 audit --help` between the help:audit markers")
+        "`COLUMNS=100 audit --help` between the help:audit markers"
+    )

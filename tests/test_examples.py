@@ -20,8 +20,7 @@ from exposure_audit.api import Options, audit
 from exposure_audit.report.json import JsonFormatter
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = sorted(p.name for p in (ROOT / "examples").iterdir()
-                  if p.suffix in {".xlsx", ".csv"})
+EXAMPLES = sorted(p.name for p in (ROOT / "examples").iterdir() if p.suffix in {".xlsx", ".csv"})
 AS_OF = dt.date(2026, 11, 28)
 SHARED = ROOT.parent / "shared" / "real-boms"
 
@@ -79,26 +78,35 @@ def test_examples_find_what_a_person_would(monkeypatch):
     battery = json.loads(render("ev_battery_pack.xlsx"))
     cell = next(line for line in battery["lines"] if line["part_number"] == "10")
     assert cell["match"]["archetype"] == "li_cell_nmc811"
-    assert {m["mineral"] for m in cell["minerals"]} >= {"lithium", "nickel", "cobalt",
-                                                         "graphite"}
+    assert {m["mineral"] for m in cell["minerals"]} >= {"lithium", "nickel", "cobalt", "graphite"}
     motor = json.loads(render("pm_motor.xlsx"))
     magnet = next(line for line in motor["lines"] if line["part_number"] == "M-1001")
     assert magnet["match"]["archetype"] == "ndfeb_sintered_hc"
     assert magnet["supplier_country"] == "CHN"
     assert {"covered-nation-supplier", "export-control-active:dysprosium"} <= {
-        f["id"] for f in motor["findings"]}
+        f["id"] for f in motor["findings"]
+    }
     board = json.loads(render("electronics_board.xlsx"))
     minerals = {m["mineral"] for m in board["minerals"]}
     assert {"gallium", "germanium", "tantalum", "indium"} <= minerals
 
 
 @pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/real-boms is absent")
-@pytest.mark.parametrize(("name", "archetypes"), [
-    ("battery_pack_3s6p.xlsx", {"18650 Li-Ion Cell": "li_cell"}),
-    ("qdd_actuator.xlsx", {"N52 12x5x3mm": "ndfeb", "N50 1/2 x 1/8 x 1/16in": "ndfeb",
-                           "0.4mm Enameled Magnet Wire": "copper"}),
-    ("micromanipulator_bom.csv", {"Magnet": "ndfeb"}),
-])
+@pytest.mark.parametrize(
+    ("name", "archetypes"),
+    [
+        ("battery_pack_3s6p.xlsx", {"18650 Li-Ion Cell": "li_cell"}),
+        (
+            "qdd_actuator.xlsx",
+            {
+                "N52 12x5x3mm": "ndfeb",
+                "N50 1/2 x 1/8 x 1/16in": "ndfeb",
+                "0.4mm Enameled Magnet Wire": "copper",
+            },
+        ),
+        ("micromanipulator_bom.csv", {"Magnet": "ndfeb"}),
+    ],
+)
 def test_real_boms_audit_and_find_the_minerals(name, archetypes):
     from typer.testing import CliRunner
 
@@ -114,13 +122,28 @@ def test_real_boms_audit_and_find_the_minerals(name, archetypes):
 
 def test_json_is_byte_identical_whatever_the_locale_time_zone_or_hash_seed():
     outputs = set()
-    for seed, tz, lang in (("0", "UTC", "C.UTF-8"), ("12345", "Asia/Tokyo", "de_DE.UTF-8"),
-                           ("random", "America/New_York", "fr_FR.UTF-8")):
+    for seed, tz, lang in (
+        ("0", "UTC", "C.UTF-8"),
+        ("12345", "Asia/Tokyo", "de_DE.UTF-8"),
+        ("random", "America/New_York", "fr_FR.UTF-8"),
+    ):
         env = {**os.environ, "PYTHONHASHSEED": seed, "TZ": tz, "LC_ALL": lang, "LANG": lang}
         proc = subprocess.run(
-            [sys.executable, "-m", "exposure_audit", "audit", "examples/pm_motor.csv", "-f",
-             "json", "--as-of", "2026-11-28"],
-            capture_output=True, cwd=ROOT, env=env, check=False,
+            [
+                sys.executable,
+                "-m",
+                "exposure_audit",
+                "audit",
+                "examples/pm_motor.csv",
+                "-f",
+                "json",
+                "--as-of",
+                "2026-11-28",
+            ],
+            capture_output=True,
+            cwd=ROOT,
+            env=env,
+            check=False,
         )
         assert proc.returncode == 0, proc.stderr.decode()
         outputs.add(proc.stdout)

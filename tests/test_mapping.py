@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from support import toy_reference
 
 from exposure_audit.mapping import Matcher, map_contents
+
+from support import toy_reference
 
 
 @pytest.fixture(scope="module")
@@ -58,20 +59,28 @@ def test_suggestions_for_unmapped_text(matcher):
 
 
 def _bom(rows):
-    defaults = {"mineral": "", "cas_number": "", "valid": True, "line_mass_kg": float("nan"),
-                "quantity": 1.0, "description": ""}
+    defaults = {
+        "mineral": "",
+        "cas_number": "",
+        "valid": True,
+        "line_mass_kg": float("nan"),
+        "quantity": 1.0,
+        "description": "",
+    }
     frame = pd.DataFrame([{**defaults, **row} for row in rows])
     frame["row"] = range(2, 2 + len(frame))
     return frame
 
 
 def test_map_contents_expands_minerals_and_estimates_mass():
-    bom = _bom([
-        {"text": "ndfeb magnet", "line_mass_kg": 0.1},
-        {"text": "gan", "quantity": 3.0},
-        {"text": "mystery"},
-        {"text": "ndfeb magnet", "valid": False},
-    ])
+    bom = _bom(
+        [
+            {"text": "ndfeb magnet", "line_mass_kg": 0.1},
+            {"text": "gan", "quantity": 3.0},
+            {"text": "mystery"},
+            {"text": "ndfeb magnet", "valid": False},
+        ]
+    )
     mapping = map_contents(bom, toy_reference())
     contents = mapping.contents
     assert list(contents["line"]) == [0, 0, 1]

@@ -21,7 +21,10 @@ def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("dist")
     proc = subprocess.run(
         [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out)],
-        cwd=ROOT, capture_output=True, text=True, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if proc.returncode != 0:
         pytest.fail(f"wheel build failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
@@ -41,19 +44,44 @@ def test_installed_wheel_audits_an_example_outside_the_checkout(wheel, tmp_path)
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(system_site_packages=True, with_pip=True).create(env_dir)
     python = env_dir / "bin" / "python"
-    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-deps",
-                    "--force-reinstall", str(wheel)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--force-reinstall",
+            str(wheel),
+        ],
+        check=True,
+        capture_output=True,
+    )
     work = tmp_path / "work"
     work.mkdir()
     shutil.copy(ROOT / "examples" / "pm_motor.csv", work / "bom.csv")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     proc = subprocess.run(
         [str(env_dir / "bin" / "audit"), "bom.csv", "-f", "json", "--as-of", "2026-11-28"],
-        cwd=work, capture_output=True, text=True, env=env, check=False,
+        cwd=work,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     assert '"schema_version": 1' in proc.stdout
     where = subprocess.run(
-        [str(python), "-c", "from exposure_audit.reference import bundled_directory as b;"
-         "print(b())"], cwd=work, capture_output=True, text=True, env=env, check=True)
+        [
+            str(python),
+            "-c",
+            "from exposure_audit.reference import bundled_directory as b;print(b())",
+        ],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
     assert "_reference" in where.stdout and str(ROOT) not in where.stdout

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from support import TOY_REFERENCE, write_csv
 from typer.testing import CliRunner
 
 from exposure_audit.api import Options
 from exposure_audit.cli import audit_app
 from exposure_audit.portfolio import audit_many, expand_paths
+
+from support import TOY_REFERENCE, write_csv
 
 runner = CliRunner()
 HEADER = "Part Number,Description,Material,Qty,Unit Mass (g),Country of Origin,Unit Price"
@@ -25,8 +26,12 @@ pytestmark = pytest.mark.usefixtures("toy_reference_only")
 def boms(tmp_path):
     folder = tmp_path / "boms"
     folder.mkdir()
-    a = write_csv(folder / "a.csv", HEADER, "P1,Rotor magnet,N42SH,10,5,Japan,$2.00",
-                  "P4,Housing,ABS housing,1,50,Mexico,$1")
+    a = write_csv(
+        folder / "a.csv",
+        HEADER,
+        "P1,Rotor magnet,N42SH,10,5,Japan,$2.00",
+        "P4,Housing,ABS housing,1,50,Mexico,$1",
+    )
     b = write_csv(folder / "b.csv", HEADER, "P1,Rotor magnet,N42SH,10,5,China,$4.00")
     return folder, a, b
 
@@ -37,7 +42,7 @@ def test_audit_many_keeps_input_order_and_combines_by_spend(boms):
     assert [r.file for r in result.rows] == [str(b), str(a)]
     assert result.weighting == "spend"
     spends = [r.spend for r in result.rows]
-    expected = sum(s * r.exposure for s, r in zip(spends, result.rows)) / sum(spends)
+    expected = sum(s * r.exposure for s, r in zip(spends, result.rows, strict=True)) / sum(spends)
     assert result.exposure == pytest.approx(expected)
     parallel = audit_many([b, a], TOY, workers=2)
     assert [r.score for r in parallel.rows] == [r.score for r in result.rows]

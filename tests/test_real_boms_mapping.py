@@ -19,8 +19,15 @@ REAL_BOMS = Path(__file__).resolve().parents[1].parent / "shared" / "real-boms"
 runner = CliRunner()
 
 CELL_ARCHETYPES = {
-    "li_cell_nmc111", "li_cell_nmc532", "li_cell_nmc622", "li_cell_nmc811", "li_cell_nca",
-    "li_cell_lfp", "li_cell_lmfp", "li_cell_lco", "li_cell_lmo",
+    "li_cell_nmc111",
+    "li_cell_nmc532",
+    "li_cell_nmc622",
+    "li_cell_nmc811",
+    "li_cell_nca",
+    "li_cell_lfp",
+    "li_cell_lmfp",
+    "li_cell_lco",
+    "li_cell_lmo",
 }
 NDFEB = {"ndfeb_sintered", "ndfeb_sintered_hc"}
 CELL = "li-ion cell"  # any of CELL_ARCHETYPES (chemistry not stated in the BOM)
@@ -92,8 +99,9 @@ def reports() -> dict[str, dict]:
         pytest.skip(f"{REAL_BOMS} is absent")
     out = {}
     for name in EXPECTED:
-        result = runner.invoke(audit_app, [str(REAL_BOMS / name), "--format", "json",
-                                           "--as-of", "2026-06-30"])
+        result = runner.invoke(
+            audit_app, [str(REAL_BOMS / name), "--format", "json", "--as-of", "2026-06-30"]
+        )
         assert result.exit_code == 0, (name, result.stderr)
         out[name] = json.loads(result.stdout)
     return out
@@ -131,6 +139,7 @@ def test_no_cell_archetype_outside_the_cell_line(reports):
 def test_unmapped_lines_are_listed_with_their_rows(reports):
     report = reports["qdd_actuator.xlsx"]
     unmapped = {u["row"] for u in report["unmapped"]}
-    expected = {row for row, (_, archetype) in EXPECTED["qdd_actuator.xlsx"].items()
-                if archetype is None}
+    expected = {
+        row for row, (_, archetype) in EXPECTED["qdd_actuator.xlsx"].items() if archetype is None
+    }
     assert unmapped == expected

@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support import TOY_REFERENCE, write_csv
 from typer.testing import CliRunner
 
 from exposure_audit.cli import app, audit_app
 from exposure_audit.errors import ReferenceDataError
 from exposure_audit.reference import load_reference
+
+from support import TOY_REFERENCE, write_csv
 
 SOURCE = "source: {title: test, year: 2026}"
 
@@ -96,19 +97,25 @@ def test_duplicate_keys_and_unsafe_tags_are_refused(tmp_path):
 
 
 def test_wrong_types_and_unknown_keys(tmp_path):
-    folder = layer(tmp_path, policy="schema_version: 1\npolicy: {aligned_groups: toy_aligned, "
-                   "covered_group: toy_covered, colour: red, tiers: {critical: 10, high: 60}}\n")
+    folder = layer(
+        tmp_path,
+        policy="schema_version: 1\npolicy: {aligned_groups: toy_aligned, "
+        "covered_group: toy_covered, colour: red, tiers: {critical: 10, high: 60}}\n",
+    )
     text = "\n".join(problems(folder))
     assert "colour" in text and "Extra inputs are not permitted" in text
     assert "aligned_groups" in text
 
 
 def test_cli_exit_2_with_every_problem_on_stderr(tmp_path):
-    folder = layer(tmp_path, supply=f"""schema_version: 1
+    folder = layer(
+        tmp_path,
+        supply=f"""schema_version: 1
 supply:
   - {{mineral: copper, stage: mining, year: '2025', basis: x, {SOURCE}, shares: {{CHN: 2}}}}
   - {{mineral: tin, stage: mining, year: '2025', basis: x, {SOURCE}, shares: {{QQ: 0.1}}}}
-""")
+""",
+    )
     bom = write_csv(tmp_path / "b.csv", "Part,Description,Qty", "A,magnet wire,1")
     result = CliRunner().invoke(audit_app, [str(bom), "--reference", str(folder)])
     assert result.exit_code == 2

@@ -13,11 +13,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support import AS_OF, TESTS, TOY_REFERENCE, write_csv
 from typer.testing import CliRunner
 
 from exposure_audit.api import Options, audit
 from exposure_audit.errors import UsageError
+
+from support import AS_OF, TESTS, TOY_REFERENCE, write_csv
 
 LAYER = TESTS / "assets" / "reference_scenarios"
 HEADER = "Part Number,Description,Material,Qty,Unit Mass (g),Unit Price,Supplier,Country of Origin"
@@ -36,9 +37,14 @@ def toy_bom(tmp_path_factory) -> Path:
 
 
 def run(path: Path, *, scenarios=(), price_shocks=(), **kwargs):
-    options = Options(reference_dirs=[TOY_REFERENCE, LAYER], include_bundled=False,
-                      as_of=kwargs.pop("as_of", AS_OF), scenarios=list(scenarios),
-                      price_shocks=list(price_shocks), **kwargs)
+    options = Options(
+        reference_dirs=[TOY_REFERENCE, LAYER],
+        include_bundled=False,
+        as_of=kwargs.pop("as_of", AS_OF),
+        scenarios=list(scenarios),
+        price_shocks=list(price_shocks),
+        **kwargs,
+    )
     return audit(path, options)
 
 
@@ -79,9 +85,11 @@ def test_processing_only_by_hand(toy_bom):
     # Sn 0/.5 = 0 (w .5)
     expected = (0.5 * 9 + 0 + 1.0 * 9.9 + 0.2 * 5.5 + 0) / (9 + 10 + 9.9 + 5.5 + 0.5)
     assert s["aligned_alternative"] == {"processing": pytest.approx(expected)}
-    assert {m["mineral"]: m["aligned_alternative"]["processing"] for m in s["minerals"]} == \
-        pytest.approx({"dysprosium": 0.0, "gallium": 1.0, "copper": 0.2, "neodymium": 0.5,
-                       "tin": 0.0})
+    assert {
+        m["mineral"]: m["aligned_alternative"]["processing"] for m in s["minerals"]
+    } == pytest.approx(
+        {"dysprosium": 0.0, "gallium": 1.0, "copper": 0.2, "neodymium": 0.5, "tin": 0.0}
+    )
 
 
 def test_export_controls_active_and_suspended(toy_bom):
@@ -115,8 +123,11 @@ def test_hong_kong_follows_policy(tmp_path):
     path = write_csv(tmp_path / "hk.csv", HEADER, "W1,Winding,copper wire,1,100,$4,HKCo,Hong Kong")
     s = scenario(path, "cut:copper:CHN:manufacturing")
     assert s["affected_lines"] == [2] and s["value_at_risk"] == pytest.approx(4.0)
-    policy = (TOY_REFERENCE / "policy.yaml").read_text().replace(
-        "hong_kong_macao_as_china: true", "hong_kong_macao_as_china: false")
+    policy = (
+        (TOY_REFERENCE / "policy.yaml")
+        .read_text()
+        .replace("hong_kong_macao_as_china: true", "hong_kong_macao_as_china: false")
+    )
     (tmp_path / "policy.yaml").write_text(policy)
     s = scenario(path, "cut:copper:CHN:manufacturing", policy_file=tmp_path / "policy.yaml")
     assert s["affected_lines"] == []
@@ -124,16 +135,27 @@ def test_hong_kong_follows_policy(tmp_path):
 
 def test_user_scenario_file(toy_bom, tmp_path):
     file = tmp_path / "mine.yaml"
-    file.write_text("scenarios:\n  - id: ga-gone\n    name: Ga gone\n    description: x\n"
-                    "    cuts: [{minerals: [gallium], countries: [CHINA], stages: ['*']}]\n")
+    file.write_text(
+        "scenarios:\n  - id: ga-gone\n    name: Ga gone\n    description: x\n"
+        "    cuts: [{minerals: [gallium], countries: [CHINA], stages: ['*']}]\n"
+    )
     s = scenario(toy_bom, str(file))
     assert s["name"] == "ga-gone" and s["value_at_risk"] == pytest.approx(9.9)
 
 
-@pytest.mark.parametrize("spec", ["nope", "china-cutoff:include-suspended", "cut:gallium",
-                                  "cut:unobtainium:CHN:*", "cut:gallium:XXX:*",
-                                  "cut:gallium:CHN:smelting", "china-export-controls:bogus",
-                                  "missing.yaml"])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "nope",
+        "china-cutoff:include-suspended",
+        "cut:gallium",
+        "cut:unobtainium:CHN:*",
+        "cut:gallium:XXX:*",
+        "cut:gallium:CHN:smelting",
+        "china-export-controls:bogus",
+        "missing.yaml",
+    ],
+)
 def test_bad_scenarios_are_usage_errors(toy_bom, spec):
     with pytest.raises(UsageError) as info:
         run(toy_bom, scenarios=[spec])
@@ -141,13 +163,15 @@ def test_bad_scenarios_are_usage_errors(toy_bom, spec):
 
 
 def test_price_shocks_by_hand(toy_bom):
-    shocks = run(toy_bom, price_shocks=["Nd=+50", "copper=+10%", "gallium=-5"]
-                 ).report.extras["price_shocks"]
+    shocks = run(toy_bom, price_shocks=["Nd=+50", "copper=+10%", "gallium=-5"]).report.extras[
+        "price_shocks"
+    ]
     nd, cu, ga = shocks
     # the average (100 USD/kg) wins over the floor: 0.03 kg * 100 * 0.5
     assert nd["price"]["kind"] == "average"
-    assert nd["lines"] == [{"row": 2, "mass_kg": pytest.approx(0.03), "cost_impact":
-                            pytest.approx(1.5)}]
+    assert nd["lines"] == [
+        {"row": 2, "mass_kg": pytest.approx(0.03), "cost_impact": pytest.approx(1.5)}
+    ]
     assert cu["total_cost_impact"] == pytest.approx(0.1 * 10 * 0.1)
     assert cu["not_estimated"] == [{"row": 6, "reason": "no mass for this line"}]
     assert ga["price"] is None and ga["total_cost_impact"] is None
@@ -184,26 +208,54 @@ def test_cli_scenario_options(toy_bom, monkeypatch):
     from exposure_audit.cli import audit_app
     from exposure_audit.reference import load_reference
 
-    monkeypatch.setattr(api, "load_reference", lambda dirs, policy=None, bundled=True:
-                        load_reference([TOY_REFERENCE, LAYER, *dirs], policy,
-                                       include_bundled=False))
+    monkeypatch.setattr(
+        api,
+        "load_reference",
+        lambda dirs, policy=None, bundled=True: load_reference(
+            [TOY_REFERENCE, LAYER, *dirs], policy, include_bundled=False
+        ),
+    )
     runner = CliRunner()
-    ok = runner.invoke(audit_app, [str(toy_bom), "--as-of", "2026-03-01", "-f", "json",
-                                   "--scenario", "processing-only", "--price-shock", "Nd=+50"])
+    ok = runner.invoke(
+        audit_app,
+        [
+            str(toy_bom),
+            "--as-of",
+            "2026-03-01",
+            "-f",
+            "json",
+            "--scenario",
+            "processing-only",
+            "--price-shock",
+            "Nd=+50",
+        ],
+    )
     assert ok.exit_code == 0, ok.stderr
     assert '"value_at_risk": 25.4' in ok.stdout
     bad = runner.invoke(audit_app, [str(toy_bom), "--scenario", "nope"])
     assert bad.exit_code == 2 and "china-export-controls" in bad.stderr
-    env = runner.invoke(audit_app, [str(toy_bom), "--as-of", "2026-03-01", "-f", "json"],
-                        env={"EXPOSURE_AUDIT_SCENARIO": "china-cutoff"})
+    env = runner.invoke(
+        audit_app,
+        [str(toy_bom), "--as-of", "2026-03-01", "-f", "json"],
+        env={"EXPOSURE_AUDIT_SCENARIO": "china-cutoff"},
+    )
     assert env.exit_code == 0 and '"scenarios"' in env.stdout
 
 
 def test_electronics_example_real_data():
     """The bundled tables: export controls hit the gallium and germanium lines."""
     example = Path(__file__).resolve().parents[1] / "examples" / "electronics_board.xlsx"
-    result = audit(example, Options(as_of=AS_OF, scenarios=[
-        "china-export-controls", "china-cutoff", "cut:gallium,germanium:CHN:processing"]))
+    result = audit(
+        example,
+        Options(
+            as_of=AS_OF,
+            scenarios=[
+                "china-export-controls",
+                "china-cutoff",
+                "cut:gallium,germanium:CHN:processing",
+            ],
+        ),
+    )
     controls, cutoff, gage = result.report.extras["scenarios"]
     lines = result.lines.set_index("row")
     ga_ge = [r for r in lines.index if lines.loc[r, "driver"] in ("gallium", "germanium")]

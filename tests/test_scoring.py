@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
+
 from support import toy_audit, write_csv
 
 HEADER = "Part Number,Description,Material,Qty,Unit Mass (g),Country of Origin,Unit Price"
@@ -13,7 +14,8 @@ HEADER = "Part Number,Description,Material,Qty,Unit Mass (g),Country of Origin,U
 @pytest.fixture
 def toy_bom(tmp_path):
     return write_csv(
-        tmp_path / "toy.csv", HEADER,
+        tmp_path / "toy.csv",
+        HEADER,
         "P1,Rotor magnet,N42SH,10,5,Japan,$2.00",
         "P2,Winding,magnet wire,1,100,PRC,$5.00",
         "P3,Power FET,GaN,2,,USA,$10",
@@ -131,8 +133,11 @@ def test_aligned_members_follow_the_as_of_date(toy_bom):
 
 
 def test_bom_country_columns_override_reference_shares(tmp_path):
-    path = write_csv(tmp_path / "b.csv", "Part,Description,Qty,Mass (kg),Mining Country,Smelter Country",
-                     "A,NdFeB magnet,1,1,Australia,Malaysia")
+    path = write_csv(
+        tmp_path / "b.csv",
+        "Part,Description,Qty,Mass (kg),Mining Country,Smelter Country",
+        "A,NdFeB magnet,1,1,Australia,Malaysia",
+    )
     result = toy_audit(path)
     nd = next(m for m in result.report.minerals if m["mineral"] == "neodymium")
     assert nd["stages"]["mining"]["basis"] == "bom"
@@ -143,8 +148,14 @@ def test_bom_country_columns_override_reference_shares(tmp_path):
 
 
 def test_score_never_drops_when_a_china_share_rises(tmp_path):
-    low = write_csv(tmp_path / "low.csv", "Part,Material,Qty,Mass (kg),Country of Origin",
-                    "A,magnet wire,1,1,Japan")
-    high = write_csv(tmp_path / "high.csv", "Part,Material,Qty,Mass (kg),Country of Origin",
-                     "A,magnet wire,1,1,China")
+    low = write_csv(
+        tmp_path / "low.csv",
+        "Part,Material,Qty,Mass (kg),Country of Origin",
+        "A,magnet wire,1,1,Japan",
+    )
+    high = write_csv(
+        tmp_path / "high.csv",
+        "Part,Material,Qty,Mass (kg),Country of Origin",
+        "A,magnet wire,1,1,China",
+    )
     assert toy_audit(high).summary.exposure >= toy_audit(low).summary.exposure

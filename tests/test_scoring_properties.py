@@ -8,25 +8,28 @@ import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support import toy_reference
 
 from exposure_audit.mapping import map_contents
 from exposure_audit.scoring import ScoringContext, score
+
+from support import toy_reference
 
 REFERENCE = toy_reference()
 CONTEXT = ScoringContext.build(REFERENCE, dt.date(2026, 3, 1))
 TEXTS = ["ndfeb magnet", "magnet wire", "gan", "sac305", "abs housing", "mystery"]
 COUNTRIES = [None, "CHN", "JPN", "USA", "MYS", "RUS", "DEU"]
 
-line_strategy = st.fixed_dictionaries({
-    "text": st.sampled_from(TEXTS),
-    "quantity": st.floats(0, 1e4, allow_nan=False),
-    "line_mass_kg": st.one_of(st.just(np.nan), st.floats(0, 1e3, allow_nan=False)),
-    "spend": st.one_of(st.just(np.nan), st.floats(0, 1e6, allow_nan=False)),
-    "supplier_country": st.sampled_from(COUNTRIES),
-    "mining_country": st.sampled_from(COUNTRIES),
-    "processing_country": st.sampled_from(COUNTRIES),
-})
+line_strategy = st.fixed_dictionaries(
+    {
+        "text": st.sampled_from(TEXTS),
+        "quantity": st.floats(0, 1e4, allow_nan=False),
+        "line_mass_kg": st.one_of(st.just(np.nan), st.floats(0, 1e3, allow_nan=False)),
+        "spend": st.one_of(st.just(np.nan), st.floats(0, 1e6, allow_nan=False)),
+        "supplier_country": st.sampled_from(COUNTRIES),
+        "mining_country": st.sampled_from(COUNTRIES),
+        "processing_country": st.sampled_from(COUNTRIES),
+    }
+)
 
 
 def run(lines: list[dict], context: ScoringContext = CONTEXT):
@@ -42,8 +45,10 @@ def run(lines: list[dict], context: ScoringContext = CONTEXT):
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(line_strategy, min_size=1, max_size=12),
-       st.sampled_from(["auto", "spend", "mass", "count"]))
+@given(
+    st.lists(line_strategy, min_size=1, max_size=12),
+    st.sampled_from(["auto", "spend", "mass", "count"]),
+)
 def test_every_share_and_score_stays_in_bounds(lines, weighting):
     context = ScoringContext.build(REFERENCE, dt.date(2026, 3, 1), weighting=weighting)
     _, scores = run(lines, context)
@@ -68,8 +73,7 @@ def test_every_share_and_score_stays_in_bounds(lines, weighting):
 @given(st.lists(line_strategy, min_size=1, max_size=10), st.data())
 def test_exposure_never_drops_when_a_line_moves_to_china(lines, data):
     index = data.draw(st.integers(0, len(lines) - 1))
-    stage = data.draw(st.sampled_from(["supplier_country", "mining_country",
-                                       "processing_country"]))
+    stage = data.draw(st.sampled_from(["supplier_country", "mining_country", "processing_country"]))
     moved = [dict(line) for line in lines]
     moved[index][stage] = "CHN"
     _, before = run(lines)

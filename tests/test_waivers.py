@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from exposure_audit.cli import audit_app
 from exposure_audit.errors import UsageError
 from exposure_audit.waivers import DEFAULT_FILE, Waiver, load_waivers
+
 from support import toy_audit, write_csv
 
 runner = CliRunner()
@@ -25,10 +26,13 @@ pytestmark = pytest.mark.usefixtures("toy_reference_only")
 @pytest.fixture
 def bom(tmp_path):
     # Two lines made in China: the covered-nation-supplier finding covers rows 2 and 3.
-    return write_csv(tmp_path / "bom.csv", HEADER,
-                     "M-1,Rotor magnet,N42SH,10,5,China,$2.00",
-                     "Q-2,GaN FET,GaN,4,,China,$3.00",
-                     "H-3,Housing,ABS housing,1,50,Mexico,$1")
+    return write_csv(
+        tmp_path / "bom.csv",
+        HEADER,
+        "M-1,Rotor magnet,N42SH,10,5,China,$2.00",
+        "Q-2,GaN FET,GaN,4,,China,$3.00",
+        "H-3,Housing,ABS housing,1,50,Mexico,$1",
+    )
 
 
 def waivers(tmp_path, text, name="waivers.yaml"):
@@ -40,8 +44,9 @@ def waivers(tmp_path, text, name="waivers.yaml"):
 def test_waiver_by_id_moves_the_finding_out_of_the_gate(bom, tmp_path):
     plain = toy_audit(bom)
     assert any(f.id == "covered-nation-supplier" for f in plain.findings)
-    file = waivers(tmp_path, "- id: covered-nation-supplier\n  reason: qualified\n"
-                             "  expires: 2026-12-31\n")
+    file = waivers(
+        tmp_path, "- id: covered-nation-supplier\n  reason: qualified\n  expires: 2026-12-31\n"
+    )
     result = toy_audit(bom, waivers=file)
     assert all(f.id != "covered-nation-supplier" for f in result.findings)
     info = result.report.extras["waivers"]
@@ -54,16 +59,22 @@ def test_waiver_by_id_moves_the_finding_out_of_the_gate(bom, tmp_path):
 
 
 def test_waiver_by_rule_and_mineral(bom, tmp_path):
-    file = waivers(tmp_path, "- rule: processing-china-dominant\n  mineral: gallium\n"
-                             "  reason: r\n  expires: 2026-12-31\n")
+    file = waivers(
+        tmp_path,
+        "- rule: processing-china-dominant\n  mineral: gallium\n"
+        "  reason: r\n  expires: 2026-12-31\n",
+    )
     ids = {f.id for f in toy_audit(bom, waivers=file).findings}
     assert "processing-china-dominant:gallium" not in ids
     assert "processing-china-dominant:neodymium" in ids
 
 
 def test_part_waiver_takes_only_that_parts_rows(bom, tmp_path):
-    file = waivers(tmp_path, "- rule: covered-nation-supplier\n  part: m-1\n"
-                             "  reason: magnet dual-sourced\n  expires: 2026-12-31\n")
+    file = waivers(
+        tmp_path,
+        "- rule: covered-nation-supplier\n  part: m-1\n"
+        "  reason: magnet dual-sourced\n  expires: 2026-12-31\n",
+    )
     result = toy_audit(bom, waivers=file)
     [kept] = [f for f in result.findings if f.id == "covered-nation-supplier"]
     assert kept.rows == [3]
@@ -73,10 +84,13 @@ def test_part_waiver_takes_only_that_parts_rows(bom, tmp_path):
 
 
 def test_expired_and_unused_waivers_are_warnings(bom, tmp_path):
-    file = waivers(tmp_path, "- id: covered-nation-supplier\n  reason: old\n"
-                             "  expires: 2026-01-31\n"
-                             "- id: mining-china-dominant:unobtainium\n  reason: stale\n"
-                             "  expires: 2027-01-01\n")
+    file = waivers(
+        tmp_path,
+        "- id: covered-nation-supplier\n  reason: old\n"
+        "  expires: 2026-01-31\n"
+        "- id: mining-china-dominant:unobtainium\n  reason: stale\n"
+        "  expires: 2027-01-01\n",
+    )
     result = toy_audit(bom, waivers=file)
     info = result.report.extras["waivers"]
     assert [w["reason"] for w in info["expired"]] == ["old"]
@@ -94,8 +108,7 @@ def test_expired_and_unused_waivers_are_warnings(bom, tmp_path):
 
 
 def test_waiver_counts_through_its_expiry_day(bom, tmp_path):
-    file = waivers(tmp_path, "- id: covered-nation-supplier\n  reason: r\n"
-                             "  expires: 2026-03-01\n")
+    file = waivers(tmp_path, "- id: covered-nation-supplier\n  reason: r\n  expires: 2026-03-01\n")
     assert toy_audit(bom, waivers=file).report.extras["waivers"]["applied"]
     later = toy_audit(bom, waivers=file, as_of=dt.date(2026, 3, 2))
     assert later.report.extras["waivers"]["expired"]
@@ -104,17 +117,29 @@ def test_waiver_counts_through_its_expiry_day(bom, tmp_path):
 def test_waivers_lower_the_fail_on_gate(bom, tmp_path):
     args = [str(bom), "--fail-on", "high", "-q", *TOY]
     assert runner.invoke(audit_app, args).exit_code == 1
-    file = waivers(tmp_path, "\n".join(
-        f"- rule: {rule}\n  reason: accepted\n  expires: 2026-12-31"
-        for rule in ("product-exposure", "covered-nation-supplier", "processing-china-dominant",
-                     "export-control-active")) + "\n")
+    file = waivers(
+        tmp_path,
+        "\n".join(
+            f"- rule: {rule}\n  reason: accepted\n  expires: 2026-12-31"
+            for rule in (
+                "product-exposure",
+                "covered-nation-supplier",
+                "processing-china-dominant",
+                "export-control-active",
+            )
+        )
+        + "\n",
+    )
     waived = runner.invoke(audit_app, [*args, "--waivers", str(file)])
     assert waived.exit_code == 0, waived.output
 
 
 def test_default_waiver_file_in_the_current_folder(bom, tmp_path, monkeypatch):
-    waivers(tmp_path, "- id: covered-nation-supplier\n  reason: r\n  expires: 2026-12-31\n",
-            name=DEFAULT_FILE)
+    waivers(
+        tmp_path,
+        "- id: covered-nation-supplier\n  reason: r\n  expires: 2026-12-31\n",
+        name=DEFAULT_FILE,
+    )
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(audit_app, ["bom.csv", "-f", "json", *TOY])
     data = json.loads(result.stdout)
@@ -129,8 +154,9 @@ def test_no_waivers_key_without_a_file(bom):
 def test_waived_findings_are_suppressed_in_sarif(bom, tmp_path):
     from exposure_audit.report import FORMATTERS
 
-    file = waivers(tmp_path, "- id: covered-nation-supplier\n  reason: qualified\n"
-                             "  expires: 2026-12-31\n")
+    file = waivers(
+        tmp_path, "- id: covered-nation-supplier\n  reason: qualified\n  expires: 2026-12-31\n"
+    )
     sarif = json.loads(FORMATTERS["sarif"].render(toy_audit(bom, waivers=file)))
     [result] = [r for r in sarif["runs"][0]["results"] if r["ruleId"] == "covered-nation-supplier"]
     assert result["suppressions"][0]["status"] == "accepted"
@@ -144,10 +170,14 @@ def test_waived_findings_are_suppressed_in_sarif(bom, tmp_path):
         ("- id: x\n  reason: r\n", "entry 1 (x), field 'expires': required"),
         ("- reason: r\n  expires: 2026-12-31\n", "entry 1, field 'entry': give exactly one"),
         ("- id: x\n  rule: y\n  reason: r\n  expires: 2026-12-31\n", "give exactly one"),
-        ("- id: x\n  reason: r\n  expires: 2026-12-31\n  owner: me\n",
-         "field 'owner': unknown field"),
-        ("- id: a\n  reason: r\n  expires: 2026-12-31\n- id: b\n  reason: r\n  expires: soon\n",
-         "entry 2 (b), field 'expires'"),
+        (
+            "- id: x\n  reason: r\n  expires: 2026-12-31\n  owner: me\n",
+            "field 'owner': unknown field",
+        ),
+        (
+            "- id: a\n  reason: r\n  expires: 2026-12-31\n- id: b\n  reason: r\n  expires: soon\n",
+            "entry 2 (b), field 'expires'",
+        ),
         ("- id: x\n  reason: ''\n  expires: 2026-12-31\n", "field 'reason'"),
         ("id: x\n", "unknown key 'id' at the top level"),
         ("just text\n", "expected a list of waivers"),
@@ -155,8 +185,7 @@ def test_waived_findings_are_suppressed_in_sarif(bom, tmp_path):
         ("- id: x\n  reason: [unclosed\n", "not valid YAML at line"),
     ],
 )
-def test_malformed_waiver_file_exits_2_naming_file_entry_and_field(bom, tmp_path, text,
-                                                                    message):
+def test_malformed_waiver_file_exits_2_naming_file_entry_and_field(bom, tmp_path, text, message):
     file = waivers(tmp_path, text)
     with pytest.raises(UsageError) as caught:
         load_waivers(file)
@@ -179,7 +208,8 @@ def test_waiver_file_forms():
 
 
 def test_mapping_form_and_empty_file(tmp_path):
-    file = waivers(tmp_path, "waivers:\n  - rule: unmapped-lines\n    reason: r\n"
-                             "    expires: 2026-12-31\n")
+    file = waivers(
+        tmp_path, "waivers:\n  - rule: unmapped-lines\n    reason: r\n    expires: 2026-12-31\n"
+    )
     assert load_waivers(file).waivers[0].rule == "unmapped-lines"
     assert load_waivers(waivers(tmp_path, "", name="empty.yaml")).waivers == ()

@@ -40,10 +40,10 @@ FACTS_NOTE = (
 # --- sources of the supply tables --------------------------------------------------------------
 
 SUPPLY_SOURCES = {
-    "USGS": dict(publisher="U.S. Geological Survey", year=2026),
-    "European Commission": dict(publisher="European Commission", year=2023),
-    "IEA": dict(publisher="International Energy Agency", year=2025),
-    "World Nuclear Association": dict(publisher="World Nuclear Association", year=2024),
+    "USGS": {"publisher": "U.S. Geological Survey", "year": 2026},
+    "European Commission": {"publisher": "European Commission", "year": 2023},
+    "IEA": {"publisher": "International Energy Agency", "year": 2025},
+    "World Nuclear Association": {"publisher": "World Nuclear Association", "year": 2024},
 }
 
 # compositions.csv element names -> mineral ids (compositions.md "Conversions")
@@ -115,7 +115,14 @@ def year_from_title(title: str, url: str | None = None):
     return f"{years[0]}-{years[-1]}"
 
 
-def header(title, publisher, url, year, note, license_="Facts compiled from public sources; see each entry's source."):
+def header(
+    title,
+    publisher,
+    url,
+    year,
+    note,
+    license_="Facts compiled from public sources; see each entry's source.",
+):
     return OrderedDict(
         schema_version=1,
         as_of=AS_OF,
@@ -126,7 +133,9 @@ def header(title, publisher, url, year, note, license_="Facts compiled from publ
 
 
 def dump(data, path: Path):
-    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100, default_flow_style=False)
+    text = yaml.safe_dump(
+        data, sort_keys=False, allow_unicode=True, width=100, default_flow_style=False
+    )
     path.write_text(text, encoding="utf-8")
 
 
@@ -200,9 +209,17 @@ def build_minerals(shares: pd.DataFrame):
         if c.get("note"):
             notes.append(c["note"])
         if mid in crm or mid in srm:
-            notes.append("EU CRMA 2024: " + "; ".join(
-                x for x in (f"SRM as '{srm[mid]}'" if mid in srm else None,
-                            f"CRM as '{crm[mid]}'" if mid in crm else None) if x))
+            notes.append(
+                "EU CRMA 2024: "
+                + "; ".join(
+                    x
+                    for x in (
+                        f"SRM as '{srm[mid]}'" if mid in srm else None,
+                        f"CRM as '{crm[mid]}'" if mid in crm else None,
+                    )
+                    if x
+                )
+            )
         if notes:
             m["note"] = " ".join(notes)
         out.append(m)
@@ -213,7 +230,8 @@ def build_minerals(shares: pd.DataFrame):
         "U.S. Department of the Interior / USGS; European Union; MOFCOM (via press reports)",
         lists["us_2025"]["source"]["url"],
         2025,
-        FACTS_NOTE + " Lists: us_2025 (60 minerals, final list of 7 Nov 2025), us_2022 (= 2025 list minus its "
+        FACTS_NOTE
+        + " Lists: us_2025 (60 minerals, final list of 7 Nov 2025), us_2022 (= 2025 list minus its "
         "10 additions), eu_crm_2024/eu_srm_2024 (CRMA Annexes II/I). EU CRM 2023 (Commission study) list "
         "membership is not in the facts and is not asserted. Export controls: mineral_shares.md section 4.",
     )
@@ -255,7 +273,9 @@ def compose_note(rows: pd.DataFrame) -> str | None:
 
 def build_supply(shares: pd.DataFrame):
     entries = []
-    for (mineral, stage), rows in sorted(shares.groupby(["mineral", "stage"]), key=lambda kv: kv[0]):
+    for (mineral, stage), rows in sorted(
+        shares.groupby(["mineral", "stage"]), key=lambda kv: kv[0]
+    ):
         rows = rows.sort_values(["share_pct", "country_iso3"], ascending=[False, True])
         titles = rows["source_title"].unique()
         assert len(titles) == 1, (mineral, stage, titles)
@@ -290,7 +310,8 @@ def build_supply(shares: pd.DataFrame):
         "USGS; European Commission; IEA; World Nuclear Association",
         "https://www.sciencebase.gov/catalog/item/696a75d5d4be0228872d3bf8",
         2026,
-        FACTS_NOTE + " One entry per mineral and stage from mineral_shares.csv (current rows; superseded rows "
+        FACTS_NOTE
+        + " One entry per mineral and stage from mineral_shares.csv (current rows; superseded rows "
         "not used). Shares are fractions of world output (share_pct / 100, 4 decimals); OTHER holds the "
         "remainder and absorbs rounding. Stages without a sourced figure are absent.",
     )
@@ -307,7 +328,9 @@ def expand(values, macros):
         if isinstance(v, str) and v.startswith("@") and isinstance(macros.get(v[1:]), list):
             out.extend(expand(macros[v[1:]], macros))
             continue
-        for name in sorted((k for k, mv in macros.items() if isinstance(mv, str)), key=len, reverse=True):
+        for name in sorted(
+            (k for k, mv in macros.items() if isinstance(mv, str)), key=len, reverse=True
+        ):
             v = v.replace("@" + name, macros[name])
         out.append(v)
     return out
@@ -319,16 +342,20 @@ def build_materials(comp: pd.DataFrame, mineral_ids: set[str]):
     cur = cur["materials"]
     dropped = Counter()
     order = list(OrderedDict.fromkeys(comp["archetype_id"]))
-    assert set(cur) == set(order), (set(cur) ^ set(order))
+    assert set(cur) == set(order), set(cur) ^ set(order)
     mats = []
     for aid in order:
         rows = comp[comp["archetype_id"] == aid]
         c = cur[aid]
-        src_counts = Counter(zip(rows["source_title"], rows["source_url"]))
+        src_counts = Counter(zip(rows["source_title"], rows["source_url"], strict=False))
         # material source: the source most rows cite (ties: first row's)
         first = (rows["source_title"].iloc[0], rows["source_url"].iloc[0])
         top = max(src_counts.values())
-        main = first if src_counts[first] == top else next(k for k, v in src_counts.items() if v == top)
+        main = (
+            first
+            if src_counts[first] == top
+            else next(k for k, v in src_counts.items() if v == top)
+        )
         main_src = source_dict(main[0], main[1], year_from_title(main[0], main[1]))
 
         comps = []
@@ -339,7 +366,9 @@ def build_materials(comp: pd.DataFrame, mineral_ids: set[str]):
             mineral = ELEMENT_TO_MINERAL.get(el, el)
             if mineral not in mineral_ids:
                 dropped[el] += 1
-                notes.append(f"{el} {float(r['mass_fraction']):.4g} kg/kg not traced (no mineral id)")
+                notes.append(
+                    f"{el} {float(r['mass_fraction']):.4g} kg/kg not traced (no mineral id)"
+                )
                 continue
             if mineral in TRACING_NOTE and TRACING_NOTE[mineral] not in tracing:
                 tracing.append(TRACING_NOTE[mineral])
@@ -352,7 +381,9 @@ def build_materials(comp: pd.DataFrame, mineral_ids: set[str]):
             comp_d["basis"] = r["basis"]
             if (r["source_title"], r["source_url"]) != main:
                 comp_d["source"] = source_dict(
-                    r["source_title"], r["source_url"], year_from_title(r["source_title"], r["source_url"])
+                    r["source_title"],
+                    r["source_url"],
+                    year_from_title(r["source_title"], r["source_url"]),
                 )
             comps.append(comp_d)
         # merge duplicate mineral rows would double count: assert none
@@ -361,9 +392,13 @@ def build_materials(comp: pd.DataFrame, mineral_ids: set[str]):
         aliases = [a.strip() for a in str(rows["aliases"].iloc[0]).split(";") if a.strip()]
         drop = {fold(a) for a in c.get("drop_aliases", [])}
         aliases = [a for a in aliases if fold(a) not in drop]
-        aliases += [a for a in c.get("add_aliases", []) if fold(a) not in {fold(x) for x in aliases}]
+        aliases += [
+            a for a in c.get("add_aliases", []) if fold(a) not in {fold(x) for x in aliases}
+        ]
 
-        m = OrderedDict(id=aid, name=rows["archetype_name"].iloc[0], category=rows["category"].iloc[0])
+        m = OrderedDict(
+            id=aid, name=rows["archetype_name"].iloc[0], category=rows["category"].iloc[0]
+        )
         m["aliases"] = aliases
         m["patterns"] = expand(c.get("patterns"), macros)
         m["exclude"] = expand(c.get("exclude"), macros)
@@ -372,11 +407,17 @@ def build_materials(comp: pd.DataFrame, mineral_ids: set[str]):
         m["composition"] = comps
         if c.get("typical_mass"):
             tm = c["typical_mass"]
-            m["typical_mass"] = OrderedDict(kg=tm["kg"], per=tm["per"], source=source_dict(**tm["source"]))
+            m["typical_mass"] = OrderedDict(
+                kg=tm["kg"], per=tm["per"], source=source_dict(**tm["source"])
+            )
         m["source"] = main_src
-        row_notes = list(OrderedDict.fromkeys(
-            f"{r['element_or_mineral']}: {r['note']}" for _, r in rows.iterrows() if clean(r["note"])
-        ))
+        row_notes = list(
+            OrderedDict.fromkeys(
+                f"{r['element_or_mineral']}: {r['note']}"
+                for _, r in rows.iterrows()
+                if clean(r["note"])
+            )
+        )
         parts = []
         if c.get("note"):
             parts.append(c["note"].strip())
@@ -385,8 +426,11 @@ def build_materials(comp: pd.DataFrame, mineral_ids: set[str]):
         if row_notes:
             parts.append("Row notes (compositions.csv): " + " | ".join(row_notes))
         if parts:
-            m["note"] = " ".join(p if p.endswith(".") else p + "." for p in parts[:-1]) + (
-                " " if len(parts) > 1 else "") + parts[-1]
+            m["note"] = (
+                " ".join(p if p.endswith(".") else p + "." for p in parts[:-1])
+                + (" " if len(parts) > 1 else "")
+                + parts[-1]
+            )
         mats.append(m)
 
     # folded aliases must be unique across archetypes
@@ -403,14 +447,16 @@ def build_materials(comp: pd.DataFrame, mineral_ids: set[str]):
         None,
         None,
         "n.d.",
-        FACTS_NOTE + " Fractions are kg of the element per kg of the part as bought (compositions.csv, "
+        FACTS_NOTE
+        + " Fractions are kg of the element per kg of the part as bought (compositions.csv, "
         "unchanged). Fluorine, barium and phosphorus are traced to fluorspar, barite and phosphate as "
         "element mass; iron, sodium, bromine, strontium, selenium and cadmium have no mineral id and "
         "are dropped (see GAPS.md). Sources whose year is not stated in the facts carry year 'n.d.'.",
     )
     doc["source"] = source_dict(
         "Critical-mineral content of common BOM part archetypes (reference facts compilation; see per-entry sources)",
-        None, 2026,
+        None,
+        2026,
     )
     doc["materials"] = mats
     return doc, dropped
@@ -436,14 +482,16 @@ def build_countries():
         "European Union",
         cur["eu_source"]["url"],
         cur["eu_source"]["year"],
-        FACTS_NOTE + " Aliases cover common short forms, RMI template spellings (Smelter Look-up / C sheets) "
+        FACTS_NOTE
+        + " Aliases cover common short forms, RMI template spellings (Smelter Look-up / C sheets) "
         "that pycountry does not resolve, and the EU. Keys are written naturally; the loader folds them.",
         license_="Curated; ISO 3166-1 codes.",
     )
     doc["aliases"] = dict(aliases)
     doc["china_regions"] = list(cur["china_regions"])
     doc["eu_members"] = [
-        OrderedDict((k, v) for k, v in m.items()) for m in sorted(cur["eu_members"], key=lambda m: (m["joined"], m["iso3"]))
+        OrderedDict((k, v) for k, v in m.items())
+        for m in sorted(cur["eu_members"], key=lambda m: (m["joined"], m["iso3"]))
     ]
     doc["eu_source"] = source_dict(**cur["eu_source"])
     return doc, cur
@@ -487,7 +535,9 @@ def build_groups():
             if m.get("note"):
                 mnotes.insert(0, m["note"])
             if m.get("year_reported_unverified"):
-                mnotes.append(f"year reported (unverified, not used as a date): {m['year_reported_unverified']}")
+                mnotes.append(
+                    f"year reported (unverified, not used as a date): {m['year_reported_unverified']}"
+                )
             if m.get("in_state_10"):
                 mnotes.append(f"in State's '10 in five months': {m['in_state_10']}")
             if mnotes:
@@ -506,7 +556,10 @@ def build_groups():
             else:
                 note_parts.append(f"Facts: {facts}")
         if g.get("member_count"):
-            note_parts.append("Reported member count: " + "; ".join(f"{k}: {v}" for k, v in g["member_count"].items()))
+            note_parts.append(
+                "Reported member count: "
+                + "; ".join(f"{k}: {v}" for k, v in g["member_count"].items())
+            )
         if g.get("derived_from"):
             note_parts.append("Derived from: " + ", ".join(g["derived_from"]))
         if skipped:
@@ -530,7 +583,8 @@ def build_groups():
         None,
         None,
         2026,
-        FACTS_NOTE + " Members keep the status of the facts; `counting_statuses` says which statuses count "
+        FACTS_NOTE
+        + " Members keep the status of the facts; `counting_statuses` says which statuses count "
         "as membership (all when absent). `complete` comes from the roster-completeness column of "
         "policy_groups.md. EU = the European Union as a party (not expanded to member states here).",
     )
@@ -569,7 +623,9 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--facts", type=Path, default=DEFAULT_FACTS)
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    ap.add_argument("--check", action="store_true", help="validate the written files with the models")
+    ap.add_argument(
+        "--check", action="store_true", help="validate the written files with the models"
+    )
     args = ap.parse_args(argv)
     DEFAULT_FACTS_PATH = args.facts
     args.out.mkdir(parents=True, exist_ok=True)
@@ -592,8 +648,10 @@ def main(argv=None) -> int:
         ("groups", groups_doc),
     ]:
         dump(doc, args.out / f"{name}.yaml")
-    print(f"wrote {args.out}: {len(minerals_doc['minerals'])} minerals, {len(supply_doc['supply'])} supply "
-          f"entries, {len(materials_doc['materials'])} materials, {len(groups_doc['groups'])} groups")
+    print(
+        f"wrote {args.out}: {len(minerals_doc['minerals'])} minerals, {len(supply_doc['supply'])} supply "
+        f"entries, {len(materials_doc['materials'])} materials, {len(groups_doc['groups'])} groups"
+    )
     print("dropped composition rows (no mineral id):", dict(sorted(dropped.items())))
     if args.check:
         validate(args.out)

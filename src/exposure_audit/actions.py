@@ -34,19 +34,19 @@ CMRT = frozenset({"tin", "tantalum", "tungsten", "gold"})
 EMRT = frozenset({"cobalt", "copper", "graphite", "lithium", "mica", "nickel"})
 RMI_FACT = {
     "fact": "RMI templates: CMRT 6.5 covers tantalum, tin, gold and tungsten; EMRT 2.1 covers "
-            "cobalt, copper, natural graphite, lithium, mica and nickel; AMRT 1.3 covers "
-            "aluminum, PGMs, rare earth elements, manganese, silver, zinc and up to 10 other "
-            "minerals",
+    "cobalt, copper, natural graphite, lithium, mica and nickel; AMRT 1.3 covers "
+    "aluminum, PGMs, rare earth elements, manganese, silver, zinc and up to 10 other "
+    "minerals",
     "source": "Responsible Minerals Initiative reporting templates (CMRT 6.5, EMRT 2.1, AMRT "
-              "1.3), as compiled in the reference facts (formats-and-methods.md)",
+    "1.3), as compiled in the reference facts (formats-and-methods.md)",
     "url": "https://www.responsiblemineralsinitiative.org/reporting-templates/cmrt/",
     "year": "2025",
 }
 CRMA_FACT = {
     "fact": "EU Critical Raw Materials Act benchmark: no more than 65% of the Union's annual "
-            "consumption of each strategic raw material from a single third country",
+    "consumption of each strategic raw material from a single third country",
     "source": "Regulation (EU) 2024/1252 (Critical Raw Materials Act), as compiled in the "
-              "reference facts (policy_groups.md section 6)",
+    "reference facts (policy_groups.md section 6)",
     "url": "https://nicola-bernard.de/en/critical-raw-materials-act-crma-has-entered-into-force/",
     "year": "2024",
 }
@@ -81,8 +81,9 @@ def plan_actions(
         *_benchmark(scores, context, bom),
         *_pricing(scores, context, bom),
     ]
-    return sorted(actions, key=lambda a: (PRIORITIES.get(a.priority, 9),
-                                          FAMILIES.index(a.family), a.title))
+    return sorted(
+        actions, key=lambda a: (PRIORITIES.get(a.priority, 9), FAMILIES.index(a.family), a.title)
+    )
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -114,9 +115,13 @@ def _supply_fact(context: ScoringContext, mineral: str, stage: str) -> dict[str,
     entry = context.reference.supply.get((mineral, stage))
     if entry is None:
         return None
-    return {"fact": f"{_name(context, mineral)} {stage}: country shares of world output "
-                    f"({entry.basis}, {entry.year})",
-            "source": entry.source.title, "url": entry.source.url, "year": str(entry.source.year)}
+    return {
+        "fact": f"{_name(context, mineral)} {stage}: country shares of world output "
+        f"({entry.basis}, {entry.year})",
+        "source": entry.source.title,
+        "url": entry.source.url,
+        "year": str(entry.source.year),
+    }
 
 
 def _tier_priority(tiers: Iterable[Any]) -> str:
@@ -134,8 +139,11 @@ def _aligned_producers(
     entry = context.reference.supply.get((mineral, stage))
     if entry is None:
         return []
-    ranked = [(c, s) for c, s in entry.shares.items()
-              if c in context.aligned and c not in context.china and s > 0]
+    ranked = [
+        (c, s)
+        for c, s in entry.shares.items()
+        if c in context.aligned and c not in context.china and s > 0
+    ]
     return sorted(ranked, key=lambda cs: (-cs[1], cs[0]))[:TOP_PRODUCERS]
 
 
@@ -158,7 +166,7 @@ def _resource(scores: Scores, context: ScoringContext, bom: pd.DataFrame) -> lis
     bounds = np.searchsorted(codes[order], np.arange(len(drivers) + 1))
     for code, mineral in enumerate(drivers):
         mineral = str(mineral)
-        members = order[bounds[code]:bounds[code + 1]]
+        members = order[bounds[code] : bounds[code + 1]]
         rows = [int(r) for r in row_numbers[members[:MAX_ROWS_LISTED]]]
         tiers = np.asarray(tier_names, dtype=object)[np.unique(tier_codes[members])]
         top = float(exposure[positions[members]].max())
@@ -170,41 +178,66 @@ def _resource(scores: Scores, context: ScoringContext, bom: pd.DataFrame) -> lis
                 continue
             china = sum(entry.shares.get(c, 0.0) for c in context.china)
             producers = _aligned_producers(context, mineral, stage)
-            named = (", ".join(f"{c} {_pct(s)}" for c, s in producers) if producers
-                     else "no aligned producer in the reference shares")
+            named = (
+                ", ".join(f"{c} {_pct(s)}" for c, s in producers)
+                if producers
+                else "no aligned producer in the reference shares"
+            )
             parts.append(f"{stage} (China {_pct(china)}): towards {named}")
             fact = _supply_fact(context, mineral, stage)
             if fact:
                 facts.append(fact)
         name = _name(context, mineral)
-        out.append(Action(
-            family="re-source",
-            priority=_tier_priority(tiers),
-            title=f"Re-source {name} in {len(rows)} line(s) towards aligned producers",
-            detail=(f"{_rows_text(rows)} (exposure up to {_pct(top)}, "
-                    f"driven by {name}); " + "; ".join(parts)),
-            rows=rows, minerals=[mineral], facts=facts,
-        ))
+        out.append(
+            Action(
+                family="re-source",
+                priority=_tier_priority(tiers),
+                title=f"Re-source {name} in {len(rows)} line(s) towards aligned producers",
+                detail=(
+                    f"{_rows_text(rows)} (exposure up to {_pct(top)}, "
+                    f"driven by {name}); " + "; ".join(parts)
+                ),
+                rows=rows,
+                minerals=[mineral],
+                facts=facts,
+            )
+        )
     country = bom["supplier_country"]
     made = np.flatnonzero(country.isin(sorted(context.covered)).to_numpy(dtype=bool))
     if len(made):
         rows = _rows(bom, made)
         names = sorted({str(c) for c in pd.unique(country.iloc[made])})
-        groups = [g for g in (context.reference.policy.covered_group,)
-                  if g in context.reference.groups]
-        facts = [{"fact": f"covered nations on {context.as_of.isoformat()}: "
-                          f"{', '.join(sorted(context.covered))}",
-                  "source": context.reference.groups[g].name,
-                  "url": (context.reference.groups[g].sources[0].url
-                          if context.reference.groups[g].sources else None),
-                  "year": str(context.reference.groups[g].as_of.year)} for g in groups]
-        out.append(Action(
-            family="re-source", priority="high",
-            title=f"Move manufacturing of {len(made)} line(s) out of covered nations",
-            detail=(f"{_rows_text(rows)} are made in {', '.join(names)}; qualify a second source "
-                    "in an aligned country for these parts"),
-            rows=rows, minerals=[], facts=facts,
-        ))
+        groups = [
+            g for g in (context.reference.policy.covered_group,) if g in context.reference.groups
+        ]
+        facts = [
+            {
+                "fact": f"covered nations on {context.as_of.isoformat()}: "
+                f"{', '.join(sorted(context.covered))}",
+                "source": context.reference.groups[g].name,
+                "url": (
+                    context.reference.groups[g].sources[0].url
+                    if context.reference.groups[g].sources
+                    else None
+                ),
+                "year": str(context.reference.groups[g].as_of.year),
+            }
+            for g in groups
+        ]
+        out.append(
+            Action(
+                family="re-source",
+                priority="high",
+                title=f"Move manufacturing of {len(made)} line(s) out of covered nations",
+                detail=(
+                    f"{_rows_text(rows)} are made in {', '.join(names)}; qualify a second source "
+                    "in an aligned country for these parts"
+                ),
+                rows=rows,
+                minerals=[],
+                facts=facts,
+            )
+        )
     return out
 
 
@@ -273,25 +306,36 @@ def _engage(scores: Scores, context: ScoringContext, bom: pd.DataFrame) -> list[
         for mineral in minerals:
             by_template.setdefault(_template(context, mineral), []).append(mineral)
         asks = "; ".join(f"{t} for {', '.join(ms)}" for t, ms in sorted(by_template.items()))
-        rows = [int(r) for r in row_numbers[by_group[bounds[g]:bounds[g + 1]]][:MAX_ROWS_LISTED]]
+        rows = [int(r) for r in row_numbers[by_group[bounds[g] : bounds[g + 1]]][:MAX_ROWS_LISTED]]
         who = name or "the suppliers of lines with no supplier named"
-        out.append(Action(
-            family="engage-suppliers",
-            priority=_tier_priority(tier_of[p] for p in profiles_of[g]),
-            title=f"Ask {who} for {'/'.join(sorted(by_template))} declarations",
-            detail=(f"{_rows_text(rows)}: no smelter or mine declaration, so the scores use "
-                    f"world shares; request {asks} and audit again with --smelters"),
-            rows=rows, minerals=minerals, facts=[RMI_FACT],
-        ))
+        out.append(
+            Action(
+                family="engage-suppliers",
+                priority=_tier_priority(tier_of[p] for p in profiles_of[g]),
+                title=f"Ask {who} for {'/'.join(sorted(by_template))} declarations",
+                detail=(
+                    f"{_rows_text(rows)}: no smelter or mine declaration, so the scores use "
+                    f"world shares; request {asks} and audit again with --smelters"
+                ),
+                rows=rows,
+                minerals=minerals,
+                facts=[RMI_FACT],
+            )
+        )
     rest = order[MAX_SUPPLIERS:]
     if rest:
         rows = _rows(bom, positions[np.isin(supplier, rest)])
-        out.append(Action(
-            family="engage-suppliers", priority="low",
-            title=f"Ask {len(rest)} more supplier(s) for declarations",
-            detail=f"{_rows_text(rows)}: smaller suppliers without declarations (see the JSON)",
-            rows=rows, minerals=group_minerals(rest), facts=[RMI_FACT],
-        ))
+        out.append(
+            Action(
+                family="engage-suppliers",
+                priority="low",
+                title=f"Ask {len(rest)} more supplier(s) for declarations",
+                detail=f"{_rows_text(rows)}: smaller suppliers without declarations (see the JSON)",
+                rows=rows,
+                minerals=group_minerals(rest),
+                facts=[RMI_FACT],
+            )
+        )
     return out
 
 
@@ -319,25 +363,48 @@ def _export_controls(scores: Scores, context: ScoringContext, bom: pd.DataFrame)
             first = min(c.since for c in active)
             parts.append(f"{len(active)} active measure(s), the first since {first.isoformat()}")
         if suspended:
-            ends = min(c.suspended_until for c in suspended if c.suspended_until) \
-                if any(c.suspended_until for c in suspended) else None
-            parts.append(f"{len(suspended)} suspended measure(s)"
-                         + (f" whose suspension ends on {ends.isoformat()}" if ends else ""))
-        advice = ("secure export licences or qualify non-Chinese material for these lines"
-                  if active else "plan for the measures' return before the suspension ends")
-        facts = [{"fact": f"{c.measure}: {c.scope} (since {c.since.isoformat()}"
-                          + (f", suspended until {c.suspended_until.isoformat()}"
-                             if s == "suspended" and c.suspended_until else "") + ")",
-                  "source": c.source.title, "url": c.source.url, "year": str(c.source.year)}
-                 for c, s in measures if s in ("active", "suspended")]
-        out.append(Action(
-            family="export-controls",
-            priority="high" if active else "medium",
-            title=f"{m['name']} is under Chinese export controls "
-                  f"({'active' if active else 'suspended'})",
-            detail=f"{_rows_text(rows)}: {'; '.join(parts)}; {advice}",
-            rows=rows, minerals=[m["mineral"]], facts=facts,
-        ))
+            ends = (
+                min(c.suspended_until for c in suspended if c.suspended_until)
+                if any(c.suspended_until for c in suspended)
+                else None
+            )
+            parts.append(
+                f"{len(suspended)} suspended measure(s)"
+                + (f" whose suspension ends on {ends.isoformat()}" if ends else "")
+            )
+        advice = (
+            "secure export licences or qualify non-Chinese material for these lines"
+            if active
+            else "plan for the measures' return before the suspension ends"
+        )
+        facts = [
+            {
+                "fact": f"{c.measure}: {c.scope} (since {c.since.isoformat()}"
+                + (
+                    f", suspended until {c.suspended_until.isoformat()}"
+                    if s == "suspended" and c.suspended_until
+                    else ""
+                )
+                + ")",
+                "source": c.source.title,
+                "url": c.source.url,
+                "year": str(c.source.year),
+            }
+            for c, s in measures
+            if s in ("active", "suspended")
+        ]
+        out.append(
+            Action(
+                family="export-controls",
+                priority="high" if active else "medium",
+                title=f"{m['name']} is under Chinese export controls "
+                f"({'active' if active else 'suspended'})",
+                detail=f"{_rows_text(rows)}: {'; '.join(parts)}; {advice}",
+                rows=rows,
+                minerals=[m["mineral"]],
+                facts=facts,
+            )
+        )
     return out
 
 
@@ -349,14 +416,19 @@ def _benchmark(scores: Scores, context: ScoringContext, bom: pd.DataFrame) -> li
         breaches, facts = [], []
         for stage in STAGES:
             st = m["stages"][stage]
-            over = sorted(((c, s) for c, s in st["countries"].items()
-                           if s > threshold and c not in eu), key=lambda cs: -cs[1])
+            over = sorted(
+                ((c, s) for c, s in st["countries"].items() if s > threshold and c not in eu),
+                key=lambda cs: -cs[1],
+            )
             if not over:
                 continue
             country, share = over[0]
             producers = _aligned_producers(context, m["mineral"], stage)
-            alt = (", ".join(f"{c} {_pct(s)}" for c, s in producers) if producers
-                   else "no aligned producer in the reference shares")
+            alt = (
+                ", ".join(f"{c} {_pct(s)}" for c, s in producers)
+                if producers
+                else "no aligned producer in the reference shares"
+            )
             breaches.append(f"{stage}: {country} holds {_pct(share)} (aligned: {alt})")
             fact = _supply_fact(context, m["mineral"], stage)
             if fact:
@@ -364,13 +436,19 @@ def _benchmark(scores: Scores, context: ScoringContext, bom: pd.DataFrame) -> li
         if not breaches:
             continue
         rows = _rows(bom, _mineral_lines(scores, m["mineral"]))
-        out.append(Action(
-            family="export-controls", priority="medium",
-            title=f"{m['name']}: one country above the EU CRMA {_pct(threshold)} benchmark",
-            detail=f"{_rows_text(rows)}: " + "; ".join(breaches)
-                   + "; diversify so no single third country exceeds the benchmark",
-            rows=rows, minerals=[m["mineral"]], facts=[*facts, CRMA_FACT],
-        ))
+        out.append(
+            Action(
+                family="export-controls",
+                priority="medium",
+                title=f"{m['name']}: one country above the EU CRMA {_pct(threshold)} benchmark",
+                detail=f"{_rows_text(rows)}: "
+                + "; ".join(breaches)
+                + "; diversify so no single third country exceeds the benchmark",
+                rows=rows,
+                minerals=[m["mineral"]],
+                facts=[*facts, CRMA_FACT],
+            )
+        )
     return out
 
 
@@ -394,38 +472,61 @@ def _pricing(scores: Scores, context: ScoringContext, bom: pd.DataFrame) -> list
         value = contained * floor.per_kg_contained
         missing = _rows(bom, positions[np.isnan(scores.mass_basis[positions])])
         name = _name(context, mineral)
-        text = (f"{_rows_text(rows)}: aligned {floor.product} has a floor of {floor.value:g} "
-                f"{floor.currency}/{floor.unit} ({floor.year}), "
-                f"{floor.per_kg_contained:.4g} {floor.currency} per kg of {name.lower()}; ")
+        text = (
+            f"{_rows_text(rows)}: aligned {floor.product} has a floor of {floor.value:g} "
+            f"{floor.currency}/{floor.unit} ({floor.year}), "
+            f"{floor.per_kg_contained:.4g} {floor.currency} per kg of {name.lower()}; "
+        )
         if has_mass:
-            text += (f"the {contained * 1e3:.4g} g of {name.lower()} in these "
-                     f"lines is worth {value:.4g} {floor.currency} at the floor")
+            text += (
+                f"the {contained * 1e3:.4g} g of {name.lower()} in these "
+                f"lines is worth {value:.4g} {floor.currency} at the floor"
+            )
         else:
             text += "no line has a mass, so the value at the floor is not estimated"
         average = prices.get((mineral, "average"))
         if average is not None and has_mass:
             delta = (floor.per_kg_contained - average.per_kg_contained) * contained
-            text += (f"; against the {average.year} average of {average.value:g} "
-                     f"{average.currency}/{average.unit} the floor changes cost by "
-                     f"{delta:+.4g} {floor.currency}")
+            text += (
+                f"; against the {average.year} average of {average.value:g} "
+                f"{average.currency}/{average.unit} the floor changes cost by "
+                f"{delta:+.4g} {floor.currency}"
+            )
         else:
             text += "; no published market average is bundled to compare it with"
         if missing:
             text += f"; not estimated (no mass): {_rows_text(missing)}"
-        facts = [{"fact": f"{floor.product} price floor {floor.value:g} {floor.currency}/"
-                          f"{floor.unit}", "source": floor.source.title,
-                  "url": floor.source.url, "year": str(floor.source.year)}]
+        facts = [
+            {
+                "fact": f"{floor.product} price floor {floor.value:g} {floor.currency}/"
+                f"{floor.unit}",
+                "source": floor.source.title,
+                "url": floor.source.url,
+                "year": str(floor.source.year),
+            }
+        ]
         if average is not None:
-            facts.append({"fact": f"{name} average price {average.value:g} {average.currency}/"
-                                  f"{average.unit} {average.product}",
-                          "source": average.source.title, "url": average.source.url,
-                          "year": str(average.source.year)})
+            facts.append(
+                {
+                    "fact": f"{name} average price {average.value:g} {average.currency}/"
+                    f"{average.unit} {average.product}",
+                    "source": average.source.title,
+                    "url": average.source.url,
+                    "year": str(average.source.year),
+                }
+            )
         exposed = float(group["china_touch"].max()) > 0  # over the profiles holding it
-        out.append(Action(
-            family="pricing", priority="medium" if exposed else "low",
-            title=f"{name}: a price floor sets the cost of aligned supply",
-            detail=text, rows=rows, minerals=[mineral], facts=facts,
-        ))
+        out.append(
+            Action(
+                family="pricing",
+                priority="medium" if exposed else "low",
+                title=f"{name}: a price floor sets the cost of aligned supply",
+                detail=text,
+                rows=rows,
+                minerals=[mineral],
+                facts=facts,
+            )
+        )
     return out
 
 

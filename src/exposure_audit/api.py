@@ -13,7 +13,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from exposure_audit import __version__
@@ -83,8 +82,7 @@ class Loaded:
 def load(path: str | Path, options: Options | None = None) -> Loaded:
     """Read, clean and map a BOM. Raises `BomReadError`, `ReferenceDataError`, `UsageError`."""
     options = options or Options()
-    reference = load_reference(options.reference_dirs, options.policy_file,
-                               options.include_bundled)
+    reference = load_reference(options.reference_dirs, options.policy_file, options.include_bundled)
     raw = read_bom(path, sheet=options.sheet)
     columns = match_columns(raw.headers, options.column_map)
     bom = clean_bom(raw, columns, reference.countries.aliases)
@@ -129,8 +127,9 @@ def audit(path: str | Path, options: Options | None = None) -> AuditResult:
             f"--aligned {', '.join(unknown)}: no such policy group",
             f"use one of: {', '.join(sorted(loaded.reference.groups))}",
         )
-    context = ScoringContext.build(loaded.reference, as_of, options.aligned_groups or None,
-                                   options.weighting)
+    context = ScoringContext.build(
+        loaded.reference, as_of, options.aligned_groups or None, options.weighting
+    )
     from exposure_audit import actions, scenarios
 
     # Malformed scenarios and price shocks are usage errors: raise them before scoring.
@@ -145,16 +144,19 @@ def audit(path: str | Path, options: Options | None = None) -> AuditResult:
             options.smelters, loaded, context
         )
     bom = loaded.bom.frame
-    scores = score(bom, loaded.mapping.lines, loaded.mapping.composition, context,
-                   overrides, distributions)
+    scores = score(
+        bom, loaded.mapping.lines, loaded.mapping.composition, context, overrides, distributions
+    )
     findings = evaluate(scores, bom, context)
     extras: dict = {}
     if options.scenarios:
         extras["scenarios"] = scenarios.dump(
-            scenarios.run_scenarios(resolved, scores, context, bom))
+            scenarios.run_scenarios(resolved, scores, context, bom)
+        )
     if options.price_shocks:
         extras["price_shocks"] = scenarios.dump(
-            scenarios.run_price_shocks(options.price_shocks, scores, context, bom))
+            scenarios.run_price_shocks(options.price_shocks, scores, context, bom)
+        )
     extras["actions"] = actions.dump(actions.plan_actions(scores, context, bom, findings))
     result = _result(loaded, context, scores, findings, declarations_info, extras)
     if waiver_file is not None:
@@ -162,30 +164,54 @@ def audit(path: str | Path, options: Options | None = None) -> AuditResult:
     return result
 
 
-def _result(loaded: Loaded, context: ScoringContext, scores, findings, declarations_info,
-            extras: dict | None = None):
+def _result(
+    loaded: Loaded,
+    context: ScoringContext,
+    scores,
+    findings,
+    declarations_info,
+    extras: dict | None = None,
+):
     bom = loaded.bom.frame
     mapping = loaded.mapping
     lines = pd.concat(
         [
-            bom[["row", "part_number", "description", "material", "quantity", "supplier",
-                 "supplier_country", "spend", "line_mass_kg", "valid"]],
+            bom[
+                [
+                    "row",
+                    "part_number",
+                    "description",
+                    "material",
+                    "quantity",
+                    "supplier",
+                    "supplier_country",
+                    "spend",
+                    "line_mass_kg",
+                    "valid",
+                ]
+            ],
             mapping.lines[["archetype", "method", "confidence", "mapped", "suggestions"]],
             scores.lines[["exposure", "driver", "tier", "weight", "scored"]],
             bom[[f"extra:{h}" for h in loaded.bom.extra_columns]],
         ],
         axis=1,
     )
-    lines["supplier_country"] = lines["supplier_country"].astype(object).where(
-        lines["supplier_country"].notna(), None)
+    lines["supplier_country"] = (
+        lines["supplier_country"].astype(object).where(lines["supplier_country"].notna(), None)
+    )
     n_rows = len(bom)
     mapped_rows = int(scores.lines["scored"].sum())
     unmapped_mask = ~scores.lines["scored"] & bom["valid"]
     unmapped = [
-        Unmapped(row=int(r.row), part_number=r.part_number or None,
-                 description=r.description or None, suggestions=list(r.suggestions))
+        Unmapped(
+            row=int(r.row),
+            part_number=r.part_number or None,
+            description=r.description or None,
+            suggestions=list(r.suggestions),
+        )
         for r in lines.loc[unmapped_mask, ["row", "part_number", "description", "suggestions"]]
-        .head(500).itertuples(index=False)
+        .head(500)
+        .itertuples(index=False)
     ]
     issue_models, issue_counts = loaded.issues.to_models()
     reference = loaded.reference
@@ -208,9 +234,11 @@ def _result(loaded: Loaded, context: ScoringContext, scores, findings, declarati
             weighting=scores.weighting,
             tiers=reference.policy.tiers.model_dump(),
             rules=[r.model_dump(mode="json") for r in reference.policy.rules],
-            assumptions=[STAGE_ASSUMPTION,
-                         "Unmapped lines are left out of the score and counted in coverage.",
-                         "OTHER (world output not split by country) counts as unknown."],
+            assumptions=[
+                STAGE_ASSUMPTION,
+                "Unmapped lines are left out of the score and counted in coverage.",
+                "OTHER (world output not split by country) counts as unknown.",
+            ],
         ),
         input=InputInfo(
             path=loaded.path,
@@ -231,12 +259,18 @@ def _result(loaded: Loaded, context: ScoringContext, scores, findings, declarati
         unmapped=unmapped,
         findings=findings,
         issues=IssueSummary(counts=issue_counts, listed=issue_models),
-        extras={**({"declarations": declarations_info} if declarations_info else {}),
-                **(extras or {})},
+        extras={
+            **({"declarations": declarations_info} if declarations_info else {}),
+            **(extras or {}),
+        },
     )
     # Per line and mineral rows are expanded only when a format asks for them.
-    return AuditResult(report=report, lines=lines, line_minerals=scores,
-                       extra_columns=list(loaded.bom.extra_columns))
+    return AuditResult(
+        report=report,
+        lines=lines,
+        line_minerals=scores,
+        extra_columns=list(loaded.bom.extra_columns),
+    )
 
 
 def _currency(loaded: Loaded) -> str | None:

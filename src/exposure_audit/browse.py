@@ -70,8 +70,11 @@ def _close(word: str, choices: Iterable[str], n: int = 5) -> list[str]:
 
 
 def _not_found(kind: str, name: str, close: Sequence[str], command: str) -> UsageError:
-    hint = (f"did you mean {', '.join(close)}?" if close else
-            f"run `exposure-audit {command}` to list them all")
+    hint = (
+        f"did you mean {', '.join(close)}?"
+        if close
+        else f"run `exposure-audit {command}` to list them all"
+    )
     return UsageError(f"no {kind} named {name!r}", hint)
 
 
@@ -112,8 +115,10 @@ def _mineral_summary(reference: ReferenceSet, mineral: Mineral, as_of: dt.date) 
 def list_minerals(reference: ReferenceSet, as_of: dt.date) -> list[dict[str, Any]]:
     """Every mineral, sorted by id: lists, export controls (status on `as_of`) and the country
     shares per stage. A stage without sourced data is absent (never zero)."""
-    return [_mineral_summary(reference, reference.minerals[k], as_of)
-            for k in sorted(reference.minerals)]
+    return [
+        _mineral_summary(reference, reference.minerals[k], as_of)
+        for k in sorted(reference.minerals)
+    ]
 
 
 def find_mineral(reference: ReferenceSet, name: str) -> str:
@@ -128,8 +133,7 @@ def find_mineral(reference: ReferenceSet, name: str) -> str:
     found = reference.mineral_aliases().get(key)
     if found is not None:
         return found
-    names = [n for m in reference.minerals.values()
-             for n in (m.id, m.name, *m.aliases)]
+    names = [n for m in reference.minerals.values() for n in (m.id, m.name, *m.aliases)]
     close = _close(name, names)
     ids = list(dict.fromkeys(reference.mineral_aliases().get(fold(c), c) for c in close))
     raise _not_found("mineral", name, ids, "minerals")
@@ -140,13 +144,19 @@ def mineral_detail(reference: ReferenceSet, name: str, as_of: dt.date) -> dict[s
     confidence, note and country shares sorted largest first. Raises `UsageError`."""
     mineral = reference.minerals[find_mineral(reference, name)]
     out = _mineral_summary(reference, mineral, as_of)
-    out.update(family=mineral.family, aliases=list(mineral.aliases), critical=mineral.critical,
-               note=mineral.note, as_of=as_of.isoformat())
+    out.update(
+        family=mineral.family,
+        aliases=list(mineral.aliases),
+        critical=mineral.critical,
+        note=mineral.note,
+        as_of=as_of.isoformat(),
+    )
     for stage, data in out["stages"].items():
         entry = reference.supply[(mineral.id, stage)]
         data.update(basis=entry.basis, confidence=entry.confidence, note=entry.note)
-        data["shares"] = dict(sorted(entry.shares.items(),
-                                     key=lambda kv: (kv[0] == "OTHER", -kv[1], kv[0])))
+        data["shares"] = dict(
+            sorted(entry.shares.items(), key=lambda kv: (kv[0] == "OTHER", -kv[1], kv[0]))
+        )
     out["missing_stages"] = [s for s in STAGES if s not in out["stages"]]
     return out
 
@@ -191,11 +201,18 @@ def group_detail(reference: ReferenceSet, name: str, as_of: dt.date) -> dict[str
     ISO codes that count (the EU expanded to its member states). Raises `UsageError`."""
     group = reference.groups[find_group(reference, name)]
     out = _group_summary(group)
-    out.update(complete=group.complete, counting_statuses=group.counting_statuses,
-               note=group.note, evaluated_as_of=as_of.isoformat())
+    out.update(
+        complete=group.complete,
+        counting_statuses=group.counting_statuses,
+        note=group.note,
+        evaluated_as_of=as_of.isoformat(),
+    )
     for data, member in zip(out["members"], group.members, strict=True):
-        data.update(name=member.name, counts=_member_counts(group, member.status, member.date,
-                                                            as_of), note=member.note)
+        data.update(
+            name=member.name,
+            counts=_member_counts(group, member.status, member.date, as_of),
+            note=member.note,
+        )
     out["counting_members"] = sorted(reference.group_members(group.id, as_of))
     return out
 
@@ -230,12 +247,22 @@ def material_detail(reference: ReferenceSet, archetype: str) -> dict[str, Any]:
         exclude=list(material.exclude),
         cas=list(material.cas),
         priority=material.priority,
-        components=[{
-            "mineral": c.mineral, "fraction": c.fraction, "low": c.low, "high": c.high,
-            "basis": c.basis, "source": _source(c.source or material.source),
-        } for c in material.composition],
-        typical_mass=(material.typical_mass.model_dump(mode="json", exclude_none=True)
-                      if material.typical_mass else None),
+        components=[
+            {
+                "mineral": c.mineral,
+                "fraction": c.fraction,
+                "low": c.low,
+                "high": c.high,
+                "basis": c.basis,
+                "source": _source(c.source or material.source),
+            }
+            for c in material.composition
+        ],
+        typical_mass=(
+            material.typical_mass.model_dump(mode="json", exclude_none=True)
+            if material.typical_mass
+            else None
+        ),
         note=material.note,
     )
     return out
@@ -256,17 +283,31 @@ def explain_material(reference: ReferenceSet, query: str) -> dict[str, Any]:
     parts = (fold(p) for p in re.split(r"\||\s—\s", query))
     folded = PART_SEPARATOR.join(p for p in parts if p)
     if query.strip() in reference.materials:
-        return {"query": query, "folded": folded, "kind": "archetype",
-                "archetype": material_detail(reference, query.strip())}
+        return {
+            "query": query,
+            "folded": folded,
+            "kind": "archetype",
+            "archetype": material_detail(reference, query.strip()),
+        }
     found = matcher_for(reference).match(folded)
     if found.archetype is None and _ID_SHAPE.fullmatch(query.strip()):
         # Looks like an archetype id with a typo: say which ids are close.
-        raise _not_found("material archetype", query.strip(),
-                         _close(query.strip(), reference.materials), "materials")
-    pattern = _matching_pattern(reference, found.archetype, folded) if (
-        found.method == "pattern") else None
-    archetype = (reference.materials.get(found.archetype)
-                 if found.archetype and not found.archetype.startswith("mineral:") else None)
+        raise _not_found(
+            "material archetype",
+            query.strip(),
+            _close(query.strip(), reference.materials),
+            "materials",
+        )
+    pattern = (
+        _matching_pattern(reference, found.archetype, folded)
+        if (found.method == "pattern")
+        else None
+    )
+    archetype = (
+        reference.materials.get(found.archetype)
+        if found.archetype and not found.archetype.startswith("mineral:")
+        else None
+    )
     return {
         "query": query,
         "folded": folded,
@@ -317,23 +358,32 @@ def describe_declarations(
         return v.item() if hasattr(v, "item") else v
 
     smelters = []
-    table = declared.smelters.sort_values(["metal", "smelter_name", "smelter_id"],
-                                          kind="stable", na_position="last")
+    table = declared.smelters.sort_values(
+        ["metal", "smelter_name", "smelter_id"], kind="stable", na_position="last"
+    )
     for row in table.itertuples(index=False):
         files = value(row.files)
-        smelters.append({
-            "metal": value(row.metal),
-            "name": value(row.smelter_name),
-            "country": value(row.country),
-            "country_iso3": value(row.country_iso3),
-            "rmi_id": value(row.smelter_id),
-            "recycled": bool(value(row.recycled)) if value(row.recycled) is not None else None,
-            "files": [f for f in str(files or "").split(";") if f],
-        })
-    mines = [{
-        "metal": value(r.metal), "name": value(r.mine_name), "mine_id": value(r.mine_id),
-        "country_iso3": value(r.country_iso3), "file": value(r.file),
-    } for r in declared.mines.itertuples(index=False)]
+        smelters.append(
+            {
+                "metal": value(row.metal),
+                "name": value(row.smelter_name),
+                "country": value(row.country),
+                "country_iso3": value(row.country_iso3),
+                "rmi_id": value(row.smelter_id),
+                "recycled": bool(value(row.recycled)) if value(row.recycled) is not None else None,
+                "files": [f for f in str(files or "").split(";") if f],
+            }
+        )
+    mines = [
+        {
+            "metal": value(r.metal),
+            "name": value(r.mine_name),
+            "mine_id": value(r.mine_id),
+            "country_iso3": value(r.country_iso3),
+            "file": value(r.file),
+        }
+        for r in declared.mines.itertuples(index=False)
+    ]
     return {
         "files": [f.model_dump(mode="json") for f in declared.files],
         "smelters": smelters,

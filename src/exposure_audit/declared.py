@@ -33,8 +33,9 @@ def declaration_overrides(
     """
     from exposure_audit.declarations import normalize_company, read_declarations
 
-    declared = read_declarations([Path(p) for p in paths],
-                                 aliases=context.reference.countries.aliases)
+    declared = read_declarations(
+        [Path(p) for p in paths], aliases=context.reference.countries.aliases
+    )
     mapping = loaded.mapping
     composition = mapping.composition
     suppliers = loaded.bom.frame["supplier"].map(normalize_company).to_numpy(dtype=object)
@@ -44,16 +45,20 @@ def declaration_overrides(
     records: list[tuple[int, str, str, str]] = []
     distributions: dict[str, Distribution] = {}
     applied: list[dict[str, Any]] = []
-    stage_tables = (("processing", declared.smelters, declared.processing_shares),
-                    ("mining", declared.mines, declared.mining_shares))
+    stage_tables = (
+        ("processing", declared.smelters, declared.processing_shares),
+        ("mining", declared.mines, declared.mining_shares),
+    )
     for stage, table, shares_for in stage_tables:
         if table.empty:
             continue
         for mineral in sorted(table["metal"].dropna().unique()):
             # The lines holding the mineral: those whose archetype's composition lists it.
             archetypes = composition.loc[composition["mineral"] == mineral, "archetype"]
-            holders = np.flatnonzero(mapping.lines["mapped"].to_numpy(bool)
-                                     & mapping.lines["archetype"].isin(archetypes).to_numpy(bool))
+            holders = np.flatnonzero(
+                mapping.lines["mapped"].to_numpy(bool)
+                & mapping.lines["archetype"].isin(archetypes).to_numpy(bool)
+            )
             if len(holders) == 0:
                 continue
             covered_any = False
@@ -88,7 +93,11 @@ def declaration_overrides(
 
 
 def _applied(
-    loaded: Loaded, mineral: str, stage: str, company: str | None, lines: list[int],
+    loaded: Loaded,
+    mineral: str,
+    stage: str,
+    company: str | None,
+    lines: list[int],
     shares: dict[str, float],
 ) -> dict[str, Any]:
     rows = sorted(int(r) for r in loaded.bom.frame.loc[lines, "row"])

@@ -25,8 +25,13 @@ from exposure_audit.report.model import SCHEMA_VERSION
 
 TRACKED = ("supplier", "supplier_country", "material", "archetype", "quantity")
 """Line fields whose change the diff reports (besides the line's exposure)."""
-FIELD_LABELS = {"supplier": "supplier", "supplier_country": "country", "material": "material",
-                "archetype": "archetype", "quantity": "qty"}
+FIELD_LABELS = {
+    "supplier": "supplier",
+    "supplier_country": "country",
+    "material": "material",
+    "archetype": "archetype",
+    "quantity": "qty",
+}
 MAX_REPORT_BYTES = 1 << 30
 SCORE_RULE = "product-exposure"
 """The finding whose severity is the product tier; `--fail-on-increase` governs its rises."""
@@ -61,37 +66,52 @@ def load_report(path: str | Path, what: str = "report") -> dict[str, Any]:
             raise UsageError(f"{what} {shown}: larger than 1 GiB", "check the path")
         data = json.loads(path.read_bytes().decode("utf-8-sig"))
     except FileNotFoundError:
-        raise UsageError(f"{what} {shown}: no such file",
-                         "check the path, or write one with `audit BOM -o report.json`") from None
+        raise UsageError(
+            f"{what} {shown}: no such file",
+            "check the path, or write one with `audit BOM -o report.json`",
+        ) from None
     except IsADirectoryError:
         raise UsageError(f"{what} {shown} is a folder", "name the JSON report file") from None
     except OSError as exc:
-        raise UsageError(f"{what} {shown}: cannot read it ({exc.strerror})",
-                         "check the file's permissions") from None
+        raise UsageError(
+            f"{what} {shown}: cannot read it ({exc.strerror})", "check the file's permissions"
+        ) from None
     except (UnicodeDecodeError, ValueError) as exc:
         where = f" (line {exc.lineno})" if isinstance(exc, json.JSONDecodeError) else ""
-        raise UsageError(f"{what} {shown}: not valid JSON{where}",
-                         "pass a report written by `audit --format json`") from None
+        raise UsageError(
+            f"{what} {shown}: not valid JSON{where}",
+            "pass a report written by `audit --format json`",
+        ) from None
     return check_report(data, shown, what)
 
 
 def check_report(data: Any, shown: str, what: str = "report") -> dict[str, Any]:
     """Check that `data` is a JSON report this version reads."""
     if not isinstance(data, dict) or "schema_version" not in data:
-        raise UsageError(f"{what} {shown}: not an exposure-audit JSON report (no schema_version)",
-                         "pass a report written by `audit --format json`")
+        raise UsageError(
+            f"{what} {shown}: not an exposure-audit JSON report (no schema_version)",
+            "pass a report written by `audit --format json`",
+        )
     if data["schema_version"] != SCHEMA_VERSION:
         raise UsageError(
             f"{what} {shown}: schema_version {data['schema_version']!r}, this version of "
             f"exposure-audit reads {SCHEMA_VERSION}",
-            "regenerate the report with this version of exposure-audit")
+            "regenerate the report with this version of exposure-audit",
+        )
     missing = [k for k in ("summary", "lines", "findings", "input") if k not in data]
     summary = data.get("summary")
-    if missing or not isinstance(summary, dict) or "score" not in summary or not isinstance(
-            data.get("lines"), list) or not isinstance(data.get("findings"), list):
+    if (
+        missing
+        or not isinstance(summary, dict)
+        or "score" not in summary
+        or not isinstance(data.get("lines"), list)
+        or not isinstance(data.get("findings"), list)
+    ):
         key = missing[0] if missing else "summary.score"
-        raise UsageError(f"{what} {shown}: not a complete exposure-audit report ({key} missing)",
-                         "regenerate it with `audit --format json`")
+        raise UsageError(
+            f"{what} {shown}: not a complete exposure-audit report ({key} missing)",
+            "regenerate it with `audit --format json`",
+        )
     return data
 
 
@@ -147,15 +167,22 @@ class DiffResult:
         """Why the gate trips (empty: it passes)."""
         reasons = []
         if self.score_change > self.fail_on_increase:
-            allowed = (f", more than the {_num(self.fail_on_increase)} allowed"
-                       if self.fail_on_increase else "")
-            reasons.append(f"the score rose by {self.score_change} point(s), from "
-                           f"{self.old['score']} to {self.new['score']}{allowed}")
+            allowed = (
+                f", more than the {_num(self.fail_on_increase)} allowed"
+                if self.fail_on_increase
+                else ""
+            )
+            reasons.append(
+                f"the score rose by {self.score_change} point(s), from "
+                f"{self.old['score']} to {self.new['score']}{allowed}"
+            )
         if self.fail_on != "none":
             gate = SEVERITY_ORDER[self.fail_on]
-            reasons.extend(f"new {f['severity']} finding {f['id']}{_parts_text(f)}"
-                           for f in self.new_findings
-                           if SEVERITY_ORDER.get(f["severity"], 0) >= gate)
+            reasons.extend(
+                f"new {f['severity']} finding {f['id']}{_parts_text(f)}"
+                for f in self.new_findings
+                if SEVERITY_ORDER.get(f["severity"], 0) >= gate
+            )
             for f in self.changed_findings:
                 level = SEVERITY_ORDER.get(f["new_severity"], 0)
                 if level < gate:
@@ -163,11 +190,14 @@ class DiffResult:
                 if f["id"] == SCORE_RULE:
                     continue  # its severity is the score's tier: the score gate decides
                 if level > SEVERITY_ORDER.get(f["old_severity"], 0):
-                    reasons.append(f"finding {f['id']} rose from {f['old_severity']} to "
-                                   f"{f['new_severity']}")
+                    reasons.append(
+                        f"finding {f['id']} rose from {f['old_severity']} to {f['new_severity']}"
+                    )
                 elif f.get("added_parts"):
-                    reasons.append(f"{f['new_severity']} finding {f['id']} now also covers "
-                                   f"{_list_text(f['added_parts'], 'part')}")
+                    reasons.append(
+                        f"{f['new_severity']} finding {f['id']} now also covers "
+                        f"{_list_text(f['added_parts'], 'part')}"
+                    )
         return reasons
 
     @property
@@ -193,73 +223,122 @@ class DiffResult:
 
     def to_dict(self) -> dict[str, Any]:
         """The diff as JSON-ready data (`exposure-audit diff --format json`)."""
-        return _clean({
-            "schema_version": SCHEMA_VERSION,
-            "old": self.old,
-            "new": self.new,
-            **self.change_dict(),
-        })
+        return _clean(
+            {
+                "schema_version": SCHEMA_VERSION,
+                "old": self.old,
+                "new": self.new,
+                **self.change_dict(),
+            }
+        )
 
     def change_dict(self) -> dict[str, Any]:
         """The changes and the gate, without the two sides' descriptions."""
-        return _clean({
-            "status": self.status,
-            "score": {"old": self.old["score"], "new": self.new["score"],
-                      "change": self.score_change},
-            "tier": {"old": self.old["tier"], "new": self.new["tier"]},
-            "exposure": {"old": self.old["exposure"], "new": self.new["exposure"],
-                         "change": self.exposure_change},
-            "value_at_risk": _delta(self.old.get("value_at_risk"),
-                                    self.new.get("value_at_risk")),
-            "china_touch": _delta(self.old.get("china_touch"), self.new.get("china_touch")),
-            "aligned_chain": _delta(self.old.get("aligned_chain"),
-                                    self.new.get("aligned_chain")),
-            "lines": {**self.counts(), "items": self.lines},
-            "findings": {"new": self.new_findings, "resolved": self.resolved_findings,
-                         "changed": self.changed_findings},
-            "notes": self.notes,
-            "gate": {"fail_on": self.fail_on, "fail_on_increase": self.fail_on_increase,
-                     "failed": self.failed, "reasons": self.reasons},
-        })
+        return _clean(
+            {
+                "status": self.status,
+                "score": {
+                    "old": self.old["score"],
+                    "new": self.new["score"],
+                    "change": self.score_change,
+                },
+                "tier": {"old": self.old["tier"], "new": self.new["tier"]},
+                "exposure": {
+                    "old": self.old["exposure"],
+                    "new": self.new["exposure"],
+                    "change": self.exposure_change,
+                },
+                "value_at_risk": _delta(
+                    self.old.get("value_at_risk"), self.new.get("value_at_risk")
+                ),
+                "china_touch": _delta(self.old.get("china_touch"), self.new.get("china_touch")),
+                "aligned_chain": _delta(
+                    self.old.get("aligned_chain"), self.new.get("aligned_chain")
+                ),
+                "lines": {**self.counts(), "items": self.lines},
+                "findings": {
+                    "new": self.new_findings,
+                    "resolved": self.resolved_findings,
+                    "changed": self.changed_findings,
+                },
+                "notes": self.notes,
+                "gate": {
+                    "fail_on": self.fail_on,
+                    "fail_on_increase": self.fail_on_increase,
+                    "failed": self.failed,
+                    "reasons": self.reasons,
+                },
+            }
+        )
 
     def baseline_dict(self) -> dict[str, Any]:
         """The `baseline` key an audit with `--baseline` adds to its report."""
-        return _clean({"path": self.old["path"], "sha256": self.old.get("sha256"),
-                       **self.change_dict()})
+        return _clean(
+            {"path": self.old["path"], "sha256": self.old.get("sha256"), **self.change_dict()}
+        )
 
 
-def compare(old: Mapping[str, Any], new: Mapping[str, Any], *, old_label: str | None = None,
-            new_label: str | None = None, old_kind: str = "report", new_kind: str = "report",
-            fail_on: str = "high", fail_on_increase: float = 0) -> DiffResult:
+def compare(
+    old: Mapping[str, Any],
+    new: Mapping[str, Any],
+    *,
+    old_label: str | None = None,
+    new_label: str | None = None,
+    old_kind: str = "report",
+    new_kind: str = "report",
+    fail_on: str = "high",
+    fail_on_increase: float = 0,
+) -> DiffResult:
     """Compare two JSON reports (as dicts)."""
     if fail_on != "none" and fail_on not in SEVERITY_ORDER:
-        raise UsageError(f"--fail-on {fail_on!r}: no such severity",
-                         f"use none or one of {', '.join(SEVERITY_ORDER)}")
+        raise UsageError(
+            f"--fail-on {fail_on!r}: no such severity",
+            f"use none or one of {', '.join(SEVERITY_ORDER)}",
+        )
     if fail_on_increase is None or fail_on_increase < 0:
-        raise UsageError("--fail-on-increase must be 0 or more points",
-                         "0 fails on any rise of the score")
+        raise UsageError(
+            "--fail-on-increase must be 0 or more points", "0 fails on any rise of the score"
+        )
     old_side = _side(old, old_label, old_kind)
     new_side = _side(new, new_label, new_kind)
     lines = _compare_lines(old.get("lines", []), new.get("lines", []))
-    new_findings, resolved, changed = _compare_findings(old.get("findings", []),
-                                                        new.get("findings", []), old, new)
-    return DiffResult(old=old_side, new=new_side, lines=lines, new_findings=new_findings,
-                      resolved_findings=resolved, changed_findings=changed,
-                      notes=_notes(old, new, bool(
-                          new_findings or resolved or changed
-                          or old_side["score"] != new_side["score"])), fail_on=fail_on,
-                      fail_on_increase=fail_on_increase)
+    new_findings, resolved, changed = _compare_findings(
+        old.get("findings", []), new.get("findings", []), old, new
+    )
+    return DiffResult(
+        old=old_side,
+        new=new_side,
+        lines=lines,
+        new_findings=new_findings,
+        resolved_findings=resolved,
+        changed_findings=changed,
+        notes=_notes(
+            old,
+            new,
+            bool(new_findings or resolved or changed or old_side["score"] != new_side["score"]),
+        ),
+        fail_on=fail_on,
+        fail_on_increase=fail_on_increase,
+    )
 
 
-def diff(old: Any, new: Any, options: Any = None, *, fail_on: str = "high",
-         fail_on_increase: float = 0) -> DiffResult:
+def diff(
+    old: Any, new: Any, options: Any = None, *, fail_on: str = "high", fail_on_increase: float = 0
+) -> DiffResult:
     """Compare two BOMs or JSON reports (paths), `AuditResult`s or report dicts. BOMs are
     audited with `options` (an `api.Options`). Raises `UsageError` for an unreadable report."""
     old_report, old_kind = as_report(old, options, "OLD")
     new_report, new_kind = as_report(new, options, "NEW")
-    return compare(old_report, new_report, old_label=_label(old, old_report),
-                   new_label=_label(new, new_report), old_kind=old_kind, new_kind=new_kind,
-                   fail_on=fail_on, fail_on_increase=fail_on_increase)
+    return compare(
+        old_report,
+        new_report,
+        old_label=_label(old, old_report),
+        new_label=_label(new, new_report),
+        old_kind=old_kind,
+        new_kind=new_kind,
+        fail_on=fail_on,
+        fail_on_increase=fail_on_increase,
+    )
 
 
 def _label(source: Any, report: Mapping[str, Any]) -> str:
@@ -306,8 +385,10 @@ def _notes(old: Mapping[str, Any], new: Mapping[str, Any], moved: bool) -> list[
         if a != b:
             show_a = ", ".join(a) if isinstance(a, list) else a
             show_b = ", ".join(b) if isinstance(b, list) else b
-            notes.append(f"{label} differ ({show_a} → {show_b}): part of the change may come "
-                         "from that, not from the BOM")
+            notes.append(
+                f"{label} differ ({show_a} → {show_b}): part of the change may come "
+                "from that, not from the BOM"
+            )
     return notes
 
 
@@ -349,8 +430,9 @@ def _same(a: Any, b: Any) -> bool:
     return a == b
 
 
-def _compare_lines(old_lines: list[dict[str, Any]],
-                   new_lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _compare_lines(
+    old_lines: list[dict[str, Any]], new_lines: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     old_by_key: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for line in old_lines:
         old_by_key.setdefault(_key(line), []).append(line)
@@ -368,10 +450,15 @@ def _compare_lines(old_lines: list[dict[str, Any]],
         else:
             items.append(_one_sided("added", line))
     for key, candidates in old_by_key.items():
-        items.extend(_one_sided("removed", line) for line in candidates[taken.get(key, 0):])
+        items.extend(_one_sided("removed", line) for line in candidates[taken.get(key, 0) :])
     order = {"added": 0, "changed": 1, "removed": 2}
-    items.sort(key=lambda i: (-(i["exposure"]["change"] or 0.0), order[i["change"]],
-                              i["new_row"] if i["new_row"] is not None else i["old_row"]))
+    items.sort(
+        key=lambda i: (
+            -(i["exposure"]["change"] or 0.0),
+            order[i["change"]],
+            i["new_row"] if i["new_row"] is not None else i["old_row"],
+        )
+    )
     return items
 
 
@@ -380,7 +467,8 @@ def _changed(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any] | None:
     changes = {k: {"old": a[k], "new": b[k]} for k in TRACKED if not _same(a[k], b[k])}
     e_old, e_new = old.get("exposure"), new.get("exposure")
     moved = (e_old is None) != (e_new is None) or (
-        e_old is not None and e_new is not None and abs(e_new - e_old) > EPSILON)
+        e_old is not None and e_new is not None and abs(e_new - e_old) > EPSILON
+    )
     minerals = _mineral_changes(old, new)
     if not changes and not moved and not minerals:
         return None
@@ -405,8 +493,7 @@ def _mineral_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str
     out = {}
     for mineral in sorted(set(a) | set(b)):
         x, y = a.get(mineral), b.get(mineral)
-        if (x is None) != (y is None) or (x is not None and y is not None
-                                          and abs(y - x) > EPSILON):
+        if (x is None) != (y is None) or (x is not None and y is not None and abs(y - x) > EPSILON):
             out[mineral] = _delta(x, y)
     return out
 
@@ -419,14 +506,19 @@ def _one_sided(kind: str, line: dict[str, Any]) -> dict[str, Any]:
         "description": line.get("description"),
         "old_row": line.get("row") if kind == "removed" else None,
         "new_row": line.get("row") if kind == "added" else None,
-        "changes": {k: ({"old": v, "new": None} if kind == "removed" else {"old": None, "new": v})
-                    for k, v in _fields(line).items() if v not in (None, "")},
+        "changes": {
+            k: ({"old": v, "new": None} if kind == "removed" else {"old": None, "new": v})
+            for k, v in _fields(line).items()
+            if v not in (None, "")
+        },
         "exposure": (_delta(exposure, None) if kind == "removed" else _delta(None, exposure)),
         "minerals": {},
-        "tier": {"old": line.get("tier"), "new": None} if kind == "removed" else
-                {"old": None, "new": line.get("tier")},
-        "driver": {"old": line.get("driver"), "new": None} if kind == "removed" else
-                  {"old": None, "new": line.get("driver")},
+        "tier": {"old": line.get("tier"), "new": None}
+        if kind == "removed"
+        else {"old": None, "new": line.get("tier")},
+        "driver": {"old": line.get("driver"), "new": None}
+        if kind == "removed"
+        else {"old": None, "new": line.get("driver")},
     }
 
 
@@ -437,8 +529,12 @@ def _delta(old: float | None, new: float | None) -> dict[str, Any]:
     return {"old": old, "new": new, "change": change}
 
 
-def _compare_findings(old: list[dict[str, Any]], new: list[dict[str, Any]],
-                      old_report: Mapping[str, Any], new_report: Mapping[str, Any]):
+def _compare_findings(
+    old: list[dict[str, Any]],
+    new: list[dict[str, Any]],
+    old_report: Mapping[str, Any],
+    new_report: Mapping[str, Any],
+):
     """New and resolved findings by id (a finding waived in the new report is not resolved);
     and findings kept whose severity changed or that now cover lines they did not (lines matched
     like the line diff, so moved rows do not count)."""
@@ -446,11 +542,15 @@ def _compare_findings(old: list[dict[str, Any]], new: list[dict[str, Any]],
     new_lines = _lines_by_row(new_report)
     old_by_id = {f["id"]: f for f in old}
     new_by_id = {f["id"]: f for f in new}
-    waived = {f["id"] for w in (new_report.get("waivers") or {}).get("applied", [])
-              for f in w.get("findings", [])}
+    waived = {
+        f["id"]
+        for w in (new_report.get("waivers") or {}).get("applied", [])
+        for f in w.get("findings", [])
+    }
     added = [_with_parts(f, new_lines) for f in new if f["id"] not in old_by_id]
-    resolved = [_with_parts(f, old_lines) for f in old
-                if f["id"] not in new_by_id and f["id"] not in waived]
+    resolved = [
+        _with_parts(f, old_lines) for f in old if f["id"] not in new_by_id and f["id"] not in waived
+    ]
     changed = []
     for f in new:
         before = old_by_id.get(f["id"])
@@ -458,18 +558,26 @@ def _compare_findings(old: list[dict[str, Any]], new: list[dict[str, Any]],
             continue
         old_keys = {old_lines[r][0] for r in before.get("rows", []) if r in old_lines}
         new_keys = {new_lines[r][0] for r in f.get("rows", []) if r in new_lines}
-        gained = [r for r in f.get("rows", []) if r in new_lines
-                  and new_lines[r][0] not in old_keys]
-        lost = [r for r in before.get("rows", []) if r in old_lines
-                and old_lines[r][0] not in new_keys]
+        gained = [
+            r for r in f.get("rows", []) if r in new_lines and new_lines[r][0] not in old_keys
+        ]
+        lost = [
+            r for r in before.get("rows", []) if r in old_lines and old_lines[r][0] not in new_keys
+        ]
         if before["severity"] == f["severity"] and not gained and not lost:
             continue
-        changed.append({
-            "id": f["id"], "old_severity": before["severity"], "new_severity": f["severity"],
-            "message": f["message"],
-            "added_rows": gained, "added_parts": _labels(gained, new_lines),
-            "removed_rows": lost, "removed_parts": _labels(lost, old_lines),
-        })
+        changed.append(
+            {
+                "id": f["id"],
+                "old_severity": before["severity"],
+                "new_severity": f["severity"],
+                "message": f["message"],
+                "added_rows": gained,
+                "added_parts": _labels(gained, new_lines),
+                "removed_rows": lost,
+                "removed_parts": _labels(lost, old_lines),
+            }
+        )
 
     def rank(f: Mapping[str, Any]) -> tuple[int, str]:
         return (-SEVERITY_ORDER.get(f.get("severity", f.get("new_severity")), 0), f["id"])
@@ -479,16 +587,19 @@ def _compare_findings(old: list[dict[str, Any]], new: list[dict[str, Any]],
 
 def _lines_by_row(report: Mapping[str, Any]) -> dict[int, tuple[tuple[str, ...], str]]:
     """Spreadsheet row -> (line key, label: the part number, else `row N`)."""
-    return {int(line["row"]): (_key(line), line.get("part_number") or f"row {line['row']}")
-            for line in report.get("lines", [])}
+    return {
+        int(line["row"]): (_key(line), line.get("part_number") or f"row {line['row']}")
+        for line in report.get("lines", [])
+    }
 
 
 def _labels(rows: list[int], lines: Mapping[int, tuple[tuple[str, ...], str]]) -> list[str]:
     return list(dict.fromkeys(lines[r][1] for r in rows if r in lines))
 
 
-def _with_parts(finding: dict[str, Any],
-                lines: Mapping[int, tuple[tuple[str, ...], str]]) -> dict[str, Any]:
+def _with_parts(
+    finding: dict[str, Any], lines: Mapping[int, tuple[tuple[str, ...], str]]
+) -> dict[str, Any]:
     named = _labels(finding.get("rows", []), lines)
     return {**finding, "parts": named} if named else dict(finding)
 
@@ -534,25 +645,37 @@ def change_text(item: Mapping[str, Any]) -> str:
         return item["change"]
     parts = []
     for name, change in item["changes"].items():
-        parts.append(f"{FIELD_LABELS.get(name, name)} {_value(change['old'])} → "
-                     f"{_value(change['new'])}")
-    touches = [f"{mineral} {_pct_pair(c['old'], c['new'])}"
-               for mineral, c in (item.get("minerals") or {}).items()]
+        parts.append(
+            f"{FIELD_LABELS.get(name, name)} {_value(change['old'])} → {_value(change['new'])}"
+        )
+    touches = [
+        f"{mineral} {_pct_pair(c['old'], c['new'])}"
+        for mineral, c in (item.get("minerals") or {}).items()
+    ]
     if touches:
-        parts.append("China touch: " + ", ".join(touches[:4])
-                     + (f" +{len(touches) - 4}" if len(touches) > 4 else ""))
+        parts.append(
+            "China touch: "
+            + ", ".join(touches[:4])
+            + (f" +{len(touches) - 4}" if len(touches) > 4 else "")
+        )
     return "; ".join(parts) or "exposure only"
 
 
-STATUS_TEXT = {"worse": "worse", "better": "better", "within-limits": "within limits",
-               "same-exposure": "same exposure"}
+STATUS_TEXT = {
+    "worse": "worse",
+    "better": "better",
+    "within-limits": "within limits",
+    "same-exposure": "same exposure",
+}
 
 
 def _headline(data: Mapping[str, Any]) -> str:
     score = data["score"]
-    text = (f"score {score['old']} → {score['new']} ({score['change']:+d}), tier "
-            f"{data['tier']['old']} → {data['tier']['new']}, exposure "
-            f"{_pct_pair(data['exposure']['old'], data['exposure']['new'])}")
+    text = (
+        f"score {score['old']} → {score['new']} ({score['change']:+d}), tier "
+        f"{data['tier']['old']} → {data['tier']['new']}, exposure "
+        f"{_pct_pair(data['exposure']['old'], data['exposure']['new'])}"
+    )
     touch = data.get("china_touch") or {}
     if touch.get("change") is not None and abs(touch["change"]) > EPSILON:
         text += f", China touch {_pct_pair(touch['old'], touch['new'])}"
@@ -597,8 +720,7 @@ def _exposure_text(item: Mapping[str, Any]) -> str:
 MAX_ITEMS = 50
 
 
-def render_markdown(data: Mapping[str, Any], heading: str = "##",
-                    title: str | None = None) -> str:
+def render_markdown(data: Mapping[str, Any], heading: str = "##", title: str | None = None) -> str:
     """A diff (`DiffResult.to_dict()` or an audit's `baseline` key) as compact Markdown."""
     from exposure_audit.report.markdown import md, table
 
@@ -616,16 +738,31 @@ def render_markdown(data: Mapping[str, Any], heading: str = "##",
     if gate["reasons"]:
         out.append("")
     counts = data["lines"]
-    out.append(f"Lines: {counts['added']} added, {counts['removed']} removed, "
-               f"{counts['changed']} changed.\n")
+    out.append(
+        f"Lines: {counts['added']} added, {counts['removed']} removed, "
+        f"{counts['changed']} changed.\n"
+    )
     items = counts["items"]
     if items:
-        rows = [[md(i["change"]), md(i["new_row"] if i["new_row"] is not None else i["old_row"]),
-                 md(i["part_number"]), md(i["description"]), md(change_text(i)),
-                 _exposure_text(i), _signed_pct(i["exposure"]["change"])]
-                for i in items[:MAX_ITEMS]]
-        out.append(table(["change", "row", "part", "description", "what changed", "exposure",
-                          "Δ"], rows, align="lrlllrr"))
+        rows = [
+            [
+                md(i["change"]),
+                md(i["new_row"] if i["new_row"] is not None else i["old_row"]),
+                md(i["part_number"]),
+                md(i["description"]),
+                md(change_text(i)),
+                _exposure_text(i),
+                _signed_pct(i["exposure"]["change"]),
+            ]
+            for i in items[:MAX_ITEMS]
+        ]
+        out.append(
+            table(
+                ["change", "row", "part", "description", "what changed", "exposure", "Δ"],
+                rows,
+                align="lrlllrr",
+            )
+        )
         if len(items) > MAX_ITEMS:
             out.append(f"\n… and {len(items) - MAX_ITEMS} more lines in the JSON diff.")
         out.append("")
@@ -634,15 +771,27 @@ def render_markdown(data: Mapping[str, Any], heading: str = "##",
         listed = findings[key]
         if listed:
             out.append(f"**{label} ({len(listed)})**\n")
-            out.append(table(["severity", "id", "message"],
-                             [[md(f["severity"]), md(f["id"]),
-                               md(f["message"] + _parts_text(f))] for f in listed[:MAX_ITEMS]]))
+            out.append(
+                table(
+                    ["severity", "id", "message"],
+                    [
+                        [md(f["severity"]), md(f["id"]), md(f["message"] + _parts_text(f))]
+                        for f in listed[:MAX_ITEMS]
+                    ],
+                )
+            )
             out.append("")
     if findings["changed"]:
         out.append(f"**Changed findings ({len(findings['changed'])})**\n")
-        out.append(table(["severity", "id", "what changed"],
-                         [[md(f["new_severity"]), md(f["id"]), md(finding_change_text(f))]
-                          for f in findings["changed"][:MAX_ITEMS]]))
+        out.append(
+            table(
+                ["severity", "id", "what changed"],
+                [
+                    [md(f["new_severity"]), md(f["id"]), md(finding_change_text(f))]
+                    for f in findings["changed"][:MAX_ITEMS]
+                ],
+            )
+        )
         out.append("")
     out.extend(f"> Note: {md(note)}\n" for note in data.get("notes", []))
     return "\n".join(out).rstrip() + "\n"
@@ -671,45 +820,83 @@ def build_text(data: Mapping[str, Any], title: str | None = None):
         heading = Text(title, style="bold")
     parts.append(heading)
     status = data.get("status", "worse" if gate["failed"] else "same-exposure")
-    style = {"worse": "bold white on red", "better": "bold white on green"}.get(status,
-                                                                             "bold green")
+    style = {"worse": "bold white on red", "better": "bold white on green"}.get(
+        status, "bold green"
+    )
     verdict = Text(f" {STATUS_TEXT.get(status, status).upper()} ", style=style)
     verdict.append(f"  {_headline(data)}", style="")
     parts.append(verdict)
     parts.extend(Text("  • ", style="red") + plain(reason) for reason in gate["reasons"])
     counts = data["lines"]
-    parts.append(Text(f"lines: {counts['added']} added, {counts['removed']} removed, "
-                      f"{counts['changed']} changed", style="dim"))
+    parts.append(
+        Text(
+            f"lines: {counts['added']} added, {counts['removed']} removed, "
+            f"{counts['changed']} changed",
+            style="dim",
+        )
+    )
     items = counts["items"]
     if items:
-        lines = Table(box=box.SIMPLE_HEAD, title="Lines", title_justify="left",
-                      title_style="bold")
-        for name, justify in (("change", "left"), ("row", "right"), ("part", "left"),
-                              ("description", "left"), ("what changed", "left"),
-                              ("exposure", "right"), ("Δ", "right")):
-            lines.add_column(name, justify=justify, overflow="fold",
-                             max_width=30 if name == "description" else None)
+        lines = Table(box=box.SIMPLE_HEAD, title="Lines", title_justify="left", title_style="bold")
+        for name, justify in (
+            ("change", "left"),
+            ("row", "right"),
+            ("part", "left"),
+            ("description", "left"),
+            ("what changed", "left"),
+            ("exposure", "right"),
+            ("Δ", "right"),
+        ):
+            lines.add_column(
+                name,
+                justify=justify,
+                overflow="fold",
+                max_width=30 if name == "description" else None,
+            )
         styles = {"added": "yellow", "removed": "dim", "changed": ""}
         for i in items[:MAX_ITEMS]:
             delta = i["exposure"]["change"]
-            lines.add_row(Text(i["change"], style=styles[i["change"]]),
-                          str(i["new_row"] if i["new_row"] is not None else i["old_row"]),
-                          plain(i["part_number"] or ""), plain(i["description"] or ""),
-                          plain(change_text(i)), _exposure_text(i),
-                          Text(_signed_pct(delta), style="red" if (delta or 0) > EPSILON else
-                               "green" if (delta or 0) < -EPSILON else ""))
+            lines.add_row(
+                Text(i["change"], style=styles[i["change"]]),
+                str(i["new_row"] if i["new_row"] is not None else i["old_row"]),
+                plain(i["part_number"] or ""),
+                plain(i["description"] or ""),
+                plain(change_text(i)),
+                _exposure_text(i),
+                Text(
+                    _signed_pct(delta),
+                    style="red"
+                    if (delta or 0) > EPSILON
+                    else "green"
+                    if (delta or 0) < -EPSILON
+                    else "",
+                ),
+            )
         if len(items) > MAX_ITEMS:
-            lines.add_row("…", "", "", Text(f"{len(items) - MAX_ITEMS} more in --format json",
-                                             style="dim"), "", "", "")
+            lines.add_row(
+                "…",
+                "",
+                "",
+                Text(f"{len(items) - MAX_ITEMS} more in --format json", style="dim"),
+                "",
+                "",
+                "",
+            )
         parts.append(lines)
     findings = data["findings"]
-    for label, key, style in (("New findings", "new", "red"),
-                              ("Resolved findings", "resolved", "green")):
+    for label, key, style in (
+        ("New findings", "new", "red"),
+        ("Resolved findings", "resolved", "green"),
+    ):
         listed = findings[key]
         if not listed:
             continue
-        t = Table(box=box.SIMPLE_HEAD, title=f"{label} ({len(listed)})", title_justify="left",
-                  title_style=f"bold {style}")
+        t = Table(
+            box=box.SIMPLE_HEAD,
+            title=f"{label} ({len(listed)})",
+            title_justify="left",
+            title_style=f"bold {style}",
+        )
         t.add_column("severity")
         t.add_column("id")
         t.add_column("message", overflow="fold")
@@ -717,8 +904,12 @@ def build_text(data: Mapping[str, Any], title: str | None = None):
             t.add_row(f["severity"], plain(f["id"]), plain(f["message"] + _parts_text(f)))
         parts.append(t)
     if findings["changed"]:
-        t = Table(box=box.SIMPLE_HEAD, title=f"Changed findings ({len(findings['changed'])})",
-                  title_justify="left", title_style="bold")
+        t = Table(
+            box=box.SIMPLE_HEAD,
+            title=f"Changed findings ({len(findings['changed'])})",
+            title_justify="left",
+            title_style="bold",
+        )
         t.add_column("severity")
         t.add_column("id")
         t.add_column("what changed", overflow="fold")
@@ -736,15 +927,27 @@ def render_text(data: Mapping[str, Any], width: int = 100, title: str | None = N
     from rich.console import Console
 
     buffer = io.StringIO()
-    console = Console(file=buffer, width=width, color_system=None, force_terminal=False,
-                      highlight=False, emoji=False, legacy_windows=False)
+    console = Console(
+        file=buffer,
+        width=width,
+        color_system=None,
+        force_terminal=False,
+        highlight=False,
+        emoji=False,
+        legacy_windows=False,
+    )
     console.print(build_text(data, title))
     return buffer.getvalue()
 
 
-def attach_baseline(result: Any, baseline: Mapping[str, Any] | str | Path, *,
-                    fail_on: str = "none", fail_on_increase: float = 0,
-                    label: str | None = None) -> DiffResult:
+def attach_baseline(
+    result: Any,
+    baseline: Mapping[str, Any] | str | Path,
+    *,
+    fail_on: str = "none",
+    fail_on_increase: float = 0,
+    label: str | None = None,
+) -> DiffResult:
     """Compare an audit with a baseline JSON report and add the `baseline` key to its report.
 
     The returned diff's gate trips when the score rose by more than `fail_on_increase` points
@@ -756,9 +959,14 @@ def attach_baseline(result: Any, baseline: Mapping[str, Any] | str | Path, *,
     else:
         report = load_report(baseline, "baseline")
     label = label or (str(baseline) if isinstance(baseline, str | Path) else "(baseline)")
-    result_diff = compare(report, report_dict(result), old_label=label,
-                          new_label=result.report.input.path, fail_on=fail_on,
-                          fail_on_increase=fail_on_increase)
+    result_diff = compare(
+        report,
+        report_dict(result),
+        old_label=label,
+        new_label=result.report.input.path,
+        fail_on=fail_on,
+        fail_on_increase=fail_on_increase,
+    )
     extras = {**result.report.extras, "baseline": result_diff.baseline_dict()}
     result.report = result.report.model_copy(update={"extras": extras})
     return result_diff

@@ -92,12 +92,18 @@ def _product_exposure(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: Scorin
     summary = scores.summary
     if not scores.lines["scored"].any():
         return []
-    return [Finding(
-        id=rule.id, rule=rule.id, severity=summary["tier"],
-        message=(f"product exposure score {summary['score']} ({summary['tier']}): "
-                 f"{_pct(summary['exposure'])} of the {scores.weighting}-weighted BOM is likely "
-                 "to pass through China at some stage"),
-    )]
+    return [
+        Finding(
+            id=rule.id,
+            rule=rule.id,
+            severity=summary["tier"],
+            message=(
+                f"product exposure score {summary['score']} ({summary['tier']}): "
+                f"{_pct(summary['exposure'])} of the {scores.weighting}-weighted BOM is likely "
+                "to pass through China at some stage"
+            ),
+        )
+    ]
 
 
 def _line_exposure(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContext):
@@ -107,11 +113,18 @@ def _line_exposure(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringCo
     if len(hit) == 0:
         return []
     drivers = sorted({d for d in lines.loc[hit, "driver"] if d})
-    return [Finding(
-        id=rule.id, rule=rule.id, severity=rule.severity, rows=_rows(bom, hit),
-        message=(f"{len(hit)} line(s) have a China touch of {_pct(threshold)} or more "
-                 f"(driven by {', '.join(drivers) or 'n/a'})"),
-    )]
+    return [
+        Finding(
+            id=rule.id,
+            rule=rule.id,
+            severity=rule.severity,
+            rows=_rows(bom, hit),
+            message=(
+                f"{len(hit)} line(s) have a China touch of {_pct(threshold)} or more "
+                f"(driven by {', '.join(drivers) or 'n/a'})"
+            ),
+        )
+    ]
 
 
 def _stage_china(stage: str):
@@ -121,19 +134,31 @@ def _stage_china(stage: str):
         for m in scores.minerals:
             st = m["stages"][stage]
             if st["basis"] != "none" and st["china_share"] >= threshold:
-                out.append(Finding(
-                    id=f"{rule.id}:{m['mineral']}", rule=rule.id, severity=rule.severity,
-                    mineral=m["mineral"], stage=stage, rows=_mineral_rows(scores, bom, m["mineral"]),
-                    message=(f"{m['name']} {stage} is {_pct(st['china_share'])} in China "
-                             f"(threshold {_pct(threshold)}; {st['source']}, {st['year']})"),
-                ))
+                out.append(
+                    Finding(
+                        id=f"{rule.id}:{m['mineral']}",
+                        rule=rule.id,
+                        severity=rule.severity,
+                        mineral=m["mineral"],
+                        stage=stage,
+                        rows=_mineral_rows(scores, bom, m["mineral"]),
+                        message=(
+                            f"{m['name']} {stage} is {_pct(st['china_share'])} in China "
+                            f"(threshold {_pct(threshold)}; {st['source']}, {st['year']})"
+                        ),
+                    )
+                )
         return out
+
     return check
 
 
 def _eu_benchmark(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContext):
-    threshold = (rule.threshold if rule.threshold is not None
-                 else ctx.reference.policy.eu_single_country_benchmark)
+    threshold = (
+        rule.threshold
+        if rule.threshold is not None
+        else ctx.reference.policy.eu_single_country_benchmark
+    )
     eu = ctx.reference.eu_members(ctx.as_of)
     out = []
     for m in scores.minerals:
@@ -141,12 +166,20 @@ def _eu_benchmark(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringCon
             st = m["stages"][stage]
             over = [(c, s) for c, s in st["countries"].items() if s > threshold and c not in eu]
             for country, share in over:
-                out.append(Finding(
-                    id=f"{rule.id}:{m['mineral']}:{stage}", rule=rule.id, severity=rule.severity,
-                    mineral=m["mineral"], stage=stage, rows=_mineral_rows(scores, bom, m["mineral"]),
-                    message=(f"{m['name']} {stage}: {country} holds {_pct(share)}, above the EU "
-                             f"CRMA benchmark of {_pct(threshold)} from one third country"),
-                ))
+                out.append(
+                    Finding(
+                        id=f"{rule.id}:{m['mineral']}:{stage}",
+                        rule=rule.id,
+                        severity=rule.severity,
+                        mineral=m["mineral"],
+                        stage=stage,
+                        rows=_mineral_rows(scores, bom, m["mineral"]),
+                        message=(
+                            f"{m['name']} {stage}: {country} holds {_pct(share)}, above the EU "
+                            f"CRMA benchmark of {_pct(threshold)} from one third country"
+                        ),
+                    )
+                )
     return out
 
 
@@ -154,8 +187,10 @@ def _export_controls(status: str):
     def check(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContext):
         out = []
         for m in scores.minerals:
-            measures = sorted((c for c in m["export_controls"] if c["status"] == status),
-                              key=lambda c: (c["since"], c["measure"]))
+            measures = sorted(
+                (c for c in m["export_controls"] if c["status"] == status),
+                key=lambda c: (c["since"], c["measure"]),
+            )
             if not measures:
                 continue
             first = measures[0]
@@ -167,15 +202,25 @@ def _export_controls(status: str):
             more = f" and {len(measures) - 1} more" if len(measures) > 1 else ""
             lapsed = [c for c in measures if c.get("note")]
             if lapsed:
-                more += (f" ({len(lapsed)} back in force: suspension ended "
-                         f"{min(c['until'] for c in lapsed)}, no extension recorded)")
-            out.append(Finding(
-                id=f"{rule.id}:{m['mineral']}", rule=rule.id, severity=rule.severity,
-                mineral=m["mineral"], rows=_mineral_rows(scores, bom, m["mineral"]),
-                message=(f"{m['name']} is under {len(measures)} {status} Chinese export-control "
-                         f"measure(s), {detail}{more}"),
-            ))
+                more += (
+                    f" ({len(lapsed)} back in force: suspension ended "
+                    f"{min(c['until'] for c in lapsed)}, no extension recorded)"
+                )
+            out.append(
+                Finding(
+                    id=f"{rule.id}:{m['mineral']}",
+                    rule=rule.id,
+                    severity=rule.severity,
+                    mineral=m["mineral"],
+                    rows=_mineral_rows(scores, bom, m["mineral"]),
+                    message=(
+                        f"{m['name']} is under {len(measures)} {status} Chinese export-control "
+                        f"measure(s), {detail}{more}"
+                    ),
+                )
+            )
         return out
+
     return check
 
 
@@ -185,11 +230,16 @@ def _covered_supplier(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: Scorin
     if len(hit) == 0:
         return []
     names = sorted({str(c) for c in country.loc[hit]})
-    return [Finding(
-        id=rule.id, rule=rule.id, severity=rule.severity, stage="manufacturing",
-        rows=_rows(bom, hit),
-        message=f"{len(hit)} line(s) are made in a covered nation ({', '.join(names)})",
-    )]
+    return [
+        Finding(
+            id=rule.id,
+            rule=rule.id,
+            severity=rule.severity,
+            stage="manufacturing",
+            rows=_rows(bom, hit),
+            message=f"{len(hit)} line(s) are made in a covered nation ({', '.join(names)})",
+        )
+    ]
 
 
 def _declared_covered(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContext):
@@ -200,13 +250,20 @@ def _declared_covered(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: Scorin
             if st["basis"] in ("declaration", "mixed") and st["files"]:
                 covered = {c: s for c, s in st["countries"].items() if c in ctx.covered and s > 0}
                 if covered:
-                    out.append(Finding(
-                        id=f"{rule.id}:{m['mineral']}:{stage}", rule=rule.id,
-                        severity=rule.severity, mineral=m["mineral"], stage=stage,
-                        rows=_mineral_rows(scores, bom, m["mineral"]),
-                        message=(f"suppliers declare {m['name']} {stage} in covered nations "
-                                 f"({', '.join(f'{c} {_pct(s)}' for c, s in covered.items())})"),
-                    ))
+                    out.append(
+                        Finding(
+                            id=f"{rule.id}:{m['mineral']}:{stage}",
+                            rule=rule.id,
+                            severity=rule.severity,
+                            mineral=m["mineral"],
+                            stage=stage,
+                            rows=_mineral_rows(scores, bom, m["mineral"]),
+                            message=(
+                                f"suppliers declare {m['name']} {stage} in covered nations "
+                                f"({', '.join(f'{c} {_pct(s)}' for c, s in covered.items())})"
+                            ),
+                        )
+                    )
     return out
 
 
@@ -216,11 +273,17 @@ def _no_aligned(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringConte
         for stage in ("mining", "processing"):
             st = m["stages"][stage]
             if st["basis"] != "none" and st["aligned_share"] == 0:
-                out.append(Finding(
-                    id=f"{rule.id}:{m['mineral']}:{stage}", rule=rule.id, severity=rule.severity,
-                    mineral=m["mineral"], stage=stage, rows=_mineral_rows(scores, bom, m["mineral"]),
-                    message=f"no aligned country supplies {m['name']} at the {stage} stage",
-                ))
+                out.append(
+                    Finding(
+                        id=f"{rule.id}:{m['mineral']}:{stage}",
+                        rule=rule.id,
+                        severity=rule.severity,
+                        mineral=m["mineral"],
+                        stage=stage,
+                        rows=_mineral_rows(scores, bom, m["mineral"]),
+                        message=f"no aligned country supplies {m['name']} at the {stage} stage",
+                    )
+                )
     return out
 
 
@@ -229,21 +292,35 @@ def _unmapped(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContext
     hit = lines.index[~lines["scored"] & bom["valid"]]
     if len(hit) == 0:
         return []
-    return [Finding(
-        id=rule.id, rule=rule.id, severity=rule.severity, rows=_rows(bom, hit),
-        message=(f"{len(hit)} line(s) match no material archetype and are not scored; "
-                 "add a Material column or extend materials.yaml"),
-    )]
+    return [
+        Finding(
+            id=rule.id,
+            rule=rule.id,
+            severity=rule.severity,
+            rows=_rows(bom, hit),
+            message=(
+                f"{len(hit)} line(s) match no material archetype and are not scored; "
+                "add a Material column or extend materials.yaml"
+            ),
+        )
+    ]
 
 
 def _estimated(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContext):
     hit = bom.index[scores.estimated & (scores.profile >= 0)]
     if len(hit) == 0:
         return []
-    return [Finding(
-        id=rule.id, rule=rule.id, severity=rule.severity, rows=_rows(bom, hit),
-        message=f"{len(hit)} line(s) use a typical unit mass from the reference, not a BOM mass",
-    )]
+    return [
+        Finding(
+            id=rule.id,
+            rule=rule.id,
+            severity=rule.severity,
+            rows=_rows(bom, hit),
+            message=(
+                f"{len(hit)} line(s) use a typical unit mass from the reference, not a BOM mass"
+            ),
+        )
+    ]
 
 
 _CHECKS: dict[str, Any] = {

@@ -169,8 +169,12 @@ def _show(value: object) -> str:
 def _show_all(values: pd.Series | np.ndarray | list[object]) -> np.ndarray:
     """`_show` of each cell, computed once per distinct value (a million estimated-mass
     lines hold a few hundred archetypes). Booleans take the per-cell path: True == 1."""
-    cells = np.asarray(pd.Series(list(values), dtype=object) if not isinstance(values, pd.Series)
-                       else values.astype(object), dtype=object)
+    cells = np.asarray(
+        pd.Series(list(values), dtype=object)
+        if not isinstance(values, pd.Series)
+        else values.astype(object),
+        dtype=object,
+    )
     if len(cells) < 1000 or bool in set(map(type, cells)):
         return np.array([_show(v) for v in cells], dtype=object)
     codes, uniques = pd.factorize(cells, use_na_sentinel=False)

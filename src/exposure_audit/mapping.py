@@ -74,8 +74,9 @@ def composition_blocks(
     return starts, counts
 
 
-def expand(codes: np.ndarray, starts: np.ndarray, counts: np.ndarray
-           ) -> tuple[np.ndarray, np.ndarray]:
+def expand(
+    codes: np.ndarray, starts: np.ndarray, counts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Repeat each item i (group codes[i] >= 0) once per row of its group's block.
 
     Returns (item positions, rows of the group table), items in order, each block in order."""
@@ -93,14 +94,16 @@ def expand_contents(lines: pd.DataFrame, composition: pd.DataFrame) -> pd.DataFr
     items, rows = expand(codes, starts, counts)
     fraction = composition["fraction"].to_numpy(float)[rows]
     basis = lines["mass_basis_kg"].to_numpy(float)[items]
-    return pd.DataFrame({
-        "line": lines.index.to_numpy()[items],
-        "archetype": composition["archetype"].to_numpy(dtype=object)[rows],
-        "mineral": composition["mineral"].to_numpy(dtype=object)[rows],
-        "fraction": fraction,
-        "mass_kg": basis * fraction,
-        "estimated": lines["estimated"].to_numpy(bool)[items],
-    })
+    return pd.DataFrame(
+        {
+            "line": lines.index.to_numpy()[items],
+            "archetype": composition["archetype"].to_numpy(dtype=object)[rows],
+            "mineral": composition["mineral"].to_numpy(dtype=object)[rows],
+            "fraction": fraction,
+            "mass_kg": basis * fraction,
+            "estimated": lines["estimated"].to_numpy(bool)[items],
+        }
+    )
 
 
 class Matcher:
@@ -121,8 +124,11 @@ class Matcher:
         # For `_pattern`: the rules by priority, highest first (stable, so ties keep the table's
         # order). Each compiles its patterns on first use: a BOM touches a few of them.
         self._ordered = sorted(
-            (_Rule(m.priority, m.id, tuple(m.patterns), tuple(m.exclude))
-             for m in self.materials.values() if m.patterns),
+            (
+                _Rule(m.priority, m.id, tuple(m.patterns), tuple(m.exclude))
+                for m in self.materials.values()
+                if m.patterns
+            ),
             key=lambda rule: -rule.priority,
         )
 
@@ -131,8 +137,12 @@ class Matcher:
         """(priority, material id, patterns, excludes) per material with patterns, in table
         order."""
         return [
-            (m.priority, m.id, [re.compile(p) for p in m.patterns],
-             [re.compile(p) for p in m.exclude])
+            (
+                m.priority,
+                m.id,
+                [re.compile(p) for p in m.patterns],
+                [re.compile(p) for p in m.exclude],
+            )
             for m in self.materials.values()
             if m.patterns
         ]
@@ -142,8 +152,12 @@ class Matcher:
         if mineral.strip():
             ids = self.minerals_named(mineral)
             if ids and all(ids):
-                return Match(f"mineral:{'+'.join(ids)}", "mineral-column", 1.0,
-                             f"mineral column names {', '.join(ids)}")
+                return Match(
+                    f"mineral:{'+'.join(ids)}",
+                    "mineral-column",
+                    1.0,
+                    f"mineral column names {', '.join(ids)}",
+                )
         for number in _CAS.findall(cas) + _CAS.findall(text):
             if number in self.cas:
                 return Match(self.cas[number], "cas", 1.0, f"CAS number {number}")
@@ -177,16 +191,25 @@ class Matcher:
                 if any(ex.search(text) for ex in rule.excludes):
                     break
                 # Higher priority first, then the longer match, then the earlier one.
-                key = (rule.priority, found.end() - found.start(), -found.start(),
-                       rule.material_id, found.group(0))
+                key = (
+                    rule.priority,
+                    found.end() - found.start(),
+                    -found.start(),
+                    rule.material_id,
+                    found.group(0),
+                )
                 if best is None or key[:3] > best[:3]:
                     best = key
                 break
         if best is None:
             return None
         in_first_part = text.find(best[4]) < len(text.split(PART_SEPARATOR)[0])
-        return Match(best[3], "pattern", 0.9 if in_first_part else 0.8,
-                     f"pattern of {best[3]} matched {best[4]!r}")
+        return Match(
+            best[3],
+            "pattern",
+            0.9 if in_first_part else 0.8,
+            f"pattern of {best[3]} matched {best[4]!r}",
+        )
 
     def _fuzzy(self, parts: Sequence[str]) -> Match:
         from rapidfuzz import fuzz, process
@@ -205,20 +228,27 @@ class Matcher:
                 if score > best_score:
                     best_score, best_id, best_part = score, material_id, part
         ranked = tuple(
-            m for m, s in sorted(suggestions.items(), key=lambda kv: (-kv[1], kv[0]))
+            m
+            for m, s in sorted(suggestions.items(), key=lambda kv: (-kv[1], kv[0]))
             if s >= FUZZY_SUGGEST
         )[:3]
         if best_id is not None and best_score >= FUZZY_MATCH:
-            return Match(best_id, "fuzzy", round(best_score / 100, 2),
-                         f"{best_part!r} resembles a name of {best_id}", ranked)
+            return Match(
+                best_id,
+                "fuzzy",
+                round(best_score / 100, 2),
+                f"{best_part!r} resembles a name of {best_id}",
+                ranked,
+            )
         return Match(None, "none", 0.0, "no archetype matched", ranked)
 
 
 class _Rule:
     """One material's patterns, compiled when first needed."""
 
-    def __init__(self, priority: int, material_id: str, patterns: tuple[str, ...],
-                 excludes: tuple[str, ...]) -> None:
+    def __init__(
+        self, priority: int, material_id: str, patterns: tuple[str, ...], excludes: tuple[str, ...]
+    ) -> None:
         self.priority = priority
         self.material_id = material_id
         self._patterns = patterns
@@ -273,7 +303,8 @@ def map_contents(bom: pd.DataFrame, reference: ReferenceSet, sheet: str | None =
     # Each distinct (text, mineral, CAS) is matched once; the three columns are factorized and
     # their codes combined, so no per-line key string is built.
     codes, (texts, minerals, cas) = factorize_columns(
-        [bom["text"], bom["mineral"], bom["cas_number"]])
+        [bom["text"], bom["mineral"], bom["cas_number"]]
+    )
     matches = [matcher.match(*key) for key in zip(texts, minerals, cas, strict=True)]
     table = pd.DataFrame(
         {
@@ -289,31 +320,42 @@ def map_contents(bom: pd.DataFrame, reference: ReferenceSet, sheet: str | None =
     lines["mapped"] = lines["archetype"].notna() & bom["valid"].to_numpy()
     _report_unknown_minerals(bom, matcher, log)
     unmapped = lines["archetype"].isna() & bom["valid"]
-    log.add_cells(IssueCode.UNKNOWN_MATERIAL, bom.loc[unmapped, "row"],
-                  bom.loc[unmapped, "description"], None,
-                  "no material archetype matches '{value}'; add a Material column, or --map")
+    log.add_cells(
+        IssueCode.UNKNOWN_MATERIAL,
+        bom.loc[unmapped, "row"],
+        bom.loc[unmapped, "description"],
+        None,
+        "no material archetype matches '{value}'; add a Material column, or --map",
+    )
 
     archetypes = list(table["archetype"].dropna().unique())
     composition = _composition_table(reference, archetypes, matcher)
-    composition = composition.sort_values(["archetype", "mineral"], kind="stable",
-                                          ignore_index=True)
+    composition = composition.sort_values(
+        ["archetype", "mineral"], kind="stable", ignore_index=True
+    )
     # A line's contents are its archetype's composition x its mass basis: the BOM mass where
     # given, else the typical unit mass x quantity (then the mass is "estimated").
     typical = composition.drop_duplicates("archetype").set_index("archetype")["typical_mass_kg"]
-    line_typical = (table["archetype"].map(typical).to_numpy(float)[codes]
-                    * bom["quantity"].to_numpy(float))
+    line_typical = table["archetype"].map(typical).to_numpy(float)[codes] * bom[
+        "quantity"
+    ].to_numpy(float)
     line_mass = bom["line_mass_kg"].to_numpy(float)
     has_mass = ~np.isnan(line_mass)
-    in_contents = (table["archetype"].isin(typical.index).to_numpy(bool)[codes]
-                   & lines["mapped"].to_numpy(bool))
+    in_contents = table["archetype"].isin(typical.index).to_numpy(bool)[codes] & lines[
+        "mapped"
+    ].to_numpy(bool)
     lines["mass_basis_kg"] = np.where(has_mass, line_mass, line_typical)
     lines["estimated"] = in_contents & ~has_mass & ~np.isnan(line_typical)
 
     estimated = lines["estimated"].to_numpy(bool)
     if estimated.any():
-        log.add_cells(IssueCode.ESTIMATED_MASS, bom.loc[estimated, "row"],
-                      lines.loc[estimated, "archetype"], None,
-                      "no mass given; the typical mass of {value} was used")
+        log.add_cells(
+            IssueCode.ESTIMATED_MASS,
+            bom.loc[estimated, "row"],
+            lines.loc[estimated, "archetype"],
+            None,
+            "no mass given; the typical mass of {value} was used",
+        )
     return Mapping(lines=lines, composition=composition, issues=log)
 
 
@@ -339,5 +381,10 @@ def _report_unknown_minerals(bom: pd.DataFrame, matcher: Matcher, log: IssueLog)
     uniques = pd.unique(cells[cells.ne("")])
     unknown = {u for u in uniques if not all(matcher.minerals_named(u))}
     bad = cells.isin(unknown)
-    log.add_cells(IssueCode.UNKNOWN_MINERAL, bom.loc[bad, "row"], cells[bad], None,
-                  "mineral '{value}' is not in the reference; the material text was used instead")
+    log.add_cells(
+        IssueCode.UNKNOWN_MINERAL,
+        bom.loc[bad, "row"],
+        cells[bad],
+        None,
+        "mineral '{value}' is not in the reference; the material text was used instead",
+    )

@@ -40,10 +40,17 @@ class PortfolioRow:
     error: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "score": self.score, "tier": self.tier,
-                "coverage": self.coverage, "value_at_risk": self.value_at_risk,
-                "spend": self.spend, "exposure": self.exposure, "top_driver": self.top_driver,
-                "error": self.error}
+        return {
+            "file": self.file,
+            "score": self.score,
+            "tier": self.tier,
+            "coverage": self.coverage,
+            "value_at_risk": self.value_at_risk,
+            "spend": self.spend,
+            "exposure": self.exposure,
+            "top_driver": self.top_driver,
+            "error": self.error,
+        }
 
 
 @dataclass
@@ -80,12 +87,18 @@ def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found = sorted(p for p in path.iterdir()
-                           if p.is_file() and p.suffix.lower() in BOM_SUFFIXES
-                           and not p.name.startswith((".", "~$")))
+            found = sorted(
+                p
+                for p in path.iterdir()
+                if p.is_file()
+                and p.suffix.lower() in BOM_SUFFIXES
+                and not p.name.startswith((".", "~$"))
+            )
             if not found:
-                raise UsageError(f"{path}: no BOM files in the folder",
-                                 f"put {', '.join(sorted(BOM_SUFFIXES))} files in it")
+                raise UsageError(
+                    f"{path}: no BOM files in the folder",
+                    f"put {', '.join(sorted(BOM_SUFFIXES))} files in it",
+                )
             out.extend(found)
         else:
             out.append(path)
@@ -99,8 +112,9 @@ def _audit_one(path: Path, options: Options) -> tuple[AuditResult | None, str | 
         return None, str(exc)
 
 
-def audit_many(paths: Sequence[str | Path], options: Options | None = None,
-               workers: int | None = None) -> PortfolioResult:
+def audit_many(
+    paths: Sequence[str | Path], options: Options | None = None, workers: int | None = None
+) -> PortfolioResult:
     """Audit every BOM in `paths` (files or folders) and summarise the portfolio.
 
     Uses up to `workers` processes (default: `os.cpu_count()`, never more than the number of
@@ -118,8 +132,9 @@ def audit_many(paths: Sequence[str | Path], options: Options | None = None,
     return summarise(files, outcomes)
 
 
-def summarise(files: Sequence[Path],
-              outcomes: Sequence[tuple[AuditResult | None, str | None]]) -> PortfolioResult:
+def summarise(
+    files: Sequence[Path], outcomes: Sequence[tuple[AuditResult | None, str | None]]
+) -> PortfolioResult:
     rows: list[PortfolioRow] = []
     results: list[AuditResult | None] = []
     errors: list[str] = []
@@ -138,16 +153,18 @@ def summarise(files: Sequence[Path],
         if len(driver):
             counts = driver.value_counts()
             top = str(sorted(counts[counts == counts.max()].index)[0])
-        rows.append(PortfolioRow(
-            file=str(path),
-            score=report.summary.score,
-            tier=report.summary.tier,
-            coverage=report.input.coverage,
-            value_at_risk=report.summary.value_at_risk,
-            spend=float(spend.sum()) if spend.notna().any() else None,
-            exposure=report.summary.exposure,
-            top_driver=_top_mineral(report.minerals) or top,
-        ))
+        rows.append(
+            PortfolioRow(
+                file=str(path),
+                score=report.summary.score,
+                tier=report.summary.tier,
+                coverage=report.input.coverage,
+                value_at_risk=report.summary.value_at_risk,
+                spend=float(spend.sum()) if spend.notna().any() else None,
+                exposure=report.summary.exposure,
+                top_driver=_top_mineral(report.minerals) or top,
+            )
+        )
     done = [r for r in rows if r.error is None]
     by_spend = bool(done) and all(r.spend for r in done)
     if by_spend:
@@ -157,17 +174,28 @@ def summarise(files: Sequence[Path],
         weights = [float(res.report.input.mapped_rows) for res in results if res is not None]
         weighting = "lines"
     total = sum(weights)
-    exposure = (sum(w * (r.exposure or 0.0) for w, r in zip(weights, done, strict=True)) / total
-                if total > 0 else None)
+    exposure = (
+        sum(w * (r.exposure or 0.0) for w, r in zip(weights, done, strict=True)) / total
+        if total > 0
+        else None
+    )
     risks = [r.value_at_risk for r in done if r.value_at_risk is not None]
-    return PortfolioResult(rows=rows, results=results, exposure=exposure, weighting=weighting,
-                           value_at_risk=sum(risks) if risks else None, errors=errors)
+    return PortfolioResult(
+        rows=rows,
+        results=results,
+        exposure=exposure,
+        weighting=weighting,
+        value_at_risk=sum(risks) if risks else None,
+        errors=errors,
+    )
 
 
 def _top_mineral(minerals: list[dict[str, Any]]) -> str | None:
     """The mineral with the highest China touch (then the most lines, then the name)."""
-    ranked = sorted(minerals, key=lambda m: (-(m.get("china_touch") or 0.0),
-                                             -(m.get("lines") or 0), m["mineral"]))
+    ranked = sorted(
+        minerals,
+        key=lambda m: (-(m.get("china_touch") or 0.0), -(m.get("lines") or 0), m["mineral"]),
+    )
     return ranked[0]["mineral"] if ranked and (ranked[0].get("china_touch") or 0) > 0 else None
 
 
@@ -197,18 +225,25 @@ def render_markdown(result: PortfolioResult) -> str:
     summary = result.summary_dict()
     out = ["# exposure-audit portfolio", ""]
     combined = "–" if result.exposure is None else f"{100 * result.exposure:.0f}%"
-    out.append(f"Combined exposure **{combined}** ({result.weighting}-weighted across "
-               f"{summary['audited']} BOM(s); {summary['failed']} failed).")
-    out += ["", "| file | score | tier | coverage | value at risk | top driver |",
-            "|---|---:|---|---:|---:|---|"]
+    out.append(
+        f"Combined exposure **{combined}** ({result.weighting}-weighted across "
+        f"{summary['audited']} BOM(s); {summary['failed']} failed)."
+    )
+    out += [
+        "",
+        "| file | score | tier | coverage | value at risk | top driver |",
+        "|---|---:|---|---:|---:|---|",
+    ]
     for row in result.rows:
         if row.error:
             out.append(f"| {cell(row.file)} | – | error | – | – | {cell(row.error)} |")
             continue
         coverage = "–" if row.coverage is None else f"{100 * row.coverage:.0f}%"
         var = "–" if row.value_at_risk is None else f"{row.value_at_risk:,.2f}"
-        out.append(f"| {cell(row.file)} | {row.score} | {row.tier} | {coverage} | {var} | "
-                   f"{cell(row.top_driver)} |")
+        out.append(
+            f"| {cell(row.file)} | {row.score} | {row.tier} | {coverage} | {var} | "
+            f"{cell(row.top_driver)} |"
+        )
     return "\n".join(out) + "\n"
 
 
@@ -221,22 +256,36 @@ def build_table(result: PortfolioResult):  # noqa: ANN201 - rich imported lazily
     from exposure_audit.report.table import TIER_STYLE, pct, plain
 
     combined = "–" if result.exposure is None else pct(result.exposure)
-    table = Table(title=f"Portfolio: {len(result.rows)} BOM(s), combined exposure {combined} "
-                  f"({result.weighting}-weighted)", box=box.SIMPLE_HEAD, title_justify="left",
-                  title_style="bold")
-    for name, justify in (("file", "left"), ("score", "right"), ("tier", "left"),
-                          ("coverage", "right"), ("value at risk", "right"),
-                          ("top driver", "left")):
-        table.add_column(name, justify=justify, overflow="fold",
-                         min_width=24 if name == "file" else None)
+    table = Table(
+        title=f"Portfolio: {len(result.rows)} BOM(s), combined exposure {combined} "
+        f"({result.weighting}-weighted)",
+        box=box.SIMPLE_HEAD,
+        title_justify="left",
+        title_style="bold",
+    )
+    for name, justify in (
+        ("file", "left"),
+        ("score", "right"),
+        ("tier", "left"),
+        ("coverage", "right"),
+        ("value at risk", "right"),
+        ("top driver", "left"),
+    ):
+        table.add_column(
+            name, justify=justify, overflow="fold", min_width=24 if name == "file" else None
+        )
     for row in result.rows:
         if row.error:
-            table.add_row(plain(row.file), "–", Text("error", style="red"), "–", "–",
-                          plain(row.error))
+            table.add_row(
+                plain(row.file), "–", Text("error", style="red"), "–", "–", plain(row.error)
+            )
             continue
-        table.add_row(plain(row.file), str(row.score),
-                      Text(row.tier or "", style=TIER_STYLE.get(row.tier or "", "")),
-                      pct(row.coverage),
-                      "–" if row.value_at_risk is None else f"{row.value_at_risk:,.2f}",
-                      plain(row.top_driver or "–"))
+        table.add_row(
+            plain(row.file),
+            str(row.score),
+            Text(row.tier or "", style=TIER_STYLE.get(row.tier or "", "")),
+            pct(row.coverage),
+            "–" if row.value_at_risk is None else f"{row.value_at_risk:,.2f}",
+            plain(row.top_driver or "–"),
+        )
     return table

@@ -26,8 +26,9 @@ def wanted(quiet: bool) -> bool:
 
 
 @contextlib.contextmanager
-def spinner(message: str, quiet: bool = False, delay: float = DELAY,
-            force: bool = False) -> Iterator[None]:
+def spinner(
+    message: str, quiet: bool = False, delay: float = DELAY, force: bool = False
+) -> Iterator[None]:
     """Show `message` with a spinner on stderr if the block runs longer than `delay` seconds.
 
     `force` skips the terminal checks (tests)."""

@@ -71,9 +71,11 @@ class ScenarioMineral(_Model):
     mass_kg: float | None = Field(description="Contained mass in those lines (kg)")
     cut_share: float = Field(description="Largest cut_touch of this mineral over the lines")
     value_at_risk: float | None = Field(
-        description="Value at risk of the lines this mineral drives (largest cut_touch)")
+        description="Value at risk of the lines this mineral drives (largest cut_touch)"
+    )
     aligned_alternative: dict[str, float] = Field(
-        description="Stage -> aligned share of world output outside the cut")
+        description="Stage -> aligned share of world output outside the cut"
+    )
 
 
 class ScenarioResult(_Model):
@@ -85,7 +87,8 @@ class ScenarioResult(_Model):
     affected_spend: float | None
     value_at_risk: float | None
     lines_without_spend: list[int] = Field(
-        default_factory=list, description="Affected rows without a cost (not in value_at_risk)")
+        default_factory=list, description="Affected rows without a cost (not in value_at_risk)"
+    )
     minerals: list[ScenarioMineral]
     aligned_alternative: dict[str, float]
 
@@ -182,8 +185,9 @@ def _resolve_one(spec: str, context: ScoringContext) -> list[ResolvedScenario]:
     if modifier and modifier != INCLUDE_SUSPENDED:
         raise _usage(spec, f"unknown modifier {modifier!r}", context)
     if modifier and not scenario.export_controls:
-        raise _usage(spec, f":{INCLUDE_SUSPENDED} applies to export-control scenarios only",
-                     context)
+        raise _usage(
+            spec, f":{INCLUDE_SUSPENDED} applies to export-control scenarios only", context
+        )
     if modifier:
         scenario = scenario.model_copy(update={"include_suspended": True})
     return [_from_model(scenario, spec, context, spec)]
@@ -224,14 +228,19 @@ def _inline(spec: str, context: ScoringContext) -> ResolvedScenario:
     try:
         cut = ScenarioCut(minerals=minerals, countries=countries, stages=stages)  # type: ignore[arg-type]
     except ValidationError:
-        raise _usage(spec, f"stages must be mining, processing, manufacturing or * "
-                     f"(got {parts[2] if len(parts) == 3 else ''!r})", context) from None
+        raise _usage(
+            spec,
+            f"stages must be mining, processing, manufacturing or * "
+            f"(got {parts[2] if len(parts) == 3 else ''!r})",
+            context,
+        ) from None
     where = stages[0] if len(stages) == 1 else ", ".join(stages)
     scenario = Scenario(
-        id="inline", name=f"Cut {parts[0]} from {parts[1]} at {where}",
+        id="inline",
+        name=f"Cut {parts[0]} from {parts[1]} at {where}",
         description=f"Supply of {parts[0]} from {parts[1]} removed at the "
-                    f"{'every' if stages == ['*'] else ', '.join(stages)} stage"
-                    f"{'' if len(stages) == 1 else 's'}.",
+        f"{'every' if stages == ['*'] else ', '.join(stages)} stage"
+        f"{'' if len(stages) == 1 else 's'}.",
         cuts=[cut],
     )
     return _from_model(scenario, spec, context, spec)
@@ -246,7 +255,8 @@ def _from_model(
     if scenario.export_controls:
         wanted = {"active", "suspended"} if scenario.include_suspended else {"active"}
         controlled = frozenset(
-            m.id for m in reference.minerals.values()
+            m.id
+            for m in reference.minerals.values()
             if any(c.status(context.as_of) in wanted for c in m.export_controls)
         )
     cuts: list[ResolvedCut] = []
@@ -257,19 +267,24 @@ def _from_model(
         else:
             unknown = [m for m in cut.minerals if fold(m) not in aliases]
             if unknown:
-                raise _usage(spec, f"unknown mineral(s) {', '.join(unknown)} (see "
-                             "`exposure-audit minerals`)", context)
+                raise _usage(
+                    spec,
+                    f"unknown mineral(s) {', '.join(unknown)} (see `exposure-audit minerals`)",
+                    context,
+                )
             minerals = frozenset(aliases[fold(m)] for m in cut.minerals)
         if controlled is not None:
             minerals = controlled if minerals is None else minerals & controlled
         countries = _countries(cut.countries, context, spec)
-        stages = ALL_STAGES if "*" in cut.stages else tuple(s for s in ALL_STAGES
-                                                             if s in cut.stages)
+        stages = (
+            ALL_STAGES if "*" in cut.stages else tuple(s for s in ALL_STAGES if s in cut.stages)
+        )
         cuts.append(ResolvedCut(minerals, countries, stages))
     suspended = " Suspended measures count as enforced." if scenario.include_suspended else ""
     description = f"{scenario.description.strip()}{suspended} {FORMULA}"
-    return ResolvedScenario(name=name, title=scenario.name, description=description,
-                            cuts=tuple(cuts))
+    return ResolvedScenario(
+        name=name, title=scenario.name, description=description, cuts=tuple(cuts)
+    )
 
 
 def _countries(tokens: Iterable[str], context: ScoringContext, spec: str) -> frozenset[str]:
@@ -289,8 +304,12 @@ def _countries(tokens: Iterable[str], context: ScoringContext, spec: str) -> fro
         elif re.fullmatch(r"[A-Z]{3}", token) and valid_iso3(token):
             out.add(token)
         else:
-            raise _usage(spec, f"{token!r} is not an ISO alpha-3 country code, CHINA, COVERED "
-                         "or a policy group id", context)
+            raise _usage(
+                spec,
+                f"{token!r} is not an ISO alpha-3 country code, CHINA, COVERED "
+                "or a policy group id",
+                context,
+            )
     if "CHN" in out:
         # NOTE: Hong Kong and Macao follow the policy (hong_kong_macao_as_china).
         out |= context.china
@@ -313,8 +332,9 @@ def run_scenarios(
     """
     resolved: list[ResolvedScenario] = []
     for spec in specs:
-        resolved.extend([spec] if isinstance(spec, ResolvedScenario)
-                        else resolve_scenarios([spec], context))
+        resolved.extend(
+            [spec] if isinstance(spec, ResolvedScenario) else resolve_scenarios([spec], context)
+        )
     return [_run(s, scores, context, bom) for s in resolved]
 
 
@@ -369,11 +389,14 @@ def _run(
     spend = bom["spend"]
     scored = scores.lines["scored"]
     if frame.empty:
-        top = pd.DataFrame({"cut_touch": [], "mineral": [], "spend": [], "spend_known": []},
-                           index=pd.Index([], dtype=np.int64))
+        top = pd.DataFrame(
+            {"cut_touch": [], "mineral": [], "spend": [], "spend_known": []},
+            index=pd.Index([], dtype=np.int64),
+        )
     else:
-        ordered = frame.sort_values(["profile", "cut_touch", "mineral"],
-                                    ascending=[True, False, True], kind="stable")
+        ordered = frame.sort_values(
+            ["profile", "cut_touch", "mineral"], ascending=[True, False, True], kind="stable"
+        )
         top = ordered.drop_duplicates("profile").set_index("profile")
     q = top["cut_touch"]
     affected_positions = np.flatnonzero(scores.profile_mask(top.index.to_numpy()))
@@ -403,29 +426,39 @@ def _run(
         driven = top.index[top["mineral"].to_numpy() == mineral]
         info = reference.minerals.get(str(mineral))
         positions = np.flatnonzero(scores.profile_mask(group["profile"].to_numpy()))
-        minerals.append(ScenarioMineral(
-            mineral=str(mineral),
-            name=info.name if info else str(mineral),
-            lines=int(group["lines"].sum()),
-            rows=_sorted_rows(bom, positions, MAX_ROWS_LISTED),
-            mass_kg=float(group["mass_kg"].sum()) if (group["mass_known"] > 0).any() else None,
-            cut_share=float(group["cut_touch"].max()),
-            value_at_risk=float(var_by_profile.reindex(driven).sum()) if any_spend else None,
-            aligned_alternative=alternatives,
-        ))
+        minerals.append(
+            ScenarioMineral(
+                mineral=str(mineral),
+                name=info.name if info else str(mineral),
+                lines=int(group["lines"].sum()),
+                rows=_sorted_rows(bom, positions, MAX_ROWS_LISTED),
+                mass_kg=float(group["mass_kg"].sum()) if (group["mass_known"] > 0).any() else None,
+                cut_share=float(group["cut_touch"].max()),
+                value_at_risk=float(var_by_profile.reindex(driven).sum()) if any_spend else None,
+                aligned_alternative=alternatives,
+            )
+        )
     minerals.sort(key=lambda m: (-(m.value_at_risk or 0.0), -m.lines, m.mineral))
     aligned_alternative = {}
     for stage, pairs in overall.items():
         total = sum(w for _, w in pairs)
-        aligned_alternative[stage] = (sum(a * w for a, w in pairs) / total if total > 0
-                                      else sum(a for a, _ in pairs) / len(pairs))
+        aligned_alternative[stage] = (
+            sum(a * w for a, w in pairs) / total
+            if total > 0
+            else sum(a for a, _ in pairs) / len(pairs)
+        )
     return ScenarioResult(
         name=scenario.name,
         title=scenario.title,
         description=scenario.description,
-        cuts=[{"minerals": sorted(c.minerals) if c.minerals is not None else ["*"],
-               "countries": sorted(c.countries), "stages": list(c.stages)}
-              for c in scenario.cuts],
+        cuts=[
+            {
+                "minerals": sorted(c.minerals) if c.minerals is not None else ["*"],
+                "countries": sorted(c.countries),
+                "stages": list(c.stages),
+            }
+            for c in scenario.cuts
+        ],
         affected_lines=affected,
         affected_spend=affected_spend,
         value_at_risk=value_at_risk,
@@ -477,14 +510,18 @@ def parse_price_shocks(specs: Sequence[str], context: ScoringContext) -> list[tu
     for spec in specs:
         match = _SHOCK.match(spec)
         if not match:
-            raise UsageError(f"--price-shock {spec!r}: write MINERAL=+PCT",
-                             "e.g. --price-shock neodymium=+50 or --price-shock Ga=-20%")
+            raise UsageError(
+                f"--price-shock {spec!r}: write MINERAL=+PCT",
+                "e.g. --price-shock neodymium=+50 or --price-shock Ga=-20%",
+            )
         name, pct = match.group(1), float(match.group(2))
         mineral = aliases.get(fold(name))
         if mineral is None:
-            raise UsageError(f"--price-shock {spec!r}: unknown mineral {name!r}",
-                             "name a mineral from `exposure-audit minerals`; published prices: "
-                             + (", ".join(priced) or "none"))
+            raise UsageError(
+                f"--price-shock {spec!r}: unknown mineral {name!r}",
+                "name a mineral from `exposure-audit minerals`; published prices: "
+                + (", ".join(priced) or "none"),
+            )
         out.append((mineral, pct))
     return out
 
@@ -519,37 +556,62 @@ def run_price_shocks(
         missing: list[NotEstimated] = []
         total = None
         if price is None:
-            missing = [NotEstimated(row=int(r), reason="no published price")
-                       for r in line_rows[:MAX_ROWS_LISTED]]
+            missing = [
+                NotEstimated(row=int(r), reason="no published price")
+                for r in line_rows[:MAX_ROWS_LISTED]
+            ]
         else:
             impact = mass[known] * price.per_kg_contained * pct / 100.0
             # Summed one by one in row order, as a list of lines would be.
             total = sum(impact.tolist()) if impact.size else None
             limit = MAX_ROWS_LISTED * 20
-            lines = [PriceShockLine(row=int(r), mass_kg=float(m), cost_impact=float(c))
-                     for r, m, c in zip(line_rows[known][:limit], mass[known][:limit],
-                                        impact[:limit], strict=True)]
-            missing = [NotEstimated(row=int(r), reason="no mass for this line")
-                       for r in line_rows[~known][:MAX_ROWS_LISTED]]
+            lines = [
+                PriceShockLine(row=int(r), mass_kg=float(m), cost_impact=float(c))
+                for r, m, c in zip(
+                    line_rows[known][:limit], mass[known][:limit], impact[:limit], strict=True
+                )
+            ]
+            missing = [
+                NotEstimated(row=int(r), reason="no mass for this line")
+                for r in line_rows[~known][:MAX_ROWS_LISTED]
+            ]
         if price is None:
-            desc = (f"{name} {pct:+g}%: no published price in the reference data; "
-                    "cost impact not estimated")
+            desc = (
+                f"{name} {pct:+g}%: no published price in the reference data; "
+                "cost impact not estimated"
+            )
             price_info = None
         else:
             price_info = PriceInfo(
-                kind=price.kind, value=price.value, currency=price.currency, unit=price.unit,
-                product=price.product, per_kg_contained=price.per_kg_contained,
-                year=str(price.year), source=price.source.title, url=price.source.url,
+                kind=price.kind,
+                value=price.value,
+                currency=price.currency,
+                unit=price.unit,
+                product=price.product,
+                per_kg_contained=price.per_kg_contained,
+                year=str(price.year),
+                source=price.source.title,
+                url=price.source.url,
             )
-            desc = (f"{name} {pct:+g}% on the reference {price.kind} price of "
-                    f"{price.value:g} {price.currency}/{price.unit} {price.product} "
-                    f"({price.year}; {price.per_kg_contained:.4g} {price.currency} per kg "
-                    f"contained): cost impact = contained mass x price x {pct:g}/100")
-        out.append(PriceShockResult(
-            mineral=mineral, name=name, change_pct=pct, price=price_info,
-            currency=price.currency if price else None, lines=lines[:MAX_ROWS_LISTED * 20],
-            total_cost_impact=total, not_estimated=missing[:MAX_ROWS_LISTED], description=desc,
-        ))
+            desc = (
+                f"{name} {pct:+g}% on the reference {price.kind} price of "
+                f"{price.value:g} {price.currency}/{price.unit} {price.product} "
+                f"({price.year}; {price.per_kg_contained:.4g} {price.currency} per kg "
+                f"contained): cost impact = contained mass x price x {pct:g}/100"
+            )
+        out.append(
+            PriceShockResult(
+                mineral=mineral,
+                name=name,
+                change_pct=pct,
+                price=price_info,
+                currency=price.currency if price else None,
+                lines=lines[: MAX_ROWS_LISTED * 20],
+                total_cost_impact=total,
+                not_estimated=missing[:MAX_ROWS_LISTED],
+                description=desc,
+            )
+        )
     return out
 
 
@@ -559,7 +621,16 @@ def dump(models: Iterable[BaseModel]) -> list[dict[str, Any]]:
 
 
 __all__ = [
-    "FORMULA", "PriceShockResult", "ResolvedScenario", "ScenarioResult", "cut_shares", "dump",
-    "parse_price_shocks", "reference_price", "resolve_scenarios", "run_price_shocks",
-    "run_scenarios", "scenario_names",
+    "FORMULA",
+    "PriceShockResult",
+    "ResolvedScenario",
+    "ScenarioResult",
+    "cut_shares",
+    "dump",
+    "parse_price_shocks",
+    "reference_price",
+    "resolve_scenarios",
+    "run_price_shocks",
+    "run_scenarios",
+    "scenario_names",
 ]

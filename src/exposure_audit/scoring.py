@@ -101,24 +101,30 @@ class Scores:
     def line_minerals(self) -> pd.DataFrame:
         """One row per line and mineral (sorted by line, then mineral), expanded on demand."""
         pm = self.profile_minerals
-        starts = np.searchsorted(pm["profile"].to_numpy(), np.arange(self.profile.max(initial=-1)
-                                                                      + 1))
+        starts = np.searchsorted(
+            pm["profile"].to_numpy(), np.arange(self.profile.max(initial=-1) + 1)
+        )
         counts = np.diff(np.append(starts, len(pm)))
         items, rows = expand(self.profile, starts, counts)
         fraction = pm["fraction"].to_numpy(float)[rows]
         mass = self.mass_basis[items] * fraction
         weight = self.lines["weight"].to_numpy(float)[items] / counts[self.profile[items]]
-        out = pd.DataFrame({
-            "line": self.lines.index.to_numpy()[items],
-            "archetype": pm["archetype"].to_numpy(dtype=object)[rows],
-            "mineral": pm["mineral"].to_numpy(dtype=object)[rows],
-            "fraction": fraction,
-            "mass_kg": mass,
-            "estimated": self.estimated[items],
-        })
-        for column in [*(f"dist_{stage}" for stage in ALL_STAGES),
-                       *(f"{m}_{stage}" for stage in ALL_STAGES for m in _MEASURES),
-                       "china_touch", "aligned_chain"]:
+        out = pd.DataFrame(
+            {
+                "line": self.lines.index.to_numpy()[items],
+                "archetype": pm["archetype"].to_numpy(dtype=object)[rows],
+                "mineral": pm["mineral"].to_numpy(dtype=object)[rows],
+                "fraction": fraction,
+                "mass_kg": mass,
+                "estimated": self.estimated[items],
+            }
+        )
+        for column in [
+            *(f"dist_{stage}" for stage in ALL_STAGES),
+            *(f"{m}_{stage}" for stage in ALL_STAGES for m in _MEASURES),
+            "china_touch",
+            "aligned_chain",
+        ]:
             out[column] = pm[column].to_numpy()[rows]
         use_mass = pm["use_mass"].to_numpy(bool)[rows]
         out["agg_weight"] = np.where(use_mass, np.nan_to_num(mass, nan=0.0), weight)
@@ -126,9 +132,13 @@ class Scores:
 
     def mineral_lines(self, mineral: str) -> np.ndarray:
         """Positions of the lines holding `mineral`."""
-        return np.flatnonzero(self.profile_mask(
-            self.profile_minerals.loc[self.profile_minerals["mineral"].to_numpy() == mineral,
-                                      "profile"].to_numpy()))
+        return np.flatnonzero(
+            self.profile_mask(
+                self.profile_minerals.loc[
+                    self.profile_minerals["mineral"].to_numpy() == mineral, "profile"
+                ].to_numpy()
+            )
+        )
 
     def profile_mask(self, profiles: np.ndarray) -> np.ndarray:
         """Per line: whether its profile is one of `profiles` (a lookup table, not np.isin)."""
@@ -166,9 +176,11 @@ def score(
     reference = context.reference
     distributions: dict[str, Distribution] = dict(override_distributions or {})
     distributions[UNKNOWN] = Distribution({}, "none")
-    composition = (contents[["archetype", "mineral", "fraction"]]
-                   .drop_duplicates(["archetype", "mineral"])
-                   .sort_values(["archetype", "mineral"], kind="stable", ignore_index=True))
+    composition = (
+        contents[["archetype", "mineral", "fraction"]]
+        .drop_duplicates(["archetype", "mineral"])
+        .sort_values(["archetype", "mineral"], kind="stable", ignore_index=True)
+    )
     n = len(bom)
     scored = lines["mapped"].to_numpy(bool)
     basis = lines["mass_basis_kg"].to_numpy(float)
@@ -177,8 +189,11 @@ def score(
     # The profile of each scored line: integer codes combined, then factorized (no strings).
     arch_codes, archetypes = pd.factorize(lines["archetype"].where(scored))
     starts, counts = composition_blocks(composition, archetypes)
-    country_columns = {"manufacturing": "supplier_country", "mining": "mining_country",
-                       "processing": "processing_country"}
+    country_columns = {
+        "manufacturing": "supplier_country",
+        "mining": "mining_country",
+        "processing": "processing_country",
+    }
     key = arch_codes.astype(np.int64)
     countries: dict[str, np.ndarray] = {}
     country_codes: dict[str, np.ndarray] = {}
@@ -209,12 +224,14 @@ def score(
     # One row per profile and mineral.
     p_arch = arch_codes[first_line]
     p_items, p_rows = expand(p_arch, starts, counts) if n_profiles else (np.zeros(0, int),) * 2
-    pm = pd.DataFrame({
-        "profile": p_items.astype(np.int64),
-        "archetype": composition["archetype"].to_numpy(dtype=object)[p_rows],
-        "mineral": composition["mineral"].to_numpy(dtype=object)[p_rows],
-        "fraction": composition["fraction"].to_numpy(float)[p_rows],
-    })
+    pm = pd.DataFrame(
+        {
+            "profile": p_items.astype(np.int64),
+            "archetype": composition["archetype"].to_numpy(dtype=object)[p_rows],
+            "mineral": composition["mineral"].to_numpy(dtype=object)[p_rows],
+            "fraction": composition["fraction"].to_numpy(float)[p_rows],
+        }
+    )
     pm_line = first_line[p_items]
     minerals_arr = pm["mineral"].to_numpy(dtype=object)
     for stage in ALL_STAGES:
@@ -223,12 +240,14 @@ def score(
             fallback = np.full(len(pm), UNKNOWN, dtype=object)
         else:
             fallback = np.array([f"ref/{m}/{stage}" for m in minerals_arr], dtype=object)
-        keys = np.where(pd.isna(country), fallback,
-                        np.array([f"country/{c}" for c in country], dtype=object))
+        keys = np.where(
+            pd.isna(country), fallback, np.array([f"country/{c}" for c in country], dtype=object)
+        )
         pm[f"dist_{stage}"] = keys
     for row, (p_line, mineral) in enumerate(zip(pm_line, minerals_arr, strict=True)):
-        for (ov_mineral, stage), dist in override_entries.get(int(override_codes[p_line]), {}
-                                                              ).items():
+        for (ov_mineral, stage), dist in override_entries.get(
+            int(override_codes[p_line]), {}
+        ).items():
             if ov_mineral == mineral:
                 pm.at[row, f"dist_{stage}"] = dist
     for stage in ALL_STAGES:
@@ -243,8 +262,10 @@ def score(
     chain_stages = np.zeros(len(pm))
     for stage in ALL_STAGES:
         positions = stats.index.get_indexer(pm[f"dist_{stage}"])
-        joined = {m: stats[m].to_numpy()[positions]
-                  for m in ("china", "feoc", "aligned", "unknown", "has_data")}
+        joined = {
+            m: stats[m].to_numpy()[positions]
+            for m in ("china", "feoc", "aligned", "unknown", "has_data")
+        }
         for measure in _MEASURES:
             pm[f"{measure}_{stage}"] = joined[measure].astype(float)
         has_data = joined["has_data"].astype(bool)
@@ -262,8 +283,7 @@ def score(
     safe = np.where(has_profile, profile, 0)
     line_frame = pd.DataFrame(index=bom.index)
     line_frame["scored"] = scored
-    line_frame["exposure"] = np.where(has_profile, p_exposure[safe] if n_profiles else 0.0,
-                                      np.nan)
+    line_frame["exposure"] = np.where(has_profile, p_exposure[safe] if n_profiles else 0.0, np.nan)
     driver = np.full(n, None, dtype=object)
     tier = np.full(n, None, dtype=object)
     if n_profiles:
@@ -292,8 +312,7 @@ def score(
 
     # Sums per profile (np.bincount), so aggregates never go through line x mineral.
     def per_profile(values: np.ndarray) -> np.ndarray:
-        return np.bincount(profile[has_profile], weights=values[has_profile],
-                           minlength=n_profiles)
+        return np.bincount(profile[has_profile], weights=values[has_profile], minlength=n_profiles)
 
     p_count = np.bincount(profile[has_profile], minlength=n_profiles).astype(float)
     p_weight = per_profile(w)
@@ -307,11 +326,20 @@ def score(
     n_minerals = counts[p_arch][prof] if len(pm) else np.zeros(0)
     # Per-mineral aggregates weigh by contained mass where every line of the mineral has one,
     # else by the line weight shared among the line's minerals.
-    complete = pd.Series(p_mass_known[prof] == p_count[prof]).groupby(minerals_arr).transform(
-        "all").to_numpy(bool) if len(pm) else np.zeros(0, bool)
+    complete = (
+        pd.Series(p_mass_known[prof] == p_count[prof])
+        .groupby(minerals_arr)
+        .transform("all")
+        .to_numpy(bool)
+        if len(pm)
+        else np.zeros(0, bool)
+    )
     pm["use_mass"] = complete
-    pm["agg_weight"] = np.where(complete, pm["fraction"].to_numpy() * p_mass[prof],
-                                p_weight[prof] / np.maximum(n_minerals, 1))
+    pm["agg_weight"] = np.where(
+        complete,
+        pm["fraction"].to_numpy() * p_mass[prof],
+        p_weight[prof] / np.maximum(n_minerals, 1),
+    )
     pm["lines"] = p_count[prof]
     pm["mass_kg"] = pm["fraction"].to_numpy() * p_mass[prof]
     pm["mass_known"] = p_mass_known[prof]
@@ -323,8 +351,9 @@ def score(
     any_spend = bool(np.any(~np.isnan(spend_values) & scored))
     value_at_risk = float((p_spend * p_exposure).sum())
     score_value = round(100 * exposure)
-    lines_by_tier = {t: int(p_count[p_tier == t].sum())
-                     for t in ("critical", "high", "medium", "low")}
+    lines_by_tier = {
+        t: int(p_count[p_tier == t].sum()) for t in ("critical", "high", "medium", "low")
+    }
     lines_by_tier["unscored"] = int((~scored).sum())
     summary = {
         "score": score_value,
@@ -335,8 +364,10 @@ def score(
         "aligned_chain": _weighted_mean(pm["aligned_chain"], pm["agg_weight"]),
         "lines_by_tier": lines_by_tier,
     }
-    kinds = {m: ("mass" if ok else "line weight")
-             for m, ok in pm.groupby("mineral")["use_mass"].first().items()}
+    kinds = {
+        m: ("mass" if ok else "line weight")
+        for m, ok in pm.groupby("mineral")["use_mass"].first().items()
+    }
     minerals = _mineral_scores(pm, distributions, context, kinds)
     return Scores(
         lines=line_frame,
@@ -360,8 +391,9 @@ def _override_codes(
         return codes, {}
     positions = index.get_indexer(overrides["line"].to_numpy())
     per_line: dict[int, dict[tuple[str, str], str]] = {}
-    for pos, mineral, stage, dist in zip(positions, overrides["mineral"], overrides["stage"],
-                                         overrides["dist"], strict=True):
+    for pos, mineral, stage, dist in zip(
+        positions, overrides["mineral"], overrides["stage"], overrides["dist"], strict=True
+    ):
         per_line.setdefault(int(pos), {})[(str(mineral), str(stage))] = str(dist)
     signatures: dict[tuple, int] = {}
     entries: dict[int, dict[tuple[str, str], str]] = {}
@@ -397,8 +429,9 @@ def _profile_drivers(
     first[1:] = sorted_prof[1:] != sorted_prof[:-1]
     top = order[first]
     exposure[prof[top]] = touch[top]
-    driver[prof[top]] = np.where(touch[top] > 0,
-                                 np.asarray(minerals, dtype=object)[mineral_codes[top]], None)
+    driver[prof[top]] = np.where(
+        touch[top] > 0, np.asarray(minerals, dtype=object)[mineral_codes[top]], None
+    )
     return exposure, driver
 
 
@@ -406,7 +439,8 @@ def _tiers(exposure: np.ndarray, tiers: Any) -> np.ndarray:
     score100 = np.round(100 * exposure)
     return np.select(
         [score100 >= tiers.critical, score100 >= tiers.high, score100 >= tiers.medium],
-        ["critical", "high", "medium"], default="low",
+        ["critical", "high", "medium"],
+        default="low",
     ).astype(object)
 
 
@@ -503,18 +537,23 @@ def _mineral_scores(
                 "source": c.source.url or c.source.title,
                 "note": _lapsed_note(c, context.as_of),
             }
-            for c in (reference.minerals[mineral].export_controls
-                      if mineral in reference.minerals else [])
+            for c in (
+                reference.minerals[mineral].export_controls if mineral in reference.minerals else []
+            )
             if c.status(context.as_of) != "not_yet"
         ]
         out.append(
             {
                 "mineral": mineral,
-                "name": reference.minerals[mineral].name if mineral in reference.minerals else mineral,
-                "mass_kg": (float(group["mass_kg"].sum()) if group["mass_known"].gt(0).any()
-                            else None),
-                "spend": (float(group["spend"].sum()) if group["spend_known"].gt(0).any()
-                          else None),
+                "name": reference.minerals[mineral].name
+                if mineral in reference.minerals
+                else mineral,
+                "mass_kg": (
+                    float(group["mass_kg"].sum()) if group["mass_known"].gt(0).any() else None
+                ),
+                "spend": (
+                    float(group["spend"].sum()) if group["spend_known"].gt(0).any() else None
+                ),
                 "lines": int(group["lines"].sum()),
                 "weighting": mineral_weighting.get(mineral, "line weight"),
                 "china_touch": _ratio((group["china_touch"] * weights).sum(), total),
@@ -566,7 +605,7 @@ def _stage_summary(
     named = {c: s for c, s in countries.items() if c not in (OTHER, "UNKNOWN", "RECYCLED")}
     ranked = sorted(named.items(), key=lambda kv: (-kv[1], kv[0]))
     has_data = bases - {"none"}
-    source, year = (sorted(sources, key=str)[0] if len(sources) == 1 else (None, None))
+    source, year = sorted(sources, key=str)[0] if len(sources) == 1 else (None, None)
     return {
         "china_share": _ratio((group[f"china_{stage}"] * weights).sum(), total),
         "feoc_share": _ratio((group[f"feoc_{stage}"] * weights).sum(), total),
@@ -575,8 +614,9 @@ def _stage_summary(
         "recycled_share": countries.get("RECYCLED", 0.0),
         "hhi": sum((100 * s) ** 2 for s in named.values()) if has_data else None,
         "top": [{"country": c, "share": s} for c, s in ranked[:3]],
-        "basis": "none" if not has_data else (next(iter(has_data)) if len(has_data) == 1
-                                              else "mixed"),
+        "basis": "none"
+        if not has_data
+        else (next(iter(has_data)) if len(has_data) == 1 else "mixed"),
         "source": source if has_data else "no data",
         "year": year,
         "files": sorted(files),

@@ -50,28 +50,39 @@ def render_validation(loaded: Loaded):  # noqa: ANN201 - rich renderable
     if data["sheet"]:
         head.append(" · sheet ")
         head.append_text(plain(data["sheet"]))
-    head.append(f" · header row {data['header_row']} · {data['rows']} lines read, "
-                f"{data['skipped_rows']} rows skipped · {data['mapped_rows']} mapped "
-                f"({pct(data['coverage'])})")
-    columns = Table(title="Columns", box=box.SIMPLE_HEAD, title_justify="left",
-                    title_style="bold")
+    head.append(
+        f" · header row {data['header_row']} · {data['rows']} lines read, "
+        f"{data['skipped_rows']} rows skipped · {data['mapped_rows']} mapped "
+        f"({pct(data['coverage'])})"
+    )
+    columns = Table(title="Columns", box=box.SIMPLE_HEAD, title_justify="left", title_style="bold")
     columns.add_column("field")
     columns.add_column("column in the file")
     text_cols = data["text_columns"]
     for field in FIELDS:
-        headers = text_cols.get(field) or ([data["columns"][field]] if field in data["columns"]
-                                           else [])
+        headers = text_cols.get(field) or (
+            [data["columns"][field]] if field in data["columns"] else []
+        )
         if headers:
             columns.add_row(field, plain(", ".join(headers)))
     for header in data["unrecognised_columns"]:
         columns.add_row(Text("(kept as is)", style="dim"), plain(header))
-    issues = Table(title=f"Problems ({sum(data['issue_counts'].values())})", box=box.SIMPLE_HEAD,
-                   title_justify="left", title_style="bold")
+    issues = Table(
+        title=f"Problems ({sum(data['issue_counts'].values())})",
+        box=box.SIMPLE_HEAD,
+        title_justify="left",
+        title_style="bold",
+    )
     for name in ("severity", "code", "row", "column", "message"):
         issues.add_column(name, overflow="fold")
     for issue in data["issues"][:100]:
-        issues.add_row(issue["severity"], issue["code"], str(issue["row"] or ""),
-                       plain(issue["column"] or ""), plain(issue["message"]))
+        issues.add_row(
+            issue["severity"],
+            issue["code"],
+            str(issue["row"] or ""),
+            plain(issue["column"] or ""),
+            plain(issue["message"]),
+        )
     if not data["issues"]:
         issues.add_row(Text("none", style="green"), "", "", "", "")
     return Group(head, columns, issues)

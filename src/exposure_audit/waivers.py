@@ -30,15 +30,18 @@ from exposure_audit.findings import MAX_ROWS_LISTED, Finding
 
 DEFAULT_FILE = ".exposure-audit-waivers.yaml"
 MAX_BYTES = 1 << 20
-HINT = ("each waiver needs `id` or `rule`, a `reason` and `expires: YYYY-MM-DD`; optional "
-        "`part` and `mineral`")
+HINT = (
+    "each waiver needs `id` or `rule`, a `reason` and `expires: YYYY-MM-DD`; optional "
+    "`part` and `mineral`"
+)
 
 
 class Waiver(BaseModel):
     """One accepted finding (or family of findings)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True,
-                              str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, coerce_numbers_to_str=True, str_strip_whitespace=True
+    )
 
     id: str | None = Field(default=None, min_length=1, description="An exact finding id")
     rule: str | None = Field(default=None, min_length=1, description="A rule id")
@@ -63,8 +66,9 @@ class Waiver(BaseModel):
 
     def to_json(self) -> dict[str, Any]:
         data = self.model_dump(mode="json", exclude_none=True)
-        return {k: data[k] for k in ("id", "rule", "part", "mineral", "reason", "expires")
-                if k in data}
+        return {
+            k: data[k] for k in ("id", "rule", "part", "mineral", "reason", "expires") if k in data
+        }
 
 
 @dataclass(frozen=True)
@@ -88,36 +92,42 @@ def load_waivers(path: str | Path) -> WaiverFile:
     path = Path(path)
     try:
         if path.stat().st_size > MAX_BYTES:
-            raise UsageError(f"waivers file {shown}: larger than 1 MiB",
-                             "a waiver file lists a few accepted findings; check the path")
+            raise UsageError(
+                f"waivers file {shown}: larger than 1 MiB",
+                "a waiver file lists a few accepted findings; check the path",
+            )
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise UsageError(f"waivers file {shown}: no such file",
-                         "check the --waivers path") from None
+        raise UsageError(
+            f"waivers file {shown}: no such file", "check the --waivers path"
+        ) from None
     except IsADirectoryError:
         raise UsageError(f"waivers file {shown} is a folder", "name the YAML file") from None
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
-        raise UsageError(f"waivers file {shown}: cannot read it ({reason})",
-                         "check the file and its permissions") from None
+        raise UsageError(
+            f"waivers file {shown}: cannot read it ({reason})", "check the file and its permissions"
+        ) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise UsageError(f"waivers file {shown}: not valid YAML{where}",
-                         "fix the YAML syntax") from None
+        raise UsageError(
+            f"waivers file {shown}: not valid YAML{where}", "fix the YAML syntax"
+        ) from None
     if data is None:
         data = []
     if isinstance(data, dict):
         unknown = sorted(str(k) for k in data if k not in ("waivers", "schema_version"))
         if unknown:
-            raise UsageError(f"waivers file {shown}: unknown key {unknown[0]!r} at the top level",
-                             "write a list of waivers, or put them under `waivers:`")
+            raise UsageError(
+                f"waivers file {shown}: unknown key {unknown[0]!r} at the top level",
+                "write a list of waivers, or put them under `waivers:`",
+            )
         data = data.get("waivers") or []
     if not isinstance(data, list):
-        raise UsageError(f"waivers file {shown}: expected a list of waivers",
-                         HINT)
+        raise UsageError(f"waivers file {shown}: expected a list of waivers", HINT)
     waivers = []
     for number, entry in enumerate(data, start=1):
         if not isinstance(entry, dict):
@@ -132,11 +142,14 @@ def load_waivers(path: str | Path) -> WaiverFile:
                 message = "unknown field"
             elif error["type"] == "missing":
                 message = "required"
-            where = f"entry {number}" + (f" ({entry['id'] or entry['rule']})"
-                                         if isinstance(entry.get("id") or entry.get("rule"), str)
-                                         else "")
-            raise UsageError(f"waivers file {shown}: {where}, field {field!r}: {message}",
-                             HINT) from None
+            where = f"entry {number}" + (
+                f" ({entry['id'] or entry['rule']})"
+                if isinstance(entry.get("id") or entry.get("rule"), str)
+                else ""
+            )
+            raise UsageError(
+                f"waivers file {shown}: {where}, field {field!r}: {message}", HINT
+            ) from None
     return WaiverFile(path=shown, waivers=tuple(waivers))
 
 
@@ -148,8 +161,11 @@ def apply_waivers(result: Any, waiver_file: WaiverFile, as_of: dt.date) -> Any:
     part_of_row: dict[int, str] = {}
     if any(w.part for w in waiver_file.waivers):
         lines = result.lines
-        part_of_row = {int(r): str(p).strip().casefold() for r, p in zip(
-            lines["row"].tolist(), lines["part_number"].tolist(), strict=True) if p}
+        part_of_row = {
+            int(r): str(p).strip().casefold()
+            for r, p in zip(lines["row"].tolist(), lines["part_number"].tolist(), strict=True)
+            if p
+        }
     valid = [w for w in waiver_file.waivers if w.expires >= as_of]
     expired = [w for w in waiver_file.waivers if w.expires < as_of]
     used: dict[int, list[dict[str, Any]]] = {i: [] for i in range(len(valid))}
@@ -177,9 +193,12 @@ def apply_waivers(result: Any, waiver_file: WaiverFile, as_of: dt.date) -> Any:
             continue
         if len(remaining) < len(rows):
             waived = len(rows) - len(remaining)
-            finding = finding.model_copy(update={
-                "rows": sorted(remaining),
-                "message": f"{finding.message} ({waived} waived line(s) not counted)"})
+            finding = finding.model_copy(
+                update={
+                    "rows": sorted(remaining),
+                    "message": f"{finding.message} ({waived} waived line(s) not counted)",
+                }
+            )
         kept.append(finding)
     applied = [{**w.to_json(), "findings": used[i]} for i, w in enumerate(valid) if used[i]]
     unused = [w.to_json() for i, w in enumerate(valid) if not used[i]]
@@ -206,10 +225,14 @@ def warnings(info: dict[str, Any] | None) -> list[str]:
     """One line per expired or unused waiver, for stderr."""
     if not info:
         return []
-    lines = [f"waiver expired on {w['expires']} and no longer applies: {_label(w)} "
-             f"({info['file']})" for w in info.get("expired", [])]
-    lines.extend(f"waiver matches no finding: {_label(w)} ({info['file']}); remove it?"
-                 for w in info.get("unused", []))
+    lines = [
+        f"waiver expired on {w['expires']} and no longer applies: {_label(w)} ({info['file']})"
+        for w in info.get("expired", [])
+    ]
+    lines.extend(
+        f"waiver matches no finding: {_label(w)} ({info['file']}); remove it?"
+        for w in info.get("unused", [])
+    )
     return lines
 
 

@@ -22,8 +22,16 @@ def by_row(bom, column):
 
 
 def test_quantities(tmp_path, make_bom, load_bom, issues):
-    rows = [("A", "a", 4), ("B", "b", None), ("C", "c", "1,200"), ("D", "d", -2), ("E", "e", 0),
-            ("F", "f", "lots"), ("G", "g", "(3)"), ("H", "h", "12 pcs")]
+    rows = [
+        ("A", "a", 4),
+        ("B", "b", None),
+        ("C", "c", "1,200"),
+        ("D", "d", -2),
+        ("E", "e", 0),
+        ("F", "f", "lots"),
+        ("G", "g", "(3)"),
+        ("H", "h", "12 pcs"),
+    ]
     bom = load_bom(make_bom(tmp_path, rows))
     qty = by_row(bom, "quantity")
     assert qty[2] == 4 and qty[3] == 1 and qty[4] == 1200 and qty[5] == -2 and qty[6] == 0
@@ -43,9 +51,20 @@ def test_missing_quantity_column_counts_each_line_once(tmp_path, make_bom, load_
 
 @pytest.mark.parametrize(
     ("cell", "expected"),
-    [("nan", None), ("inf", None), ("-inf", None), ("1e400", None), ("NaN", None),
-     ("Infinity", None), ("1e3", 1000.0), ("  7 ", 7.0), ("+3", 3.0), ("1 234", 1234.0),
-     ("1'234.5", 1234.5), ("−4", None)],
+    [
+        ("nan", None),
+        ("inf", None),
+        ("-inf", None),
+        ("1e400", None),
+        ("NaN", None),
+        ("Infinity", None),
+        ("1e3", 1000.0),
+        ("  7 ", 7.0),
+        ("+3", 3.0),
+        ("1 234", 1234.0),
+        ("1'234.5", 1234.5),
+        ("−4", None),
+    ],
 )
 def test_text_numbers_in_quantity(tmp_path, make_bom, load_bom, issues, cell, expected):
     bom = load_bom(make_bom(tmp_path, [("A", "a", cell)]))
@@ -73,8 +92,13 @@ def test_boolean_cell_is_not_a_quantity(tmp_path, make_bom, load_bom, issues):
 
 
 def test_costs_with_symbols_and_separators(tmp_path, make_bom, load_bom):
-    rows = [("A", "a", 2, "$1,234.50"), ("B", "b", 1, "€ 3.10"), ("C", "c", 3, 0.5),
-            ("D", "d", 1, "(12)"), ("E", "e", 1, None)]
+    rows = [
+        ("A", "a", 2, "$1,234.50"),
+        ("B", "b", 1, "€ 3.10"),
+        ("C", "c", 3, 0.5),
+        ("D", "d", 1, "(12)"),
+        ("E", "e", 1, None),
+    ]
     bom = load_bom(make_bom(tmp_path, rows, headers=(*H3, "Unit Price")))
     spend = by_row(bom, "spend")
     assert spend[2] == pytest.approx(2469.0)
@@ -94,8 +118,10 @@ def test_decimal_comma_column(tmp_path, make_bom, load_bom):
 
 
 def test_semicolon_csv_with_decimal_comma(tmp_path, make_csv, load_bom):
-    text = ("Part Number;Description;Qty;Unit Price;Total Price\n"
-            "A;Bolt;2;1.234,56;2.469,12\nB;Nut;3;0,5;1,5\n")
+    text = (
+        "Part Number;Description;Qty;Unit Price;Total Price\n"
+        "A;Bolt;2;1.234,56;2.469,12\nB;Nut;3;0,5;1,5\n"
+    )
     bom = load_bom(make_csv(tmp_path, text, encoding="cp1252"))
     assert bom.frame["quantity"].tolist() == [2, 3]
     assert bom.frame["spend"].tolist() == pytest.approx([2469.12, 1.5])
@@ -113,9 +139,15 @@ def test_extended_cost_wins_over_unit_cost(tmp_path, make_bom, load_bom):
 
 @pytest.mark.parametrize(
     ("header", "cell", "kg"),
-    [("Mass (g)", 250, 0.25), ("Weight [kg]", 2, 2.0), ("Unit Wt (lb)", 1, 0.45359237),
-     ("Mass (g)", "0.5kg", 0.5), ("Weight (kg)", "12 g", 0.012), ("Mass (g)", "3 oz", 0.0850486),
-     ("Mass (mg)", "1.500", 1.5e-6)],
+    [
+        ("Mass (g)", 250, 0.25),
+        ("Weight [kg]", 2, 2.0),
+        ("Unit Wt (lb)", 1, 0.45359237),
+        ("Mass (g)", "0.5kg", 0.5),
+        ("Weight (kg)", "12 g", 0.012),
+        ("Mass (g)", "3 oz", 0.0850486),
+        ("Mass (mg)", "1.500", 1.5e-6),
+    ],
 )
 def test_masses_in_kg(tmp_path, make_bom, load_bom, header, cell, kg):
     bom = load_bom(make_bom(tmp_path, [("A", "a", 2, cell)], headers=(*H3, header)))
@@ -125,8 +157,9 @@ def test_masses_in_kg(tmp_path, make_bom, load_bom, header, cell, kg):
 
 
 def test_unknown_unit_in_a_cell(tmp_path, make_bom, load_bom, issues):
-    bom = load_bom(make_bom(tmp_path, [("A", "a", 1, "12 stone"), ("B", "b", 1, "3 g")],
-                            headers=(*H3, "Mass")))
+    bom = load_bom(
+        make_bom(tmp_path, [("A", "a", 1, "12 stone"), ("B", "b", 1, "3 g")], headers=(*H3, "Mass"))
+    )
     assert issues(bom, "unknown-unit")[0] == (2, "Mass", "12 stone")
     assert by_row(bom, "valid") == {2: False, 3: True}
     assert by_row(bom, "line_mass_kg")[3] == pytest.approx(0.003)
@@ -152,8 +185,9 @@ def test_mass_header_without_unit_is_read_as_kg_and_said(tmp_path, make_bom, loa
 
 
 def test_absurd_mass_is_flagged_not_dropped(tmp_path, make_bom, load_bom, issues):
-    bom = load_bom(make_bom(tmp_path, [("R1", "Resistor 10k", 1, 40_000)],
-                            headers=(*H3, "Weight [kg]")))
+    bom = load_bom(
+        make_bom(tmp_path, [("R1", "Resistor 10k", 1, 40_000)], headers=(*H3, "Weight [kg]"))
+    )
     assert issues(bom, "implausible-mass") == [(2, "Weight [kg]", "40000")]
     assert bom.frame["line_mass_kg"].iloc[0] == 40_000
 
@@ -167,10 +201,22 @@ def test_quantity_counted_in_a_mass_unit(tmp_path, make_bom, load_bom):
 
 
 COUNTRIES = [
-    ("PRC", "CHN"), ("China", "CHN"), ("Korea, Republic of", "KOR"), ("Viet Nam", "VNM"),
-    ("USA", "USA"), ("U.S.A.", "USA"), ("DE", "DEU"), ("JPN", "JPN"), ("Türkiye", "TUR"),
-    ("Côte d'Ivoire", "CIV"), ("Hong Kong", "HKG"), ("Taiwan", "TWN"), ("Macao", "MAC"),
-    ("  china  ", "CHN"), ("Atlantis", None), ("", None),
+    ("PRC", "CHN"),
+    ("China", "CHN"),
+    ("Korea, Republic of", "KOR"),
+    ("Viet Nam", "VNM"),
+    ("USA", "USA"),
+    ("U.S.A.", "USA"),
+    ("DE", "DEU"),
+    ("JPN", "JPN"),
+    ("Türkiye", "TUR"),
+    ("Côte d'Ivoire", "CIV"),
+    ("Hong Kong", "HKG"),
+    ("Taiwan", "TWN"),
+    ("Macao", "MAC"),
+    ("  china  ", "CHN"),
+    ("Atlantis", None),
+    ("", None),
 ]
 
 
@@ -185,8 +231,9 @@ def test_country_spellings(tmp_path, make_bom, load_bom, issues):
 
 def test_country_aliases_win(tmp_path, make_bom, load_bom):
     rows = [("A", "a", 1, "Atlantis"), ("B", "b", 1, "PRC")]
-    bom = load_bom(make_bom(tmp_path, rows, headers=(*H3, "COO")),
-                   aliases={"Atlantis": "GRC", "PRC": "TWN"})
+    bom = load_bom(
+        make_bom(tmp_path, rows, headers=(*H3, "COO")), aliases={"Atlantis": "GRC", "PRC": "TWN"}
+    )
     assert bom.frame["supplier_country"].tolist() == ["GRC", "TWN"]
 
 
@@ -201,9 +248,16 @@ def test_smelter_and_mining_countries(tmp_path, make_bom, load_bom):
 
 
 def test_blank_total_and_repeated_header_rows_skipped(tmp_path, make_bom, load_bom):
-    rows = [("A", "a", 1, 2.0), (), ("B", "b", 2, 3.0), ("Part Number", "Description", "Qty",
-            "Unit Price"), ("C", "c", 1, 1.0), (None, "Subtotal", None, 9.0),
-            (None, None, None, None), ("", "TOTAL", "", 10.0)]
+    rows = [
+        ("A", "a", 1, 2.0),
+        (),
+        ("B", "b", 2, 3.0),
+        ("Part Number", "Description", "Qty", "Unit Price"),
+        ("C", "c", 1, 1.0),
+        (None, "Subtotal", None, 9.0),
+        (None, None, None, None),
+        ("", "TOTAL", "", 10.0),
+    ]
     bom = load_bom(make_bom(tmp_path, rows, headers=(*H3, "Unit Price")))
     assert bom.frame["part_number"].tolist() == ["A", "B", "C"]
     assert bom.frame["row"].tolist() == [2, 4, 6]
@@ -216,8 +270,9 @@ def test_a_part_called_total_with_a_quantity_is_kept(tmp_path, make_bom, load_bo
     assert bom.skipped_rows == 0
 
 
-def test_cost_column_that_sums_to_the_total_row_is_line_totals(tmp_path, make_bom, load_bom,
-                                                               issues):
+def test_cost_column_that_sums_to_the_total_row_is_line_totals(
+    tmp_path, make_bom, load_bom, issues
+):
     rows = [("A", "a", 2, 10.0), ("B", "b", 3, 6.0), (None, "Total", None, 16.0)]
     bom = load_bom(make_bom(tmp_path, rows, headers=(*H3, "Cost")))
     assert bom.cost_is_total
@@ -304,10 +359,23 @@ def test_every_issue_has_a_known_code_row_and_the_users_header(tmp_path, make_bo
 
 @pytest.mark.parametrize(
     ("text", "comma", "value"),
-    [("$1,234.50", False, 1234.5), ("3,10 €", True, 3.1), ("3,10", False, 3.1), ("(5)", False, -5),
-     ("1.234,56", True, 1234.56), ("12", False, 12), ("", False, None), ("abc", False, None),
-     ("1e400", False, None), ("nan", False, None), ("USD 42", False, 42), ("42 EUR", False, 42),
-     ("1,234,567", False, 1234567), ("-0.5", False, -0.5), ("1.2.3", False, None)],
+    [
+        ("$1,234.50", False, 1234.5),
+        ("3,10 €", True, 3.1),
+        ("3,10", False, 3.1),
+        ("(5)", False, -5),
+        ("1.234,56", True, 1234.56),
+        ("12", False, 12),
+        ("", False, None),
+        ("abc", False, None),
+        ("1e400", False, None),
+        ("nan", False, None),
+        ("USD 42", False, 42),
+        ("42 EUR", False, 42),
+        ("1,234,567", False, 1234567),
+        ("-0.5", False, -0.5),
+        ("1.2.3", False, None),
+    ],
 )
 def test_parse_number(text, comma, value):
     result = parse_number(text, decimal_comma=comma)
@@ -318,8 +386,9 @@ def test_parse_number(text, comma, value):
 
 
 def test_parse_numbers_mixed_object_column():
-    series = pd.Series(["1", 2.0, None, "", "x", dt.date(2024, 1, 1), float("nan"), "1e400"],
-                       dtype=object)
+    series = pd.Series(
+        ["1", 2.0, None, "", "x", dt.date(2024, 1, 1), float("nan"), "1e400"], dtype=object
+    )
     values, bad = parse_numbers(series)
     assert values.iloc[:2].tolist() == [1.0, 2.0]
     assert values.iloc[2:].isna().all()

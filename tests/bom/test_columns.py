@@ -66,15 +66,27 @@ def test_classify_header(header, field, unit, currency):
 
 
 def test_every_synonym_classifies_to_its_field():
-    wrong = {s: f for f, spellings in SYNONYMS.items() for s in spellings
-             if classify_header(s)[0] != f}
+    wrong = {
+        s: f for f, spellings in SYNONYMS.items() for s in spellings if classify_header(s)[0] != f
+    }
     # A few spellings sit in two fields' lists; the first listed wins. None may be lost.
     assert all(classify_header(s)[0] is not None for s in wrong), wrong
 
 
 def test_match_columns_real_world_headers():
-    headers = ["Item No.", "Category", "Component", "Specification", "Qty.", "Unit", "Purpose",
-               "Notes", "Unit Wt (lb)", "COO", "Unit Price (USD)"]
+    headers = [
+        "Item No.",
+        "Category",
+        "Component",
+        "Specification",
+        "Qty.",
+        "Unit",
+        "Purpose",
+        "Notes",
+        "Unit Wt (lb)",
+        "COO",
+        "Unit Price (USD)",
+    ]
     columns = match_columns(headers)
     assert columns.fields["part_number"] == "Item No."
     assert columns.fields["quantity"] == "Qty."
@@ -84,8 +96,10 @@ def test_match_columns_real_world_headers():
     assert columns.fields["unit_cost"] == "Unit Price (USD)"
     assert columns.mass_unit == {"unit_mass": pytest.approx(LB)}
     assert columns.currency == "USD"
-    assert columns.text == {"description": ["Component", "Specification"],
-                            "notes": ["Category", "Notes"]}
+    assert columns.text == {
+        "description": ["Component", "Specification"],
+        "notes": ["Category", "Notes"],
+    }
     assert columns.unmatched == ["Purpose"]
 
 
@@ -133,7 +147,8 @@ def test_map_unknown_header_lists_the_columns():
 
 def test_parse_map_options():
     assert parse_map_options(["description=Item Text", " part-number = P/N "]) == {
-        "description": "Item Text", "part_number": "P/N",
+        "description": "Item Text",
+        "part_number": "P/N",
     }
     assert parse_map_options(["notes=a=b"]) == {"notes": "a=b"}
 

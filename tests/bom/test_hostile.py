@@ -31,12 +31,14 @@ def _xlsx_bytes(tmp_path, make_bom) -> bytes:
     return make_bom(tmp_path, ROWS * 50, name="source.xlsx").read_bytes()
 
 
-def _rezip(data: bytes, replace: dict[str, bytes] | None = None,
-           add: dict[str, bytes] | None = None) -> bytes:
+def _rezip(
+    data: bytes, replace: dict[str, bytes] | None = None, add: dict[str, bytes] | None = None
+) -> bytes:
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(
-        out, "w", zipfile.ZIP_DEFLATED
-    ) as target:
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
         for info in source.infolist():
             payload = (replace or {}).get(info.filename, source.read(info.filename))
             target.writestr(info.filename, payload)
@@ -121,8 +123,9 @@ def test_over_the_size_limit_is_refused_before_reading(tmp_path, make_bom, monke
     monkeypatch.setenv("EXPOSURE_AUDIT_MAX_FILE_MB", "0.001")
     opened = []
     real_open = type(path).open
-    monkeypatch.setattr(type(path), "open", lambda self, *a, **k: opened.append(self)
-                        or real_open(self, *a, **k))
+    monkeypatch.setattr(
+        type(path), "open", lambda self, *a, **k: opened.append(self) or real_open(self, *a, **k)
+    )
     error = refused(path, "over the")
     assert "EXPOSURE_AUDIT_MAX_FILE_MB" in error.hint
     assert opened == []
@@ -193,8 +196,9 @@ def test_csv_with_nul_bytes_deep_inside(tmp_path, make_csv):
 
 def test_utf8_file_with_a_cp1252_byte_far_down(tmp_path):
     path = tmp_path / "mixed.csv"
-    path.write_bytes(b"Part Number,Description\n" + b"A,ok\n" * 70000 + "B,Résistance".encode(
-        "cp1252") + b"\n")
+    path.write_bytes(
+        b"Part Number,Description\n" + b"A,ok\n" * 70000 + "B,Résistance".encode("cp1252") + b"\n"
+    )
     raw = read_bom(path)
     assert raw.frame["Description"].iloc[-1] == "Résistance"
 
@@ -202,9 +206,12 @@ def test_utf8_file_with_a_cp1252_byte_far_down(tmp_path):
 def _ods_cell(value: object) -> str:
     if isinstance(value, str):
         return f'<table:table-cell office:value-type="string"><text:p>{value}</text:p>' + (
-            "</table:table-cell>")
-    return (f'<table:table-cell office:value-type="float" office:value="{value}">'
-            f"<text:p>{value}</text:p></table:table-cell>")
+            "</table:table-cell>"
+        )
+    return (
+        f'<table:table-cell office:value-type="float" office:value="{value}">'
+        f"<text:p>{value}</text:p></table:table-cell>"
+    )
 
 
 def _ods_content(rows: list[list[object]]) -> bytes:
@@ -228,15 +235,21 @@ ODS_CONTENT = _ods_content([["Part Number", "Qty"], ["007", 3]])
 def test_ods(tmp_path):
     path = tmp_path / "bom.ods"
     with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet",
-                         compress_type=zipfile.ZIP_STORED)
+        archive.writestr(
+            "mimetype",
+            "application/vnd.oasis.opendocument.spreadsheet",
+            compress_type=zipfile.ZIP_STORED,
+        )
         archive.writestr("content.xml", ODS_CONTENT)
-        archive.writestr("META-INF/manifest.xml", b"""<?xml version="1.0" encoding="UTF-8"?>
+        archive.writestr(
+            "META-INF/manifest.xml",
+            b"""<?xml version="1.0" encoding="UTF-8"?>
 <manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0">
 <manifest:file-entry manifest:full-path="/"
  manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>
 <manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>
-</manifest:manifest>""")
+</manifest:manifest>""",
+        )
     try:
         raw = read_bom(path)
     except BomReadError as error:  # pragma: no cover - depends on calamine's ODS reader

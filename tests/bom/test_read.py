@@ -126,7 +126,9 @@ def test_data_starting_at_row_5_column_c(tmp_path):
     assert raw.header_row == 5
     assert raw.headers == ["Part Number", "Qty"]
     assert dict(zip(raw.frame["Part Number"], raw.rows.tolist(), strict=True)) == {
-        "A1": 6, "": 7, "A2": 8,
+        "A1": 6,
+        "": 7,
+        "A2": 8,
     }
 
 
@@ -134,10 +136,15 @@ def test_data_starting_at_row_5_column_c(tmp_path):
 
 
 def test_vertically_merged_text_applies_to_every_row(tmp_path, make_bom):
-    rows = [("R1", "Resistor", 1, "Yageo"), ("R2", "Resistor", 2, None),
-            ("R3", "Resistor", 3, None), ("C1", "Capacitor", 4, "Murata")]
-    path = make_bom(tmp_path, rows, headers=("Part Number", "Description", "Qty", "Supplier"),
-                    merged=["D2:D4"])
+    rows = [
+        ("R1", "Resistor", 1, "Yageo"),
+        ("R2", "Resistor", 2, None),
+        ("R3", "Resistor", 3, None),
+        ("C1", "Capacitor", 4, "Murata"),
+    ]
+    path = make_bom(
+        tmp_path, rows, headers=("Part Number", "Description", "Qty", "Supplier"), merged=["D2:D4"]
+    )
     raw = read_bom(path)
     assert raw.frame["Supplier"].tolist() == ["Yageo", "Yageo", "Yageo", "Murata"]
 
@@ -180,8 +187,11 @@ def test_tsv_by_suffix(tmp_path, make_csv):
     ],
 )
 def test_encodings(tmp_path, encoding, prefix, expected):
-    text = "Part Number,Description,Unit Price\nR1,Résistance 10 kΩ,3,10 €\n" if (
-        encoding != "cp1252") else "Part Number,Description,Unit Price\nR1,Résistance,3 €\n"
+    text = (
+        "Part Number,Description,Unit Price\nR1,Résistance 10 kΩ,3,10 €\n"
+        if (encoding != "cp1252")
+        else "Part Number,Description,Unit Price\nR1,Résistance,3 €\n"
+    )
     text = text.replace("3,10 €", '"3,10 €"')
     path = tmp_path / "bom.csv"
     path.write_bytes(prefix + text.encode(encoding))

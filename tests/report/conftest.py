@@ -8,8 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from report_helpers import GOLDEN, HEADER, HOSTILE_ROWS
 
+from report_helpers import GOLDEN, HEADER, HOSTILE_ROWS
 from support import toy_audit, write_csv
 
 
@@ -39,11 +39,19 @@ def golden(request) -> Callable[[str, str, str], None]:
         assert path.exists(), f"{path} is missing: run pytest --update-goldens"
         expected = path.read_text(encoding="utf-8")
         if text != expected:
-            diff = "".join(difflib.unified_diff(
-                expected.splitlines(keepends=True), text.splitlines(keepends=True),
-                fromfile=f"golden/{case}/{name}", tofile="now", n=2))
-            pytest.fail(f"{name} differs from its golden file (if intended, rerun with "
-                        f"`pytest --update-goldens` and review):\n{diff[:6000]}",
-                        pytrace=False)
+            diff = "".join(
+                difflib.unified_diff(
+                    expected.splitlines(keepends=True),
+                    text.splitlines(keepends=True),
+                    fromfile=f"golden/{case}/{name}",
+                    tofile="now",
+                    n=2,
+                )
+            )
+            pytest.fail(
+                f"{name} differs from its golden file (if intended, rerun with "
+                f"`pytest --update-goldens` and review):\n{diff[:6000]}",
+                pytrace=False,
+            )
 
     return check

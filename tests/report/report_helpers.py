@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
-HEADER = ("Part Number,Description,Material,Qty,Unit Mass (g),Country of Origin,Unit Price,"
-          "Supplier,Buyer Remark")
+HEADER = (
+    "Part Number,Description,Material,Qty,Unit Mass (g),Country of Origin,Unit Price,"
+    "Supplier,Buyer Remark"
+)
 HOSTILE_ROWS = (
     "M-100,Rotor magnet,N42SH,10,5,Japan,$2.00,Shin-Etsu,dual source",
     "Q-200,<script>alert(1)</script>,GaN,4,,China,$3.00,Innoscience,@SUM(1)",

@@ -7,10 +7,11 @@ import json
 
 import openpyxl
 import pytest
-from report_helpers import HEADER, HOSTILE_ROWS
 from typer.testing import CliRunner
 
 from exposure_audit.cli import audit_app
+
+from report_helpers import HEADER, HOSTILE_ROWS
 from support import write_csv
 
 runner = CliRunner()
@@ -70,6 +71,7 @@ def test_json_is_byte_identical_across_runs(bom, tmp_path):
 
 def test_library_json_is_byte_identical(bom):
     from exposure_audit.report import FORMATTERS
+
     from support import toy_audit
 
     render = FORMATTERS["json"].render

@@ -12,25 +12,49 @@ from hypothesis import strategies as st
 
 from exposure_audit.errors import ExposureAuditError
 from exposure_audit.report import FORMATTERS
+
 from support import toy_audit
 
 cell = st.one_of(
-    st.text(alphabet=st.characters(blacklist_categories=("Cs",), max_codepoint=0x2FF)
-            | st.sampled_from(["=", "+", "-", "@", "\t", "\r", "<", ">", "|", "&", "\x1b",
-                               "\x00", "\x07"]), max_size=12),
-    st.sampled_from(["<img src=x onerror=alert(1)>", "<script>alert(1)</script>",
-                     '=HYPERLINK("http://x")', "[a](javascript:x)", "@channel"]),
+    st.text(
+        alphabet=st.characters(blacklist_categories=("Cs",), max_codepoint=0x2FF)
+        | st.sampled_from(
+            ["=", "+", "-", "@", "\t", "\r", "<", ">", "|", "&", "\x1b", "\x00", "\x07"]
+        ),
+        max_size=12,
+    ),
+    st.sampled_from(
+        [
+            "<img src=x onerror=alert(1)>",
+            "<script>alert(1)</script>",
+            '=HYPERLINK("http://x")',
+            "[a](javascript:x)",
+            "@channel",
+        ]
+    ),
 )
 
 
-@settings(max_examples=8, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(part=cell, description=cell, supplier=cell, remark=cell)
 def test_every_format_renders_any_bom_text(tmp_path, part, description, supplier, remark):
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["Part Number", "Description", "Material", "Qty", "Country of Origin",
-                     "Supplier", "Buyer Remark"])
+    writer.writerow(
+        [
+            "Part Number",
+            "Description",
+            "Material",
+            "Qty",
+            "Country of Origin",
+            "Supplier",
+            "Buyer Remark",
+        ]
+    )
     writer.writerow([part, description, "N42SH", 2, "Japan", supplier, remark])
     writer.writerow(["P-2", "Housing", "ABS housing", 1, "Mexico", "Acme", ""])
     path = tmp_path / "bom.csv"
@@ -50,10 +74,42 @@ def test_every_format_renders_any_bom_text(tmp_path, part, description, supplier
     assert not [a for a in tags.attributes if a.startswith("on")]
 
 
-HTML_TAGS = {"html", "head", "meta", "title", "style", "body", "main", "h1", "h2", "h3", "p",
-             "section", "div", "b", "span", "svg", "rect", "text", "line", "table", "caption",
-             "thead", "tbody", "tr", "th", "td", "ul", "ol", "li", "details", "summary",
-             "strong", "br", "script"}
+HTML_TAGS = {
+    "html",
+    "head",
+    "meta",
+    "title",
+    "style",
+    "body",
+    "main",
+    "h1",
+    "h2",
+    "h3",
+    "p",
+    "section",
+    "div",
+    "b",
+    "span",
+    "svg",
+    "rect",
+    "text",
+    "line",
+    "table",
+    "caption",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "ul",
+    "ol",
+    "li",
+    "details",
+    "summary",
+    "strong",
+    "br",
+    "script",
+}
 
 
 class _Tags(HTMLParser):

@@ -69,19 +69,19 @@ def test_xlsx_lines_sheet_is_the_flat_table(workbook, hostile_result):
 
 
 def test_xlsx_neutralises_formula_injection(workbook):
-    texts = [c for ws in workbook for row in ws.iter_rows() for c in row
-             if isinstance(c.value, str)]
+    texts = [
+        c for ws in workbook for row in ws.iter_rows() for c in row if isinstance(c.value, str)
+    ]
     assert not [c.coordinate for c in texts if c.data_type == "f"]
     values = {c.value for c in texts}
-    assert "'=HYPERLINK(\"http://evil.example/x\",\"click\")" in values
+    assert '\'=HYPERLINK("http://evil.example/x","click")' in values
     assert "'@SUM(1)" in values
     assert "'+Wire Co" in values and "'-2+3" in values
     assert not [v for v in values if v[:1] in ("=", "+", "-", "@")]
 
 
 def test_xlsx_states_provenance(workbook, hostile_result):
-    items = {row[0]: row[1] for row in workbook["Summary"].iter_rows(min_row=2,
-                                                                      values_only=True)}
+    items = {row[0]: row[1] for row in workbook["Summary"].iter_rows(min_row=2, values_only=True)}
     report = hostile_result.report
     assert items["Reference data"] == report.reference.version
     assert items["Policy as of (--as-of)"] == "2026-03-01"
@@ -161,36 +161,83 @@ SARIF_REQUIRED = {
     "properties": {
         "version": {"const": "2.1.0"},
         "$schema": {"type": "string", "pattern": "sarif"},
-        "runs": {"type": "array", "minItems": 1, "items": {
-            "type": "object",
-            "required": ["tool", "results"],
-            "properties": {
-                "tool": {"type": "object", "required": ["driver"], "properties": {
-                    "driver": {"type": "object", "required": ["name", "rules"], "properties": {
-                        "name": {"type": "string"},
-                        "rules": {"type": "array", "items": {
-                            "type": "object", "required": ["id", "shortDescription"]}},
-                    }}}},
-                "results": {"type": "array", "items": {
-                    "type": "object",
-                    "required": ["ruleId", "level", "message", "locations",
-                                 "partialFingerprints"],
-                    "properties": {
-                        "level": {"enum": ["error", "warning", "note", "none"]},
-                        "message": {"type": "object", "required": ["text"]},
-                        "locations": {"type": "array", "minItems": 1, "items": {
-                            "type": "object", "required": ["physicalLocation"],
-                            "properties": {"physicalLocation": {
-                                "type": "object", "required": ["artifactLocation", "region"],
+        "runs": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["tool", "results"],
+                "properties": {
+                    "tool": {
+                        "type": "object",
+                        "required": ["driver"],
+                        "properties": {
+                            "driver": {
+                                "type": "object",
+                                "required": ["name", "rules"],
                                 "properties": {
-                                    "artifactLocation": {"type": "object",
-                                                         "required": ["uri"]},
-                                    "region": {"type": "object", "required": ["startLine"],
-                                               "properties": {"startLine": {
-                                                   "type": "integer", "minimum": 1}}},
-                                }}}}},
-                    }}},
-            }}},
+                                    "name": {"type": "string"},
+                                    "rules": {
+                                        "type": "array",
+                                        "items": {
+                                            "type": "object",
+                                            "required": ["id", "shortDescription"],
+                                        },
+                                    },
+                                },
+                            }
+                        },
+                    },
+                    "results": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": [
+                                "ruleId",
+                                "level",
+                                "message",
+                                "locations",
+                                "partialFingerprints",
+                            ],
+                            "properties": {
+                                "level": {"enum": ["error", "warning", "note", "none"]},
+                                "message": {"type": "object", "required": ["text"]},
+                                "locations": {
+                                    "type": "array",
+                                    "minItems": 1,
+                                    "items": {
+                                        "type": "object",
+                                        "required": ["physicalLocation"],
+                                        "properties": {
+                                            "physicalLocation": {
+                                                "type": "object",
+                                                "required": ["artifactLocation", "region"],
+                                                "properties": {
+                                                    "artifactLocation": {
+                                                        "type": "object",
+                                                        "required": ["uri"],
+                                                    },
+                                                    "region": {
+                                                        "type": "object",
+                                                        "required": ["startLine"],
+                                                        "properties": {
+                                                            "startLine": {
+                                                                "type": "integer",
+                                                                "minimum": 1,
+                                                            }
+                                                        },
+                                                    },
+                                                },
+                                            }
+                                        },
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        },
     },
 }
 
@@ -210,8 +257,13 @@ def test_sarif_levels_rules_and_locations(sarif, hostile_result):
     results = run["results"]
     findings = hostile_result.report.findings
     assert len(results) == len(findings)
-    levels = {"critical": "error", "high": "error", "medium": "warning", "low": "note",
-              "info": "note"}
+    levels = {
+        "critical": "error",
+        "high": "error",
+        "medium": "warning",
+        "low": "note",
+        "info": "note",
+    }
     rule_ids = [r["id"] for r in run["tool"]["driver"]["rules"]]
     for finding, result in zip(findings, results, strict=True):
         assert result["level"] == levels[finding.severity]
@@ -228,8 +280,9 @@ def test_sarif_fingerprints_are_stable_and_distinct(sarif, hostile_result):
     prints = [r["partialFingerprints"]["exposureAudit/v1"] for r in sarif["runs"][0]["results"]]
     assert len(set(prints)) == len(prints)
     again = json.loads(render(hostile_result, "sarif"))
-    assert prints == [r["partialFingerprints"]["exposureAudit/v1"]
-                      for r in again["runs"][0]["results"]]
+    assert prints == [
+        r["partialFingerprints"]["exposureAudit/v1"] for r in again["runs"][0]["results"]
+    ]
 
 
 def test_sarif_uri_relative_paths_stay_relative():
@@ -266,13 +319,16 @@ def test_csv_matches_the_flat_table(csv_frame, hostile_result):
     flat = flatten(hostile_result)
     assert len(csv_frame) == len(flat)
     assert csv_frame["row"].tolist() == flat["row"].tolist()
-    assert csv_frame["china_touch"].fillna(-1).round(9).tolist() == \
-        flat["china_touch"].fillna(-1).round(9).tolist()
+    assert (
+        csv_frame["china_touch"].fillna(-1).round(9).tolist()
+        == flat["china_touch"].fillna(-1).round(9).tolist()
+    )
 
 
 def test_csv_neutralises_injection_and_states_provenance(csv_frame, hostile_result):
-    text_cells = [v for c in csv_frame.columns if csv_frame[c].dtype == object
-                  for v in csv_frame[c].dropna()]
+    text_cells = [
+        v for c in csv_frame.columns if csv_frame[c].dtype == object for v in csv_frame[c].dropna()
+    ]
     assert not [v for v in text_cells if str(v)[:1] in ("=", "+", "-", "@")]
     assert "'@SUM(1)" in set(csv_frame["extra:Buyer Remark"].dropna())
     assert set(csv_frame["reference_version"]) == {hostile_result.report.reference.version}

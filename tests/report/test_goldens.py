@@ -8,12 +8,13 @@ Rewrite with `pytest tests/report --update-goldens` and review the diff.
 from __future__ import annotations
 
 import pytest
-from report_helpers import GOLDEN
 
 from exposure_audit.diff import attach_baseline, render_markdown, render_text
 from exposure_audit.report.json import report_dict
 from exposure_audit.report.markdown import MarkdownFormatter
 from exposure_audit.report.table import render_text as table_text
+
+from report_helpers import GOLDEN
 from support import toy_audit
 
 
@@ -26,8 +27,15 @@ def terminal_text(result, width: int = 100) -> str:
     from exposure_audit.report.base import terminal_extras
 
     buffer = io.StringIO()
-    console = Console(file=buffer, width=width, color_system=None, force_terminal=False,
-                      highlight=False, emoji=False, legacy_windows=False)
+    console = Console(
+        file=buffer,
+        width=width,
+        color_system=None,
+        force_terminal=False,
+        highlight=False,
+        emoji=False,
+        legacy_windows=False,
+    )
     for part in terminal_extras(result):
         console.print(part)
     return table_text(result, width=width) + buffer.getvalue()

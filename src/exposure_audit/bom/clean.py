@@ -137,12 +137,18 @@ def clean_bom(
     for header in columns.unmatched:
         if header in duplicates:
             used = columns.header(duplicates[header])
-            log.add(IssueCode.DUPLICATE_COLUMN,
-                    f"column {header!r} is a second {duplicates[header]} column; {used!r} is "
-                    "used and this one kept as is", column=header)
+            log.add(
+                IssueCode.DUPLICATE_COLUMN,
+                f"column {header!r} is a second {duplicates[header]} column; {used!r} is "
+                "used and this one kept as is",
+                column=header,
+            )
         elif not header.startswith("column "):
-            log.add(IssueCode.UNKNOWN_COLUMN, f"column {header!r} not recognised; kept as is",
-                    column=header)
+            log.add(
+                IssueCode.UNKNOWN_COLUMN,
+                f"column {header!r} not recognised; kept as is",
+                column=header,
+            )
 
     # Text fields, kept as codes until the frame is built.
     fields: dict[str, _Text] = {"part_number": text(columns.header("part_number"))}
@@ -156,8 +162,7 @@ def clean_bom(
     # Quantities.
     quantity_col = column("quantity")
     if quantity_col is None:
-        log.add(IssueCode.MISSING_COLUMN, "no quantity column; every line counts once",
-                column=None)
+        log.add(IssueCode.MISSING_COLUMN, "no quantity column; every line counts once", column=None)
         quantity = np.ones(n)
     else:
         quantity, bad = _parse_cells(quantity_col)
@@ -165,12 +170,22 @@ def clean_bom(
         _report_bad_numbers(log, bad, quantity_col, rows, header, invalid)
         quantity = np.where(np.isnan(quantity) & ~bad, 1.0, quantity)  # a blank counts once
         negative = quantity < 0
-        log.add_cells(IssueCode.NEGATIVE_VALUE, rows[negative], pd.Series(quantity[negative]),
-                      header, "quantity {value} is below zero; fix the quantity")
+        log.add_cells(
+            IssueCode.NEGATIVE_VALUE,
+            rows[negative],
+            pd.Series(quantity[negative]),
+            header,
+            "quantity {value} is below zero; fix the quantity",
+        )
         invalid |= negative
         zero = quantity == 0
-        log.add_cells(IssueCode.ZERO_QUANTITY, rows[zero], pd.Series(quantity[zero]), header,
-                      "quantity is zero; the line is read but weighs nothing")
+        log.add_cells(
+            IssueCode.ZERO_QUANTITY,
+            rows[zero],
+            pd.Series(quantity[zero]),
+            header,
+            "quantity is zero; the line is read but weighs nothing",
+        )
 
     # Masses: unit mass x quantity, or a total mass, or a quantity counted in a mass unit.
     unit = fields["quantity_unit"]
@@ -182,13 +197,25 @@ def clean_bom(
         if col is None:
             continue
         header = columns.header(name)
-        mass_kg = _parse_mass(col, columns.mass_unit.get(name),
-                              None if unit_header is None else text(unit_header), rows, header,
-                              log, invalid, unit_header)
+        mass_kg = _parse_mass(
+            col,
+            columns.mass_unit.get(name),
+            None if unit_header is None else text(unit_header),
+            rows,
+            header,
+            log,
+            invalid,
+            unit_header,
+        )
         if name == "unit_mass":
             too_big = mass_kg > MAX_PLAUSIBLE_UNIT_MASS_KG
-            log.add_cells(IssueCode.IMPLAUSIBLE_MASS, rows[too_big], col[too_big], header,
-                          "unit mass {value} is over 10 tonnes; check the unit in the header")
+            log.add_cells(
+                IssueCode.IMPLAUSIBLE_MASS,
+                rows[too_big],
+                col[too_big],
+                header,
+                "unit mass {value} is over 10 tonnes; check the unit in the header",
+            )
             mass_kg = mass_kg * quantity
         line_mass = np.where(~np.isnan(line_mass) | np.isnan(mass_kg), line_mass, mass_kg)
 
@@ -202,9 +229,14 @@ def clean_bom(
         names = text(header)
         iso = to_iso3(pd.Series(names.values, dtype=object), country_aliases).to_numpy(object)
         unknown = names.per_line(pd.isna(iso) & (names.values != ""))
-        log.add_cells(IssueCode.UNKNOWN_COUNTRY, rows[unknown], names.at(unknown), header,
-                      "country {value!r} matches no country; use a name or ISO code, "
-                      "or add an alias in countries.yaml".replace("{value!r}", "'{value}'"))
+        log.add_cells(
+            IssueCode.UNKNOWN_COUNTRY,
+            rows[unknown],
+            names.at(unknown),
+            header,
+            "country {value!r} matches no country; use a name or ISO code, "
+            "or add an alias in countries.yaml".replace("{value!r}", "'{value}'"),
+        )
         countries[name] = pd.Series(names.per_line(iso), dtype=object)
 
     # Costs: spend is the extended cost where given, else quantity x unit cost.
@@ -217,22 +249,32 @@ def clean_bom(
         values, bad = _parse_cells(col)
         _report_bad_numbers(log, bad, col, rows, columns.header(name), invalid)
         negative = values < 0
-        log.add_cells(IssueCode.NEGATIVE_VALUE, rows[negative], col[negative],
-                      columns.header(name), "cost {value} is below zero; fix the cost")
+        log.add_cells(
+            IssueCode.NEGATIVE_VALUE,
+            rows[negative],
+            col[negative],
+            columns.header(name),
+            "cost {value} is below zero; fix the cost",
+        )
         invalid |= negative
         if name == "extended_cost":
             extended = values
         else:
             unit_cost = values
     cost_is_total = False
-    if unit_cost is not None and extended is None and _cost_column_is_total(
-        raw, columns, keep, unit_cost, quantity
+    if (
+        unit_cost is not None
+        and extended is None
+        and _cost_column_is_total(raw, columns, keep, unit_cost, quantity)
     ):
         cost_is_total = True
         extended, unit_cost = unit_cost, None
-        log.add(IssueCode.COST_COLUMN_TOTAL,
-                f"the total row equals the sum of {columns.header('unit_cost')!r}, so it is "
-                "read as line totals, not unit prices", column=columns.header("unit_cost"))
+        log.add(
+            IssueCode.COST_COLUMN_TOTAL,
+            f"the total row equals the sum of {columns.header('unit_cost')!r}, so it is "
+            "read as line totals, not unit prices",
+            column=columns.header("unit_cost"),
+        )
     if extended is not None:
         spend = extended
     if unit_cost is not None:
@@ -246,13 +288,24 @@ def clean_bom(
     repeated = np.bincount(part.codes, minlength=len(part.values)) > 1
     dup = part.per_line(repeated & (part.values != ""))
     if dup.any():
-        log.add_cells(IssueCode.DUPLICATE_PART, rows[dup], part.at(dup),
-                      columns.header("part_number"),
-                      "part number {value} appears on several lines; each line is scored")
+        log.add_cells(
+            IssueCode.DUPLICATE_PART,
+            rows[dup],
+            part.at(dup),
+            columns.header("part_number"),
+            "part number {value} appears on several lines; each line is scored",
+        )
 
     out = pd.DataFrame({"row": rows}, index=pd.RangeIndex(n))
-    for name in ("part_number", *TEXT_FIELDS, "supplier", "mineral", "cas_number",
-                 "quantity_unit", "currency"):
+    for name in (
+        "part_number",
+        *TEXT_FIELDS,
+        "supplier",
+        "mineral",
+        "cas_number",
+        "quantity_unit",
+        "currency",
+    ):
         out[name] = fields[name].series()
     out["text"] = pd.Series(mapping_values[mapping_codes], dtype=object)
     out["quantity"] = quantity
@@ -295,6 +348,7 @@ def _rows_to_keep(
         return np.ones(0, dtype=bool), 0
     mapped = list(dict.fromkeys([*columns.fields.values(), *sum(columns.text.values(), [])]))
     if text_of is None:
+
         def text_of(h: str) -> _Text:
             return _column_text(frame[h])
 
@@ -306,8 +360,7 @@ def _rows_to_keep(
     quantity_header = columns.header("quantity")
     if quantity_header is not None:
         quantity = texts[quantity_header]
-        no_number = [not isinstance(v, str) or v[:1] not in _NUMBER_START
-                     for v in quantity.values]
+        no_number = [not isinstance(v, str) or v[:1] not in _NUMBER_START for v in quantity.values]
         candidates = quantity.per_line(np.array(no_number, dtype=bool))
     else:
         candidates = np.ones(n, dtype=bool)
@@ -337,17 +390,18 @@ def _rows_to_keep(
 
 
 def _match_key(text: pd.Series) -> pd.Series:
-    """"Sub-Total:" -> "subtotal", "Désignation" -> "designation": for exact comparisons."""
+    """ "Sub-Total:" -> "subtotal", "Désignation" -> "designation": for exact comparisons."""
     if len(text) == 0:
         return text.astype(object)
     strings = text.astype("str")
-    return (
-        strings.str.normalize("NFKD").str.lower().str.replace(r"[^0-9a-z]+", "", regex=True)
-    )
+    return strings.str.normalize("NFKD").str.lower().str.replace(r"[^0-9a-z]+", "", regex=True)
 
 
 def _cost_column_is_total(
-    raw: RawTable, columns: ColumnMap, keep: np.ndarray, unit_cost: np.ndarray,
+    raw: RawTable,
+    columns: ColumnMap,
+    keep: np.ndarray,
+    unit_cost: np.ndarray,
     quantity: np.ndarray,
 ) -> bool:
     """A bare "Cost" column whose total row equals its own sum holds line totals."""
@@ -458,7 +512,9 @@ def _cell_texts(cells: pd.Series) -> pd.Series:
     values = cells.to_numpy(dtype=object)
     plain = np.fromiter(
         (type(v) is float or (type(v) is int and abs(v) < 2**53) for v in values),
-        dtype=bool, count=len(values))
+        dtype=bool,
+        count=len(values),
+    )
     out = np.empty(len(values), dtype=object)
     if plain.any():
         out[plain] = _number_text(pd.Series(values[plain], dtype=object)).to_numpy(object)
@@ -503,9 +559,10 @@ def _join(parts: list[_Text], n: int, sep: str) -> _Text:
         return parts[0]
     codes, members = combine_codes([p.codes for p in parts], [len(p.values) for p in parts])
     joined = []
-    for texts in zip(*(np.asarray(p.values, dtype=object)[m] for p, m in zip(parts, members,
-                                                                           strict=True)),
-                     strict=True):
+    for texts in zip(
+        *(np.asarray(p.values, dtype=object)[m] for p, m in zip(parts, members, strict=True)),
+        strict=True,
+    ):
         result = texts[0]
         for text in texts[1:]:
             result = result + sep + text if result and text else (result or text)
@@ -541,11 +598,16 @@ def _flag_control_characters(
         bad_value = bad_value.to_numpy(bool)
         if bad_value.any():
             bad = text.per_line(bad_value)
-            log.add_cells(IssueCode.CONTROL_CHARACTERS, rows[bad], text.at(bad),
-                          columns.header(name) or name,
-                          "text {value} holds control characters; they were removed")
-            cleaned = [_CONTROL.sub("", v) if b else v
-                       for v, b in zip(text.values, bad_value, strict=True)]
+            log.add_cells(
+                IssueCode.CONTROL_CHARACTERS,
+                rows[bad],
+                text.at(bad),
+                columns.header(name) or name,
+                "text {value} holds control characters; they were removed",
+            )
+            cleaned = [
+                _CONTROL.sub("", v) if b else v for v, b in zip(text.values, bad_value, strict=True)
+            ]
             fields[name] = text.relabel(cleaned)
 
 
@@ -601,8 +663,11 @@ def _parse_distinct(series: pd.Series) -> _Numbers:
     ).to_numpy(dtype=float, na_value=np.nan)
     pending = [i for i in range(len(unique_values)) if np.isnan(plain[i])]
     strings = {
-        i: (unique_values[i] if isinstance(unique_values[i], dt.date | dt.time)
-            else cell_text(unique_values[i]))
+        i: (
+            unique_values[i]
+            if isinstance(unique_values[i], dt.date | dt.time)
+            else cell_text(unique_values[i])
+        )
         for i in pending
     }
     decimal_comma = _decimal_comma([t for t in strings.values() if isinstance(t, str)])
@@ -629,8 +694,9 @@ def _finite(numbers: _Numbers) -> _Numbers:
     infinite = np.isinf(numbers.values)
     if not infinite.any():
         return numbers
-    return numbers._replace(values=np.where(infinite, np.nan, numbers.values),
-                            bad=numbers.bad | infinite)
+    return numbers._replace(
+        values=np.where(infinite, np.nan, numbers.values), bad=numbers.bad | infinite
+    )
 
 
 _BOOL_CELL = "\x00bool"
@@ -685,29 +751,50 @@ def _decimal_comma(strings: list[str]) -> bool:
 
 
 def _report_bad_numbers(
-    log: IssueLog, bad: np.ndarray, col: pd.Series, rows: np.ndarray, header: str | None,
+    log: IssueLog,
+    bad: np.ndarray,
+    col: pd.Series,
+    rows: np.ndarray,
+    header: str | None,
     invalid: np.ndarray,
 ) -> None:
     if not bad.any():
         return
     values = col[bad]
     is_date = np.array([isinstance(v, dt.date | dt.time) for v in values], dtype=bool)
-    log.add_cells(IssueCode.DATE_IN_NUMBER, rows[bad][is_date], values[is_date], header,
-                  "{value} is a date where a number belongs; fix the cell format")
-    log.add_cells(IssueCode.INVALID_NUMBER, rows[bad][~is_date], values[~is_date], header,
-                  "'{value}' is not a number; fix the cell or clear it")
+    log.add_cells(
+        IssueCode.DATE_IN_NUMBER,
+        rows[bad][is_date],
+        values[is_date],
+        header,
+        "{value} is a date where a number belongs; fix the cell format",
+    )
+    log.add_cells(
+        IssueCode.INVALID_NUMBER,
+        rows[bad][~is_date],
+        values[~is_date],
+        header,
+        "'{value}' is not a number; fix the cell or clear it",
+    )
     invalid[bad] = True
 
 
 def _mass_factors(units: Sequence[str]) -> np.ndarray:
     """kg per unit for unit names ("g", "lbs"); NaN for blanks and unknown names."""
-    return np.array([MASS_UNITS.get(fold_header(u), np.nan) if u else np.nan for u in units],
-                    dtype=float)
+    return np.array(
+        [MASS_UNITS.get(fold_header(u), np.nan) if u else np.nan for u in units], dtype=float
+    )
 
 
 def _parse_mass(
-    col: pd.Series, header_unit: float | None, unit_text: _Text | None, rows: np.ndarray,
-    header: str | None, log: IssueLog, invalid: np.ndarray, unit_header: str | None = None,
+    col: pd.Series,
+    header_unit: float | None,
+    unit_text: _Text | None,
+    rows: np.ndarray,
+    header: str | None,
+    log: IssueLog,
+    invalid: np.ndarray,
+    unit_header: str | None = None,
 ) -> np.ndarray:
     """Masses in kg: the unit in the cell ("12 g"), else a unit column, else the header's unit,
     else kg (said once). A mass whose unit is unknown gives NaN and makes its row invalid."""
@@ -718,40 +805,60 @@ def _parse_mass(
     if unit_text is not None:
         unit_factor = _mass_factors(unit_text.values)
         unknown = unit_text.per_line(np.isnan(unit_factor) & (unit_text.values != ""))
-        log.add_cells(IssueCode.UNKNOWN_UNIT, rows[unknown], unit_text.at(unknown),
-                      unit_header or header,
-                      "mass unit '{value}' is unknown; use g, kg, mg, t, lb or oz")
+        log.add_cells(
+            IssueCode.UNKNOWN_UNIT,
+            rows[unknown],
+            unit_text.at(unknown),
+            unit_header or header,
+            "mass unit '{value}' is unknown; use g, kg, mg, t, lb or oz",
+        )
         factor = unit_text.per_line(unit_factor)
     if header_unit is not None:
         factor = np.where(~np.isnan(factor) | unknown, factor, header_unit)
     if bad.any():
         # A cell that is no plain number may be a number with its unit ("12 g"): each distinct
         # such cell is split once.
-        split = [_split_mass(cell_text(cell)) if is_bad else None
-                 for cell, is_bad in zip(parsed.cells, parsed.bad, strict=True)]
+        split = [
+            _split_mass(cell_text(cell)) if is_bad else None
+            for cell, is_bad in zip(parsed.cells, parsed.bad, strict=True)
+        ]
         cell_value = np.array([t[0] if t and t[0] is not None else np.nan for t in split])
         cell_unit = np.array([t[1] if t and t[1] is not None else np.nan for t in split])
         unit_unknown = np.array(
             [bool(t) and t[0] is not None and t[1] is None and t[2] != "" for t in split],
-            dtype=bool)[parsed.codes]
+            dtype=bool,
+        )[parsed.codes]
         ok = (~np.isnan(cell_value) & ~np.isnan(cell_unit))[parsed.codes]
         values = np.where(ok, cell_value[parsed.codes], values)
         factor = np.where(ok, cell_unit[parsed.codes], factor)
-        log.add_cells(IssueCode.UNKNOWN_UNIT, rows[unit_unknown], col[unit_unknown], header,
-                      "mass '{value}' has a unit the tool does not know; use g, kg, mg, t, lb, oz")
+        log.add_cells(
+            IssueCode.UNKNOWN_UNIT,
+            rows[unit_unknown],
+            col[unit_unknown],
+            header,
+            "mass '{value}' has a unit the tool does not know; use g, kg, mg, t, lb, oz",
+        )
         unknown = unknown | unit_unknown
         _report_bad_numbers(log, bad & ~ok & ~unit_unknown, col, rows, header, invalid)
     invalid |= unknown
     values = np.where(unknown, np.nan, values)
     negative = values < 0
-    log.add_cells(IssueCode.NEGATIVE_VALUE, rows[negative], col[negative], header,
-                  "mass {value} is below zero; fix the mass")
+    log.add_cells(
+        IssueCode.NEGATIVE_VALUE,
+        rows[negative],
+        col[negative],
+        header,
+        "mass {value} is below zero; fix the mass",
+    )
     invalid |= negative
     assumed = ~np.isnan(values) & np.isnan(factor)
     if assumed.any():
-        log.add(IssueCode.MASS_UNIT_ASSUMED,
-                f"column {header!r} names no mass unit; read as kg — write the unit in the "
-                "header, e.g. 'Mass (g)'", column=header)
+        log.add(
+            IssueCode.MASS_UNIT_ASSUMED,
+            f"column {header!r} names no mass unit; read as kg — write the unit in the "
+            "header, e.g. 'Mass (g)'",
+            column=header,
+        )
         factor = np.where(assumed, 1.0, factor)
     return values * factor
 
@@ -774,6 +881,14 @@ def _currency_from_cells(*cols: pd.Series | None) -> str | None:
             m = _CURRENCY.search(s)
             if m:
                 symbol = m.group(1).upper()
-                return {"$": "USD", "US$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY",
-                        "RMB": "CNY", "₹": "INR", "₩": "KRW"}.get(symbol, symbol)
+                return {
+                    "$": "USD",
+                    "US$": "USD",
+                    "€": "EUR",
+                    "£": "GBP",
+                    "¥": "JPY",
+                    "RMB": "CNY",
+                    "₹": "INR",
+                    "₩": "KRW",
+                }.get(symbol, symbol)
     return None

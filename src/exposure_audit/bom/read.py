@@ -307,11 +307,7 @@ def _letters(index: int) -> str:
 
 
 def _drop_empty_unnamed(frame: pd.DataFrame) -> pd.DataFrame:
-    empty = [
-        c
-        for c in frame.columns
-        if str(c).startswith("column ") and _column_blank(frame[c])
-    ]
+    empty = [c for c in frame.columns if str(c).startswith("column ") and _column_blank(frame[c])]
     return frame.drop(columns=empty) if empty else frame
 
 
@@ -433,7 +429,11 @@ def _looks_utf16(sample: bytes) -> bool:
 
 
 def _read_delimited(
-    path: Path, encoding: str, delimiter: str, header_idx: int, headers: list[str],
+    path: Path,
+    encoding: str,
+    delimiter: str,
+    header_idx: int,
+    headers: list[str],
     simple: bool = True,
 ) -> tuple[pd.DataFrame, str]:
     """Read the body below the header as text columns; ragged rows are padded or widened.
@@ -445,8 +445,15 @@ def _read_delimited(
         try:
             # The byte-order mark, if any, sits on a line we skip.
             frame = pd.read_csv(
-                path, engine="pyarrow", encoding="utf-8", names=headers, sep=delimiter,
-                skiprows=header_idx + 1, header=None, dtype=str, keep_default_na=False,
+                path,
+                engine="pyarrow",
+                encoding="utf-8",
+                names=headers,
+                sep=delimiter,
+                skiprows=header_idx + 1,
+                header=None,
+                dtype=str,
+                keep_default_na=False,
                 skip_blank_lines=False,
             )
             return frame, encoding

@@ -30,13 +30,18 @@ def check_zip_container(path: Path, shown: str) -> None:
             total = sum(i.file_size for i in infos)
             packed = max(sum(i.compress_size for i in infos), 1)
             member_ratio = max(
-                (i.file_size / max(i.compress_size, 1) for i in infos
-                 if i.file_size > RATIO_CHECKED_ABOVE),
+                (
+                    i.file_size / max(i.compress_size, 1)
+                    for i in infos
+                    if i.file_size > RATIO_CHECKED_ABOVE
+                ),
                 default=0.0,
             )
             too_big = total > MAX_UNCOMPRESSED_BYTES
-            if too_big or (total > RATIO_CHECKED_ABOVE and total / packed > MAX_RATIO) or (
-                member_ratio > MAX_RATIO
+            if (
+                too_big
+                or (total > RATIO_CHECKED_ABOVE and total / packed > MAX_RATIO)
+                or (member_ratio > MAX_RATIO)
             ):
                 raise BomReadError(
                     f"{shown} expands to {total / 1024**2:,.0f} MB from "

@@ -12,7 +12,6 @@ from typing import Annotated
 
 import typer
 
-from exposure_audit import __version__
 from exposure_audit.cli.audit import EPILOG as AUDIT_EPILOG
 from exposure_audit.cli.audit import audit_command
 from exposure_audit.cli.diff import EPILOG as DIFF_EPILOG
@@ -58,9 +57,15 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def root(
-    version: Annotated[bool, typer.Option(
-        "--version", callback=_version, is_eager=True,
-        help="Show the tool and reference-data versions and exit.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_version,
+            is_eager=True,
+            help="Show the tool and reference-data versions and exit.",
+        ),
+    ] = False,
 ) -> None:
     """How exposed a bill of materials is to China-dominated critical-mineral supply chains."""
 
@@ -120,8 +125,10 @@ def _run(application: typer.Typer, prog: str) -> None:
     except SystemExit:
         raise
     except BaseException as exc:  # noqa: BLE001
-        sys.stderr.write(f"{prog}: error: internal error ({type(exc).__name__}: {exc}) — "
-                         "this is a bug; please report it\n")
+        sys.stderr.write(
+            f"{prog}: error: internal error ({type(exc).__name__}: {exc}) — "
+            "this is a bug; please report it\n"
+        )
         sys.exit(3)
 
 

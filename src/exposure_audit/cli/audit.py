@@ -41,82 +41,206 @@ EPILOG = """\
 
 def audit_command(
     ctx: typer.Context,
-    boms: Annotated[list[Path], typer.Argument(
-        metavar="BOM...", help="BOM files (.xlsx .xlsm .xls .xlsb .ods .csv .tsv .txt).",
-        show_default=False)],
-    output_format: Annotated[OutputFormat, typer.Option(
-        "--format", "-f", help="What goes to stdout.", rich_help_panel=OUTPUT,
-        envvar="EXPOSURE_AUDIT_FORMAT")] = OutputFormat.table,  # type: ignore[attr-defined]
-    outputs: Annotated[list[Path] | None, typer.Option(
-        "--output", "-o", help="Also write a report file; the format follows the suffix "
-        "(.json .csv .xlsx .md .html .sarif .txt). Repeatable.", rich_help_panel=OUTPUT,
-        show_default=False)] = None,
-    sheet: Annotated[str | None, typer.Option(
-        help="Sheet to read (default: the first with a recognisable header).",
-        rich_help_panel=INPUT, envvar="EXPOSURE_AUDIT_SHEET")] = None,
-    maps: Annotated[list[str] | None, typer.Option(
-        "--map", metavar="FIELD=HEADER", help="Name the column for a field, e.g. "
-        "--map description=\"Item Text\". Repeatable.", rich_help_panel=INPUT,
-        show_default=False)] = None,
-    reference: Annotated[list[Path] | None, typer.Option(
-        "--reference", help="Folder of your own reference tables, layered over the bundled "
-        "ones. Repeatable.", rich_help_panel=INPUT, envvar="EXPOSURE_AUDIT_REFERENCE",
-        show_default=False)] = None,
-    smelters: Annotated[list[Path] | None, typer.Option(
-        "--smelters", help="A supplier's RMI CMRT/EMRT/CRT/AMRT file, or a folder of them. "
-        "Repeatable.", rich_help_panel=INPUT, envvar="EXPOSURE_AUDIT_SMELTERS",
-        show_default=False)] = None,
-    policy: Annotated[Path | None, typer.Option(
-        help="A policy.yaml replacing the default policy.", rich_help_panel=SCORING,
-        envvar="EXPOSURE_AUDIT_POLICY")] = None,
-    aligned: Annotated[list[str] | None, typer.Option(
-        help="Policy group whose members count as aligned (see `exposure-audit groups`). "
-        "Repeatable; replaces the policy's list.", rich_help_panel=SCORING,
-        envvar="EXPOSURE_AUDIT_ALIGNED", show_default=False)] = None,
-    weight: Annotated[Weighting, typer.Option(
-        help="Line weights for the product score: spend, contained mass, count, or auto.",
-        rich_help_panel=SCORING, envvar="EXPOSURE_AUDIT_WEIGHT")] = Weighting.auto,
-    as_of: Annotated[str | None, typer.Option(
-        "--as-of", metavar="DATE", help="Policy groups and export controls as of this date "
-        "(YYYY-MM-DD; default today).", rich_help_panel=SCORING,
-        envvar="EXPOSURE_AUDIT_AS_OF")] = None,
-    scenario: Annotated[list[str] | None, typer.Option(
-        "--scenario", metavar="NAME", help="What-if supply cut: china-export-controls[:include-"
-        "suspended], china-cutoff, covered-nations-cutoff, processing-only, "
-        "cut:MINERALS:COUNTRIES[:STAGES] (e.g. cut:gallium:CHN:processing) or a scenarios "
-        ".yaml file. Repeatable.", rich_help_panel=SCORING, envvar="EXPOSURE_AUDIT_SCENARIO",
-        show_default=False)] = None,
-    price_shock: Annotated[list[str] | None, typer.Option(
-        "--price-shock", metavar="MINERAL=+PCT", help="Cost impact of a price change on each "
-        "line, from its contained mass and the reference price, e.g. neodymium=+50. "
-        "Repeatable.", rich_help_panel=SCORING, envvar="EXPOSURE_AUDIT_PRICE_SHOCK",
-        show_default=False)] = None,
-    fail_on: Annotated[FailOn, typer.Option(
-        help="Exit 1 when a finding is at or above this severity.", rich_help_panel=SCORING,
-        envvar="EXPOSURE_AUDIT_FAIL_ON")] = FailOn.none,
-    waivers: Annotated[Path | None, typer.Option(
-        "--waivers", metavar="FILE", help="YAML list of accepted findings (id or rule, optional "
-        "part or mineral, reason, expires); waived findings do not count for --fail-on. "
-        "Default: .exposure-audit-waivers.yaml when present.", rich_help_panel=SCORING,
-        envvar="EXPOSURE_AUDIT_WAIVERS", show_default=False)] = None,
-    baseline: Annotated[Path | None, typer.Option(
-        "--baseline", metavar="REPORT.json", help="A JSON report to compare with (e.g. the "
-        "main branch's): adds a `baseline` section; exit 1 when the score rose by more than "
-        "--fail-on-increase or a finding is new at or above --fail-on (high when --fail-on is "
-        "none). Exit 1 if either this or --fail-on trips.",
-        rich_help_panel=SCORING, envvar="EXPOSURE_AUDIT_BASELINE", show_default=False)] = None,
-    fail_on_increase: Annotated[float, typer.Option(
-        "--fail-on-increase", metavar="POINTS", min=0, help="With --baseline: exit 1 when the "
-        "score rose by more than POINTS (0: any rise).", rich_help_panel=SCORING,
-        envvar="EXPOSURE_AUDIT_FAIL_ON_INCREASE")] = 0,
-    strict: Annotated[bool, typer.Option(
-        help="Error-level row issues stop the audit (exit 2).", rich_help_panel=SCORING,
-        envvar="EXPOSURE_AUDIT_STRICT")] = False,
-    quiet: Annotated[bool, typer.Option(
-        "--quiet", "-q", help="No status lines on stderr.", rich_help_panel=OUTPUT,
-        envvar="EXPOSURE_AUDIT_QUIET")] = False,
-    debug: Annotated[bool, typer.Option(
-        help="Show tracebacks.", rich_help_panel=OUTPUT, envvar="EXPOSURE_AUDIT_DEBUG")] = False,
+    boms: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="BOM...",
+            help="BOM files (.xlsx .xlsm .xls .xlsb .ods .csv .tsv .txt).",
+            show_default=False,
+        ),
+    ],
+    output_format: Annotated[
+        OutputFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="What goes to stdout.",
+            rich_help_panel=OUTPUT,
+            envvar="EXPOSURE_AUDIT_FORMAT",
+        ),
+    ] = OutputFormat.table,  # type: ignore[attr-defined]
+    outputs: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Also write a report file; the format follows the suffix "
+            "(.json .csv .xlsx .md .html .sarif .txt). Repeatable.",
+            rich_help_panel=OUTPUT,
+            show_default=False,
+        ),
+    ] = None,
+    sheet: Annotated[
+        str | None,
+        typer.Option(
+            help="Sheet to read (default: the first with a recognisable header).",
+            rich_help_panel=INPUT,
+            envvar="EXPOSURE_AUDIT_SHEET",
+        ),
+    ] = None,
+    maps: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map",
+            metavar="FIELD=HEADER",
+            help='Name the column for a field, e.g. --map description="Item Text". Repeatable.',
+            rich_help_panel=INPUT,
+            show_default=False,
+        ),
+    ] = None,
+    reference: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--reference",
+            help="Folder of your own reference tables, layered over the bundled ones. Repeatable.",
+            rich_help_panel=INPUT,
+            envvar="EXPOSURE_AUDIT_REFERENCE",
+            show_default=False,
+        ),
+    ] = None,
+    smelters: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--smelters",
+            help="A supplier's RMI CMRT/EMRT/CRT/AMRT file, or a folder of them. Repeatable.",
+            rich_help_panel=INPUT,
+            envvar="EXPOSURE_AUDIT_SMELTERS",
+            show_default=False,
+        ),
+    ] = None,
+    policy: Annotated[
+        Path | None,
+        typer.Option(
+            help="A policy.yaml replacing the default policy.",
+            rich_help_panel=SCORING,
+            envvar="EXPOSURE_AUDIT_POLICY",
+        ),
+    ] = None,
+    aligned: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Policy group whose members count as aligned (see `exposure-audit groups`). "
+            "Repeatable; replaces the policy's list.",
+            rich_help_panel=SCORING,
+            envvar="EXPOSURE_AUDIT_ALIGNED",
+            show_default=False,
+        ),
+    ] = None,
+    weight: Annotated[
+        Weighting,
+        typer.Option(
+            help="Line weights for the product score: spend, contained mass, count, or auto.",
+            rich_help_panel=SCORING,
+            envvar="EXPOSURE_AUDIT_WEIGHT",
+        ),
+    ] = Weighting.auto,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            metavar="DATE",
+            help="Policy groups and export controls as of this date (YYYY-MM-DD; default today).",
+            rich_help_panel=SCORING,
+            envvar="EXPOSURE_AUDIT_AS_OF",
+        ),
+    ] = None,
+    scenario: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--scenario",
+            metavar="NAME",
+            help="What-if supply cut: china-export-controls[:include-"
+            "suspended], china-cutoff, covered-nations-cutoff, processing-only, "
+            "cut:MINERALS:COUNTRIES[:STAGES] (e.g. cut:gallium:CHN:processing) or a scenarios "
+            ".yaml file. Repeatable.",
+            rich_help_panel=SCORING,
+            envvar="EXPOSURE_AUDIT_SCENARIO",
+            show_default=False,
+        ),
+    ] = None,
+    price_shock: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--price-shock",
+            metavar="MINERAL=+PCT",
+            help="Cost impact of a price change on each "
+            "line, from its contained mass and the reference price, e.g. neodymium=+50. "
+            "Repeatable.",
+            rich_help_panel=SCORING,
+            envvar="EXPOSURE_AUDIT_PRICE_SHOCK",
+            show_default=False,
+        ),
+    ] = None,
+    fail_on: Annotated[
+        FailOn,
+        typer.Option(
+            help="Exit 1 when a finding is at or above this severity.",
+            rich_help_panel=SCORING,
+            envvar="EXPOSURE_AUDIT_FAIL_ON",
+        ),
+    ] = FailOn.none,
+    waivers: Annotated[
+        Path | None,
+        typer.Option(
+            "--waivers",
+            metavar="FILE",
+            help="YAML list of accepted findings (id or rule, optional "
+            "part or mineral, reason, expires); waived findings do not count for --fail-on. "
+            "Default: .exposure-audit-waivers.yaml when present.",
+            rich_help_panel=SCORING,
+            envvar="EXPOSURE_AUDIT_WAIVERS",
+            show_default=False,
+        ),
+    ] = None,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(
+            "--baseline",
+            metavar="REPORT.json",
+            help="A JSON report to compare with (e.g. the "
+            "main branch's): adds a `baseline` section; exit 1 when the score rose by more than "
+            "--fail-on-increase or a finding is new at or above --fail-on (high when --fail-on is "
+            "none). Exit 1 if either this or --fail-on trips.",
+            rich_help_panel=SCORING,
+            envvar="EXPOSURE_AUDIT_BASELINE",
+            show_default=False,
+        ),
+    ] = None,
+    fail_on_increase: Annotated[
+        float,
+        typer.Option(
+            "--fail-on-increase",
+            metavar="POINTS",
+            min=0,
+            help="With --baseline: exit 1 when the score rose by more than POINTS (0: any rise).",
+            rich_help_panel=SCORING,
+            envvar="EXPOSURE_AUDIT_FAIL_ON_INCREASE",
+        ),
+    ] = 0,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            help="Error-level row issues stop the audit (exit 2).",
+            rich_help_panel=SCORING,
+            envvar="EXPOSURE_AUDIT_STRICT",
+        ),
+    ] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet",
+            "-q",
+            help="No status lines on stderr.",
+            rich_help_panel=OUTPUT,
+            envvar="EXPOSURE_AUDIT_QUIET",
+        ),
+    ] = False,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            help="Show tracebacks.", rich_help_panel=OUTPUT, envvar="EXPOSURE_AUDIT_DEBUG"
+        ),
+    ] = False,
 ) -> None:
     """Audit a bill of materials: which critical minerals it holds, how much of their supply
     runs through China and covered nations, and how much through aligned countries."""
@@ -146,11 +270,14 @@ def audit_command(
             waivers=waivers or default_waiver_file(),
         )
         if output_format.value == "xlsx" and sys.stdout.isatty():
-            raise UsageError("--format xlsx writes a binary workbook, not for a terminal",
-                             "use --output report.xlsx, or redirect stdout to a file")
+            raise UsageError(
+                "--format xlsx writes a binary workbook, not for a terminal",
+                "use --output report.xlsx, or redirect stdout to a file",
+            )
         if several:
-            raise typer.Exit(audit_portfolio(boms, options, output_format.value, checked, quiet,
-                                             fail_on.value))
+            raise typer.Exit(
+                audit_portfolio(boms, options, output_format.value, checked, quiet, fail_on.value)
+            )
         baseline_report = load_report(baseline, "--baseline") if baseline else None
         with spinner(f"Auditing {boms[0]}…", quiet):
             result = audit(boms[0], options)
@@ -162,15 +289,25 @@ def audit_command(
             # Like `diff`: new findings at or above --fail-on count, at or above high when
             # --fail-on is none. Either this gate or --fail-on's makes the exit code 1.
             gate = attach_baseline(
-                result, baseline_report, fail_on=fail_on.value if fail_on.value != "none"
-                else "high", fail_on_increase=fail_on_increase, label=str(baseline))
+                result,
+                baseline_report,
+                fail_on=fail_on.value if fail_on.value != "none" else "high",
+                fail_on_increase=fail_on_increase,
+                label=str(baseline),
+            )
         emit(result, output_format.value, checked, quiet)
         code = exit_code_for(result, fail_on.value)
         raise typer.Exit(max(code, gate.exit_code if gate is not None else 0))
 
 
-def audit_portfolio(boms: list[Path], options, output_format: str,
-                    checked: list[tuple[Path, str]], quiet: bool, fail_on: str) -> int:
+def audit_portfolio(
+    boms: list[Path],
+    options,
+    output_format: str,
+    checked: list[tuple[Path, str]],
+    quiet: bool,
+    fail_on: str,
+) -> int:
     """Several BOMs (or a folder): audit each, print the portfolio summary, write --output.
 
     Exit code: the highest over the BOMs (0 or 1 by --fail-on), 2 when any BOM could not be
@@ -189,12 +326,15 @@ def audit_portfolio(boms: list[Path], options, output_format: str,
     elif output_format in renderers:
         stdout_write(renderers[output_format](result))
     else:
-        raise UsageError(f"--format {output_format} is for one BOM; several BOMs give a "
-                         "portfolio", "use --format table, json or markdown")
+        raise UsageError(
+            f"--format {output_format} is for one BOM; several BOMs give a portfolio",
+            "use --format table, json or markdown",
+        )
     for path, fmt in checked:
         if fmt not in renderers:
-            raise UsageError(f"--output {path}: several BOMs give a portfolio report",
-                             "write it as .json or .md")
+            raise UsageError(
+                f"--output {path}: several BOMs give a portfolio report", "write it as .json or .md"
+            )
         write_atomic(path, renderers[fmt](result))
         if not quiet:
             err_console().print(f"wrote {path}", style="dim", markup=False)
@@ -224,8 +364,12 @@ def warn_declaration_problems(result) -> None:
     console = err_console()
     for problem in declarations.get("problems", []):
         hint = f" — {problem['hint']}" if problem.get("hint") else ""
-        console.print(Text(f"{prog_name()}: warning: {problem['path']}: {problem['message']}{hint}",
-                           style="yellow"))
+        console.print(
+            Text(
+                f"{prog_name()}: warning: {problem['path']}: {problem['message']}{hint}",
+                style="yellow",
+            )
+        )
 
 
 def warn_waivers(result) -> None:

@@ -29,16 +29,36 @@ class BrowseFormat(StrEnum):
     json = "json"
 
 
-FormatOption = Annotated[BrowseFormat, typer.Option(
-    "--format", "-f", help="table (for people) or json (for programs).",
-    envvar="EXPOSURE_AUDIT_FORMAT")]
-ReferenceOption = Annotated[list[Path] | None, typer.Option(
-    "--reference", metavar="DIR", help="Folder of your own reference tables, layered over the "
-    "bundled ones. Repeatable.", envvar="EXPOSURE_AUDIT_REFERENCE", show_default=False)]
-AsOfOption = Annotated[str | None, typer.Option(
-    "--as-of", metavar="DATE", help="Evaluate export-control status and group membership on "
-    "this date (YYYY-MM-DD; default today).", envvar="EXPOSURE_AUDIT_AS_OF",
-    show_default=False)]
+FormatOption = Annotated[
+    BrowseFormat,
+    typer.Option(
+        "--format",
+        "-f",
+        help="table (for people) or json (for programs).",
+        envvar="EXPOSURE_AUDIT_FORMAT",
+    ),
+]
+ReferenceOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--reference",
+        metavar="DIR",
+        help="Folder of your own reference tables, layered over the bundled ones. Repeatable.",
+        envvar="EXPOSURE_AUDIT_REFERENCE",
+        show_default=False,
+    ),
+]
+AsOfOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        metavar="DATE",
+        help="Evaluate export-control status and group membership on "
+        "this date (YYYY-MM-DD; default today).",
+        envvar="EXPOSURE_AUDIT_AS_OF",
+        show_default=False,
+    ),
+]
 DebugOption = Annotated[bool, typer.Option(help="Show tracebacks.")]
 
 MINERALS_EPILOG = """\
@@ -129,9 +149,14 @@ def _source_text(source: dict[str, Any] | None) -> str:
 
 def minerals_command(
     ctx: typer.Context,
-    name: Annotated[str | None, typer.Argument(
-        metavar="[NAME]", help="A mineral id, name, symbol or alias (case-insensitive).",
-        show_default=False)] = None,
+    name: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[NAME]",
+            help="A mineral id, name, symbol or alias (case-insensitive).",
+            show_default=False,
+        ),
+    ] = None,
     output_format: FormatOption = BrowseFormat.table,
     reference: ReferenceOption = None,
     as_of: AsOfOption = None,
@@ -165,21 +190,43 @@ def _top(shares: dict[str, float], n: int = 3) -> str:
 
 
 def _render_minerals(data: list[dict[str, Any]], as_of: dt.date) -> None:
-    table = _table(f"{len(data)} minerals (export controls as of {as_of.isoformat()})",
-                   ["id", "name", "symbol", "lists", "mining (top 3)", "processing (top 3)",
-                    "export controls"])
+    table = _table(
+        f"{len(data)} minerals (export controls as of {as_of.isoformat()})",
+        [
+            "id",
+            "name",
+            "symbol",
+            "lists",
+            "mining (top 3)",
+            "processing (top 3)",
+            "export controls",
+        ],
+    )
     for m in data:
         stages = m["stages"]
         active = [c for c in m["export_controls"] if c["status"] == "active"]
         suspended = [c for c in m["export_controls"] if c["status"] == "suspended"]
-        controls = ", ".join(x for x in (f"{len(active)} active" if active else "",
-                                         f"{len(suspended)} suspended" if suspended else "") if x)
+        controls = ", ".join(
+            x
+            for x in (
+                f"{len(active)} active" if active else "",
+                f"{len(suspended)} suspended" if suspended else "",
+            )
+            if x
+        )
         table.add_row(
-            _t(m["id"]), _t(m["name"]), _t(m["symbol"]), _t(" ".join(m["lists"]) or "—"),
-            _t(_top(stages["mining"]["shares"]) if "mining" in stages else "no data",
-               "" if "mining" in stages else "dim"),
-            _t(_top(stages["processing"]["shares"]) if "processing" in stages else "no data",
-               "" if "processing" in stages else "dim"),
+            _t(m["id"]),
+            _t(m["name"]),
+            _t(m["symbol"]),
+            _t(" ".join(m["lists"]) or "—"),
+            _t(
+                _top(stages["mining"]["shares"]) if "mining" in stages else "no data",
+                "" if "mining" in stages else "dim",
+            ),
+            _t(
+                _top(stages["processing"]["shares"]) if "processing" in stages else "no data",
+                "" if "processing" in stages else "dim",
+            ),
             _t(controls or "—", "red" if active else ""),
         )
     out_console().print(table)
@@ -193,20 +240,32 @@ def _render_mineral(m: dict[str, Any]) -> None:
     head.append(m["name"], style="bold")
     head.append(f"  ({m['id']}{', ' + m['symbol'] if m['symbol'] else ''})")
     console.print(head)
-    for label, value in (("family", m["family"]), ("lists", " ".join(m["lists"]) or "none"),
-                         ("aliases", ", ".join(m["aliases"]) or "none"),
-                         ("on the 2025 U.S. list", "yes" if "us_2025" in m["lists"] else "no")):
+    for label, value in (
+        ("family", m["family"]),
+        ("lists", " ".join(m["lists"]) or "none"),
+        ("aliases", ", ".join(m["aliases"]) or "none"),
+        ("on the 2025 U.S. list", "yes" if "us_2025" in m["lists"] else "no"),
+    ):
         console.print(Text(f"{label}: {value}"))
     if m.get("note"):
         console.print(Text(m["note"], style="dim"))
     for stage in ("mining", "processing"):
         data = m["stages"].get(stage)
         if data is None:
-            console.print(Text(f"{stage}: no data (no public country figure in the reference "
-                               "facts)", style="yellow"))
+            console.print(
+                Text(
+                    f"{stage}: no data (no public country figure in the reference facts)",
+                    style="yellow",
+                )
+            )
             continue
-        console.print(Text(f"{stage}: {data['basis']}; data year {data['year']}, confidence "
-                           f"{data['confidence']}", style="bold"))
+        console.print(
+            Text(
+                f"{stage}: {data['basis']}; data year {data['year']}, confidence "
+                f"{data['confidence']}",
+                style="bold",
+            )
+        )
         table = _table(None, ["country", "share"])
         for country, share in data["shares"].items():
             table.add_row(_t(country), _t(_share(share)))
@@ -218,12 +277,15 @@ def _render_mineral(m: dict[str, Any]) -> None:
     if not controls:
         console.print(Text("export controls: none recorded"))
         return
-    table = _table(f"China export controls (status as of {m['as_of']})",
-                   ["measure", "since", "status", "until", "scope"])
+    table = _table(
+        f"China export controls (status as of {m['as_of']})",
+        ["measure", "since", "status", "until", "scope"],
+    )
     for c in controls:
         style = {"active": "red", "suspended": "yellow"}.get(c["status"], "")
-        table.add_row(_t(c["measure"]), _t(c["since"]), _t(c["status"], style), _t(c["until"]),
-                      _t(c["scope"]))
+        table.add_row(
+            _t(c["measure"]), _t(c["since"]), _t(c["status"], style), _t(c["until"]), _t(c["scope"])
+        )
     console.print(table)
 
 
@@ -232,9 +294,12 @@ def _render_mineral(m: dict[str, Any]) -> None:
 
 def groups_command(
     ctx: typer.Context,
-    name: Annotated[str | None, typer.Argument(
-        metavar="[NAME]", help="A group id or name (case-insensitive).",
-        show_default=False)] = None,
+    name: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[NAME]", help="A group id or name (case-insensitive).", show_default=False
+        ),
+    ] = None,
     output_format: FormatOption = BrowseFormat.table,
     reference: ReferenceOption = None,
     as_of: AsOfOption = None,
@@ -253,12 +318,20 @@ def groups_command(
             if output_format is BrowseFormat.json:
                 _json(data)
                 return
-            table = _table(f"{len(data)} policy groups", ["id", "name", "kind", "as_of",
-                                                          "members", f"count on {date}"])
+            table = _table(
+                f"{len(data)} policy groups",
+                ["id", "name", "kind", "as_of", "members", f"count on {date}"],
+            )
             for g in data:
                 counting = len(ref.group_members(g["id"], date))
-                table.add_row(_t(g["id"]), _t(g["name"]), _t(g["kind"]), _t(g["as_of"]),
-                              _t(len(g["members"])), _t(counting))
+                table.add_row(
+                    _t(g["id"]),
+                    _t(g["name"]),
+                    _t(g["kind"]),
+                    _t(g["as_of"]),
+                    _t(len(g["members"])),
+                    _t(counting),
+                )
             out_console().print(table)
             return
         data = browse.group_detail(ref, name, date)
@@ -274,18 +347,33 @@ def _render_group(g: dict[str, Any]) -> None:
     console = out_console()
     console.print(Text(g["name"], style="bold"))
     statuses = g["counting_statuses"]
-    for label, value in (("id", g["id"]), ("kind", g["kind"]), ("as_of", g["as_of"]),
-                         ("roster complete", "yes" if g["complete"] else "no"),
-                         ("counting statuses", ", ".join(statuses) if statuses else "all")):
+    for label, value in (
+        ("id", g["id"]),
+        ("kind", g["kind"]),
+        ("as_of", g["as_of"]),
+        ("roster complete", "yes" if g["complete"] else "no"),
+        ("counting statuses", ", ".join(statuses) if statuses else "all"),
+    ):
         console.print(Text(f"{label}: {value}"))
-    table = _table(f"members (counted as of {g['evaluated_as_of']})",
-                   ["iso3", "name", "status", "date", "counts"])
+    table = _table(
+        f"members (counted as of {g['evaluated_as_of']})",
+        ["iso3", "name", "status", "date", "counts"],
+    )
     for m in g["members"]:
-        table.add_row(_t(m["iso3"]), _t(m["name"]), _t(m["status"]), _t(m["date"]),
-                      _t("yes" if m["counts"] else "no", "green" if m["counts"] else "dim"))
+        table.add_row(
+            _t(m["iso3"]),
+            _t(m["name"]),
+            _t(m["status"]),
+            _t(m["date"]),
+            _t("yes" if m["counts"] else "no", "green" if m["counts"] else "dim"),
+        )
     console.print(table)
-    console.print(Text(f"{len(g['counting_members'])} countries count on "
-                       f"{g['evaluated_as_of']} (the EU expanded to its member states)"))
+    console.print(
+        Text(
+            f"{len(g['counting_members'])} countries count on "
+            f"{g['evaluated_as_of']} (the EU expanded to its member states)"
+        )
+    )
     if g.get("note"):
         console.print(Text(g["note"], style="dim"))
     for source in g["sources"]:
@@ -297,9 +385,14 @@ def _render_group(g: dict[str, Any]) -> None:
 
 def materials_command(
     ctx: typer.Context,
-    query: Annotated[str | None, typer.Argument(
-        metavar="[QUERY]", help="BOM text to map (e.g. \"N52 12x5x3mm\"), or an archetype id.",
-        show_default=False)] = None,
+    query: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[QUERY]",
+            help='BOM text to map (e.g. "N52 12x5x3mm"), or an archetype id.',
+            show_default=False,
+        ),
+    ] = None,
     output_format: FormatOption = BrowseFormat.table,
     reference: ReferenceOption = None,
     debug: DebugOption = False,
@@ -315,11 +408,18 @@ def materials_command(
             if output_format is BrowseFormat.json:
                 _json(data)
                 return
-            table = _table(f"{len(data)} material archetypes",
-                           ["id", "name", "minerals (kg/kg)", "typical mass"])
+            table = _table(
+                f"{len(data)} material archetypes",
+                ["id", "name", "minerals (kg/kg)", "typical mass"],
+            )
             for m in data:
-                comp = ", ".join(f"{k} {v:.3g}" for k, v in sorted(
-                    m["composition"].items(), key=lambda kv: -kv[1])) or "none tracked"
+                comp = (
+                    ", ".join(
+                        f"{k} {v:.3g}"
+                        for k, v in sorted(m["composition"].items(), key=lambda kv: -kv[1])
+                    )
+                    or "none tracked"
+                )
                 mass = f"{m['typical_mass_kg']:g} kg" if m["typical_mass_kg"] else None
                 table.add_row(_t(m["id"]), _t(m["name"]), _t(comp), _t(mass))
             out_console().print(table)
@@ -339,22 +439,37 @@ def _render_material(m: dict[str, Any]) -> None:
 
     console = out_console()
     console.print(Text(f"{m['name']}  ({m['id']}, {m['category']})", style="bold"))
-    for label, values in (("aliases", m["aliases"]), ("patterns", m["patterns"]),
-                          ("excludes", m["exclude"]), ("CAS", m["cas"])):
+    for label, values in (
+        ("aliases", m["aliases"]),
+        ("patterns", m["patterns"]),
+        ("excludes", m["exclude"]),
+        ("CAS", m["cas"]),
+    ):
         console.print(Text(f"{label}: {'; '.join(values) if values else 'none'}"))
     console.print(Text(f"priority: {m['priority']}"))
-    table = _table("composition (kg of mineral per kg of part)",
-                   ["mineral", "fraction", "range", "basis", "source"])
+    table = _table(
+        "composition (kg of mineral per kg of part)",
+        ["mineral", "fraction", "range", "basis", "source"],
+    )
     for c in m["components"]:
-        rng = (f"{c['low']:.4g}–{c['high']:.4g}" if c["low"] is not None and c["high"] is not None
-               else None)
-        table.add_row(_t(c["mineral"]), _t(f"{c['fraction']:.4g}"), _t(rng), _t(c["basis"]),
-                      _t(_source_text(c["source"])))
+        rng = (
+            f"{c['low']:.4g}–{c['high']:.4g}"
+            if c["low"] is not None and c["high"] is not None
+            else None
+        )
+        table.add_row(
+            _t(c["mineral"]),
+            _t(f"{c['fraction']:.4g}"),
+            _t(rng),
+            _t(c["basis"]),
+            _t(_source_text(c["source"])),
+        )
     console.print(table)
     if m["typical_mass"]:
         tm = m["typical_mass"]
-        console.print(Text(f"typical mass: {tm['kg']:g} kg per {tm['per']} — "
-                           f"{_source_text(tm['source'])}"))
+        console.print(
+            Text(f"typical mass: {tm['kg']:g} kg per {tm['per']} — {_source_text(tm['source'])}")
+        )
     if m["note"]:
         console.print(Text(m["note"], style="dim"))
 
@@ -390,9 +505,14 @@ def _render_match(data: dict[str, Any]) -> None:
 
 def declarations_command(
     ctx: typer.Context,
-    files: Annotated[list[Path], typer.Argument(
-        metavar="FILE...", help="Suppliers' RMI CMRT/EMRT/CRT/AMRT files, or folders of them.",
-        show_default=False)],
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="FILE...",
+            help="Suppliers' RMI CMRT/EMRT/CRT/AMRT files, or folders of them.",
+            show_default=False,
+        ),
+    ],
     output_format: FormatOption = BrowseFormat.table,
     reference: ReferenceOption = None,
     debug: DebugOption = False,
@@ -419,20 +539,47 @@ def _render_declarations(data: dict[str, Any]) -> None:
     from rich.text import Text
 
     console = out_console()
-    table = _table(f"{len(data['files'])} declaration file(s)",
-                   ["file", "template", "version", "company", "date", "smelters",
-                    "not listed", "not identified", "mines", "metals"])
+    table = _table(
+        f"{len(data['files'])} declaration file(s)",
+        [
+            "file",
+            "template",
+            "version",
+            "company",
+            "date",
+            "smelters",
+            "not listed",
+            "not identified",
+            "mines",
+            "metals",
+        ],
+    )
     for f in data["files"]:
-        table.add_row(_t(Path(f["path"]).name), _t(f["template"]), _t(f["version"]),
-                      _t(f["company"]), _t(f["date"]), _t(f["smelter_rows"]),
-                      _t(f["not_listed"]), _t(f["not_identified"]), _t(f["mine_rows"]),
-                      _t(", ".join(f["metals"]) or None))
+        table.add_row(
+            _t(Path(f["path"]).name),
+            _t(f["template"]),
+            _t(f["version"]),
+            _t(f["company"]),
+            _t(f["date"]),
+            _t(f["smelter_rows"]),
+            _t(f["not_listed"]),
+            _t(f["not_identified"]),
+            _t(f["mine_rows"]),
+            _t(", ".join(f["metals"]) or None),
+        )
     console.print(table)
-    smelters = _table(f"{len(data['smelters'])} smelter(s), de-duplicated by RMI id",
-                      ["metal", "smelter", "country", "RMI id", "recycled"])
+    smelters = _table(
+        f"{len(data['smelters'])} smelter(s), de-duplicated by RMI id",
+        ["metal", "smelter", "country", "RMI id", "recycled"],
+    )
     for s in data["smelters"]:
-        smelters.add_row(_t(s["metal"]), _t(s["name"]), _t(s["country_iso3"] or s["country"]),
-                         _t(s["rmi_id"]), _t("yes" if s["recycled"] else "no"))
+        smelters.add_row(
+            _t(s["metal"]),
+            _t(s["name"]),
+            _t(s["country_iso3"] or s["country"]),
+            _t(s["rmi_id"]),
+            _t("yes" if s["recycled"] else "no"),
+        )
     console.print(smelters)
     if data["mines"]:
         mines = _table(f"{len(data['mines'])} mine(s)", ["metal", "mine", "country"])
@@ -446,15 +593,19 @@ def _render_declarations(data: dict[str, Any]) -> None:
         hint = f" — {p['hint']}" if p.get("hint") else ""
         err.print(Text(f"problem: {p['message']}{hint}", style="yellow"))
 
-reference_app = typer.Typer(help="Work with reference tables.", no_args_is_help=True,
-                            add_completion=False)
+
+reference_app = typer.Typer(
+    help="Work with reference tables.", no_args_is_help=True, add_completion=False
+)
 
 
 @reference_app.command(
-    "check", epilog="[bold]Examples[/bold]\n\n  exposure-audit reference check my-tables/")
+    "check", epilog="[bold]Examples[/bold]\n\n  exposure-audit reference check my-tables/"
+)
 def reference_check(
-    directory: Annotated[Path, typer.Argument(metavar="DIR", help="Folder of YAML tables.",
-                                              show_default=False)],
+    directory: Annotated[
+        Path, typer.Argument(metavar="DIR", help="Folder of YAML tables.", show_default=False)
+    ],
     debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
 ) -> None:
     """Validate your own reference tables with the same rules as the bundled ones, layered over
@@ -466,12 +617,15 @@ def reference_check(
         out_console().print(
             f"{directory}: OK — {len(reference.minerals)} minerals, {len(reference.supply)} "
             f"supply entries, {len(reference.materials)} materials, {len(reference.groups)} "
-            "groups after layering", markup=False)
+            "groups after layering",
+            markup=False,
+        )
 
 
 def template_command(
     path: Annotated[Path, typer.Argument(metavar="PATH", help="Where to write the .xlsx.")] = Path(
-        "bom-template.xlsx"),
+        "bom-template.xlsx"
+    ),
     force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
     debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
 ) -> None:
@@ -496,5 +650,5 @@ def register(app: typer.Typer) -> None:
     app.command("declarations", epilog=DECLARATIONS_EPILOG)(declarations_command)
     app.add_typer(reference_app, name="reference")
     app.command(
-        "template", epilog="[bold]Examples[/bold]\n\n  exposure-audit template my-bom.xlsx")(
-        template_command)
+        "template", epilog="[bold]Examples[/bold]\n\n  exposure-audit template my-bom.xlsx"
+    )(template_command)

@@ -117,8 +117,14 @@ def check_outputs(outputs: Sequence[Path], inputs: Sequence[Path]) -> list[tuple
     from exposure_audit.errors import OutputError, UsageError
 
     suffix_formats = {
-        ".json": "json", ".csv": "csv", ".xlsx": "xlsx", ".md": "markdown",
-        ".markdown": "markdown", ".html": "html", ".htm": "html", ".sarif": "sarif",
+        ".json": "json",
+        ".csv": "csv",
+        ".xlsx": "xlsx",
+        ".md": "markdown",
+        ".markdown": "markdown",
+        ".html": "html",
+        ".htm": "html",
+        ".sarif": "sarif",
         ".txt": "table",
     }
     checked: list[tuple[Path, str]] = []
@@ -132,13 +138,14 @@ def check_outputs(outputs: Sequence[Path], inputs: Sequence[Path]) -> list[tuple
             )
         if _resolve(path) in resolved_inputs:
             raise OutputError(
-                f"--output {path} is the input BOM", "choose another file name; inputs are "
-                "never overwritten",
+                f"--output {path} is the input BOM",
+                "choose another file name; inputs are never overwritten",
             )
         parent = path.parent if str(path.parent) else Path(".")
         if not parent.is_dir():
-            raise OutputError(f"--output {path}: folder {parent} does not exist",
-                              "create the folder first")
+            raise OutputError(
+                f"--output {path}: folder {parent} does not exist", "create the folder first"
+            )
         if path.is_dir():
             raise OutputError(f"--output {path} is a folder", "name a file inside it")
         if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
@@ -177,8 +184,10 @@ def write_atomic(path: Path, data: str | bytes) -> None:
                 os.unlink(tmp)
             raise
     except OSError as exc:
-        raise OutputError(f"--output {path}: cannot write ({exc.strerror})",
-                          "check the folder's permissions and free space") from None
+        raise OutputError(
+            f"--output {path}: cannot write ({exc.strerror})",
+            "check the folder's permissions and free space",
+        ) from None
 
 
 def stdout_write(data: str | bytes) -> None:

@@ -39,51 +39,136 @@ class DiffFormat(str, Enum):  # noqa: UP042 - like the other option enums in cli
 
 def diff_command(
     ctx: typer.Context,
-    old: Annotated[Path, typer.Argument(
-        metavar="OLD", help="The earlier BOM or JSON report (e.g. the main branch's).",
-        show_default=False)],
-    new: Annotated[Path, typer.Argument(
-        metavar="NEW", help="The later BOM or JSON report.", show_default=False)],
-    output_format: Annotated[DiffFormat, typer.Option(
-        "--format", "-f", help="What goes to stdout.", rich_help_panel=OUTPUT,
-        envvar="EXPOSURE_AUDIT_DIFF_FORMAT")] = DiffFormat.table,
-    fail_on_increase: Annotated[float, typer.Option(
-        "--fail-on-increase", metavar="POINTS", min=0, help="Exit 1 when the score rises by "
-        "more than POINTS (0: any rise).", rich_help_panel=GATE,
-        envvar="EXPOSURE_AUDIT_FAIL_ON_INCREASE")] = 0,
-    fail_on: Annotated[FailOn, typer.Option(
-        help="Exit 1 when a new finding is at or above this severity (none: never).",
-        rich_help_panel=GATE, envvar="EXPOSURE_AUDIT_DIFF_FAIL_ON")] = FailOn.high,
-    sheet: Annotated[str | None, typer.Option(
-        help="Sheet to read in BOM files.", rich_help_panel=INPUT,
-        envvar="EXPOSURE_AUDIT_SHEET")] = None,
-    maps: Annotated[list[str] | None, typer.Option(
-        "--map", metavar="FIELD=HEADER", help="Name the column for a field. Repeatable.",
-        rich_help_panel=INPUT, show_default=False)] = None,
-    reference: Annotated[list[Path] | None, typer.Option(
-        "--reference", help="Folder of your own reference tables. Repeatable.",
-        rich_help_panel=INPUT, envvar="EXPOSURE_AUDIT_REFERENCE", show_default=False)] = None,
-    policy: Annotated[Path | None, typer.Option(
-        help="A policy.yaml replacing the default policy.", rich_help_panel=INPUT,
-        envvar="EXPOSURE_AUDIT_POLICY")] = None,
-    aligned: Annotated[list[str] | None, typer.Option(
-        help="Policy group whose members count as aligned. Repeatable.", rich_help_panel=INPUT,
-        envvar="EXPOSURE_AUDIT_ALIGNED", show_default=False)] = None,
-    weight: Annotated[Weighting, typer.Option(
-        help="Line weights for the product score.", rich_help_panel=INPUT,
-        envvar="EXPOSURE_AUDIT_WEIGHT")] = Weighting.auto,
-    as_of: Annotated[str | None, typer.Option(
-        "--as-of", metavar="DATE", help="Audit date for BOMs (YYYY-MM-DD; default today).",
-        rich_help_panel=INPUT, envvar="EXPOSURE_AUDIT_AS_OF")] = None,
-    waivers: Annotated[Path | None, typer.Option(
-        "--waivers", metavar="FILE", help="Waivers applied to audited BOMs (default: "
-        ".exposure-audit-waivers.yaml when present).", rich_help_panel=INPUT,
-        envvar="EXPOSURE_AUDIT_WAIVERS", show_default=False)] = None,
-    quiet: Annotated[bool, typer.Option(
-        "--quiet", "-q", help="No status lines on stderr.", rich_help_panel=OUTPUT,
-        envvar="EXPOSURE_AUDIT_QUIET")] = False,
-    debug: Annotated[bool, typer.Option(
-        help="Show tracebacks.", rich_help_panel=OUTPUT, envvar="EXPOSURE_AUDIT_DEBUG")] = False,
+    old: Annotated[
+        Path,
+        typer.Argument(
+            metavar="OLD",
+            help="The earlier BOM or JSON report (e.g. the main branch's).",
+            show_default=False,
+        ),
+    ],
+    new: Annotated[
+        Path,
+        typer.Argument(metavar="NEW", help="The later BOM or JSON report.", show_default=False),
+    ],
+    output_format: Annotated[
+        DiffFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="What goes to stdout.",
+            rich_help_panel=OUTPUT,
+            envvar="EXPOSURE_AUDIT_DIFF_FORMAT",
+        ),
+    ] = DiffFormat.table,
+    fail_on_increase: Annotated[
+        float,
+        typer.Option(
+            "--fail-on-increase",
+            metavar="POINTS",
+            min=0,
+            help="Exit 1 when the score rises by more than POINTS (0: any rise).",
+            rich_help_panel=GATE,
+            envvar="EXPOSURE_AUDIT_FAIL_ON_INCREASE",
+        ),
+    ] = 0,
+    fail_on: Annotated[
+        FailOn,
+        typer.Option(
+            help="Exit 1 when a new finding is at or above this severity (none: never).",
+            rich_help_panel=GATE,
+            envvar="EXPOSURE_AUDIT_DIFF_FAIL_ON",
+        ),
+    ] = FailOn.high,
+    sheet: Annotated[
+        str | None,
+        typer.Option(
+            help="Sheet to read in BOM files.", rich_help_panel=INPUT, envvar="EXPOSURE_AUDIT_SHEET"
+        ),
+    ] = None,
+    maps: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map",
+            metavar="FIELD=HEADER",
+            help="Name the column for a field. Repeatable.",
+            rich_help_panel=INPUT,
+            show_default=False,
+        ),
+    ] = None,
+    reference: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--reference",
+            help="Folder of your own reference tables. Repeatable.",
+            rich_help_panel=INPUT,
+            envvar="EXPOSURE_AUDIT_REFERENCE",
+            show_default=False,
+        ),
+    ] = None,
+    policy: Annotated[
+        Path | None,
+        typer.Option(
+            help="A policy.yaml replacing the default policy.",
+            rich_help_panel=INPUT,
+            envvar="EXPOSURE_AUDIT_POLICY",
+        ),
+    ] = None,
+    aligned: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Policy group whose members count as aligned. Repeatable.",
+            rich_help_panel=INPUT,
+            envvar="EXPOSURE_AUDIT_ALIGNED",
+            show_default=False,
+        ),
+    ] = None,
+    weight: Annotated[
+        Weighting,
+        typer.Option(
+            help="Line weights for the product score.",
+            rich_help_panel=INPUT,
+            envvar="EXPOSURE_AUDIT_WEIGHT",
+        ),
+    ] = Weighting.auto,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            metavar="DATE",
+            help="Audit date for BOMs (YYYY-MM-DD; default today).",
+            rich_help_panel=INPUT,
+            envvar="EXPOSURE_AUDIT_AS_OF",
+        ),
+    ] = None,
+    waivers: Annotated[
+        Path | None,
+        typer.Option(
+            "--waivers",
+            metavar="FILE",
+            help="Waivers applied to audited BOMs (default: "
+            ".exposure-audit-waivers.yaml when present).",
+            rich_help_panel=INPUT,
+            envvar="EXPOSURE_AUDIT_WAIVERS",
+            show_default=False,
+        ),
+    ] = None,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet",
+            "-q",
+            help="No status lines on stderr.",
+            rich_help_panel=OUTPUT,
+            envvar="EXPOSURE_AUDIT_QUIET",
+        ),
+    ] = False,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            help="Show tracebacks.", rich_help_panel=OUTPUT, envvar="EXPOSURE_AUDIT_DEBUG"
+        ),
+    ] = False,
 ) -> None:
     """Compare two BOMs or two JSON reports: lines added, removed and changed (supplier,
     country, material, quantity) with the change in each line's exposure and in the product
@@ -113,8 +198,9 @@ def diff_command(
             waivers=waiver_file,
         )
         with spinner(f"Comparing {old} and {new}…", quiet):
-            result = diff(old, new, options, fail_on=fail_on.value,
-                          fail_on_increase=fail_on_increase)
+            result = diff(
+                old, new, options, fail_on=fail_on.value, fail_on_increase=fail_on_increase
+            )
         data = result.to_dict()
         if output_format is DiffFormat.json:
             stdout_write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
@@ -123,4 +209,3 @@ def diff_command(
         else:
             out_console().print(build_text(data))
         raise typer.Exit(result.exit_code)
-

@@ -21,14 +21,28 @@ def validate_command(
     ctx: typer.Context,
     bom: Annotated[Path, typer.Argument(metavar="BOM", help="The BOM file.", show_default=False)],
     sheet: Annotated[str | None, typer.Option(help="Sheet to read.")] = None,
-    maps: Annotated[list[str] | None, typer.Option(
-        "--map", metavar="FIELD=HEADER", help="Name the column for a field. Repeatable.",
-        show_default=False)] = None,
-    reference: Annotated[list[Path] | None, typer.Option(
-        "--reference", help="Folder of your own reference tables. Repeatable.",
-        envvar="EXPOSURE_AUDIT_REFERENCE", show_default=False)] = None,
+    maps: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map",
+            metavar="FIELD=HEADER",
+            help="Name the column for a field. Repeatable.",
+            show_default=False,
+        ),
+    ] = None,
+    reference: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--reference",
+            help="Folder of your own reference tables. Repeatable.",
+            envvar="EXPOSURE_AUDIT_REFERENCE",
+            show_default=False,
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
-    strict: Annotated[bool, typer.Option(help="Exit 2 when the BOM has error-level issues.")] = False,
+    strict: Annotated[
+        bool, typer.Option(help="Exit 2 when the BOM has error-level issues.")
+    ] = False,
     debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
 ) -> None:
     """Read and map a BOM without scoring it: the sheet and header row found, how each column
@@ -39,8 +53,14 @@ def validate_command(
         from exposure_audit.bom.columns import parse_map_options
         from exposure_audit.validation import render_validation, validation_dict
 
-        loaded = load(bom, Options(sheet=sheet, column_map=parse_map_options(maps or []),
-                                   reference_dirs=list(reference or [])))
+        loaded = load(
+            bom,
+            Options(
+                sheet=sheet,
+                column_map=parse_map_options(maps or []),
+                reference_dirs=list(reference or []),
+            ),
+        )
         if as_json:
             import json
 

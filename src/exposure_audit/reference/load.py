@@ -50,8 +50,14 @@ FILES: dict[str, type[BaseModel]] = {
     "scenarios.yaml": ScenariosFile,
 }
 """`prices.yaml` and `scenarios.yaml` are optional in every layer."""
-REQUIRED = ("minerals.yaml", "supply.yaml", "materials.yaml", "countries.yaml", "groups.yaml",
-            "policy.yaml")
+REQUIRED = (
+    "minerals.yaml",
+    "supply.yaml",
+    "materials.yaml",
+    "countries.yaml",
+    "groups.yaml",
+    "policy.yaml",
+)
 
 
 class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
@@ -172,15 +178,17 @@ def load_reference(
     With `include_bundled=False` the first directory is the base and must hold every table.
     Raises `ReferenceDataError` listing every problem found.
     """
-    key = (tuple(str(Path(d)) for d in directories), str(policy_file) if policy_file else None,
-           include_bundled)
+    key = (
+        tuple(str(Path(d)) for d in directories),
+        str(policy_file) if policy_file else None,
+        include_bundled,
+    )
     stamp = tuple(_mtimes([*key[0], *([key[1]] if key[1] else [])]))
     return _load(key, stamp)
 
 
 @lru_cache(maxsize=8)
-def _load(key: tuple[tuple[str, ...], str | None, bool], stamp: tuple[float, ...]
-          ) -> ReferenceSet:
+def _load(key: tuple[tuple[str, ...], str | None, bool], stamp: tuple[float, ...]) -> ReferenceSet:
     """Once per process per key: from the on-disk cache when it holds these exact tables."""
     disk_key = _disk_key(key)
     reference = _read_disk_cache(disk_key) if disk_key else None
@@ -280,8 +288,11 @@ def _mtimes(paths: Iterable[str]) -> list[float]:
     for p in paths:
         path = Path(p)
         try:
-            stamps.append(max([path.stat().st_mtime, *(f.stat().st_mtime for f in path.glob("*.yaml"))])
-                          if path.is_dir() else path.stat().st_mtime)
+            stamps.append(
+                max([path.stat().st_mtime, *(f.stat().st_mtime for f in path.glob("*.yaml"))])
+                if path.is_dir()
+                else path.stat().st_mtime
+            )
         except OSError:
             stamps.append(-1.0)
     return stamps
@@ -333,7 +344,9 @@ def _load_cached(
         data = _read_yaml(path, problems, digest)
         if data is not None:
             try:
-                layers.append((str(path), {"policy.yaml": PolicyFile.model_validate(_fill_header(data))}))
+                layers.append(
+                    (str(path), {"policy.yaml": PolicyFile.model_validate(_fill_header(data))})
+                )
             except ValidationError as exc:
                 problems.extend(_format_validation(path, exc))
     if problems:
@@ -409,9 +422,14 @@ def _merge(
         for name, model in parsed.items():
             as_of[name] = max(as_of.get(name, model.as_of), model.as_of)  # type: ignore[attr-defined]
             src = getattr(model, "source", None)
-            sources.append({"file": name, "layer": layer,
-                            "as_of": model.as_of.isoformat(),  # type: ignore[attr-defined]
-                            **({"title": src.title, "url": src.url, "year": src.year} if src else {})})
+            sources.append(
+                {
+                    "file": name,
+                    "layer": layer,
+                    "as_of": model.as_of.isoformat(),  # type: ignore[attr-defined]
+                    **({"title": src.title, "url": src.url, "year": src.year} if src else {}),
+                }
+            )
             if isinstance(model, MineralsFile):
                 minerals.update({m.id: m for m in model.minerals})
             elif isinstance(model, SupplyFile):
@@ -424,10 +442,12 @@ def _merge(
                 if countries is None:
                     countries = model
                 else:
-                    countries = model.model_copy(update={
-                        "aliases": {**countries.aliases, **model.aliases},
-                        "eu_members": model.eu_members or countries.eu_members,
-                    })
+                    countries = model.model_copy(
+                        update={
+                            "aliases": {**countries.aliases, **model.aliases},
+                            "eu_members": model.eu_members or countries.eu_members,
+                        }
+                    )
             elif isinstance(model, PolicyFile):
                 policy = model.policy
             elif isinstance(model, PricesFile):
@@ -492,13 +512,19 @@ def check_reference(reference: ReferenceSet) -> list[str]:
         for cut in scenario.cuts:
             unknown = [m for m in cut.minerals if m != "*" and fold(m) not in aliases]
             if unknown:
-                problems.append(f"scenarios.yaml: {scenario.id}: unknown mineral(s) "
-                                f"{', '.join(unknown)}")
-            bad = [c for c in cut.countries if c not in ("CHINA", "COVERED")
-                   and c not in reference.groups and not valid_iso3(c)]
+                problems.append(
+                    f"scenarios.yaml: {scenario.id}: unknown mineral(s) {', '.join(unknown)}"
+                )
+            bad = [
+                c
+                for c in cut.countries
+                if c not in ("CHINA", "COVERED") and c not in reference.groups and not valid_iso3(c)
+            ]
             if bad:
-                problems.append(f"scenarios.yaml: {scenario.id}: not an ISO alpha-3 code, "
-                                f"CHINA, COVERED or a group id: {', '.join(bad)}")
+                problems.append(
+                    f"scenarios.yaml: {scenario.id}: not an ISO alpha-3 code, "
+                    f"CHINA, COVERED or a group id: {', '.join(bad)}"
+                )
     policy = reference.policy
     for group_id in [*policy.aligned_groups, policy.covered_group]:
         if group_id not in reference.groups:

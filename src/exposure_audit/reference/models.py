@@ -89,8 +89,10 @@ class ExportControl(_Strict):
             return "not_yet"
         if self.ended and as_of >= self.ended:
             return "ended"
-        if self.suspended_from and self.suspended_from <= as_of and (
-            self.suspended_until is None or as_of < self.suspended_until
+        if (
+            self.suspended_from
+            and self.suspended_from <= as_of
+            and (self.suspended_until is None or as_of < self.suspended_until)
         ):
             return "suspended"
         return "active"
@@ -339,7 +341,9 @@ class Price(_Strict):
     unit: Literal["kg"] = "kg"
     product: str = Field(description="What the price is for, e.g. 'NdPr oxide', 'gallium metal'")
     contained_fraction: float = Field(
-        default=1.0, gt=0.0, le=1.0,
+        default=1.0,
+        gt=0.0,
+        le=1.0,
         description="kg of the mineral per kg of `product` (1 for the metal; stoichiometry for "
         "an oxide), so that price per kg contained = value / contained_fraction",
     )
@@ -364,8 +368,9 @@ ScenarioStage = Literal["mining", "processing", "manufacturing", "*"]
 class ScenarioCut(_Strict):
     """Supply removed: these minerals, from these countries, at these stages."""
 
-    minerals: list[str] = Field(default_factory=lambda: ["*"],
-                                description="Mineral ids or names; '*' for every mineral")
+    minerals: list[str] = Field(
+        default_factory=lambda: ["*"], description="Mineral ids or names; '*' for every mineral"
+    )
     countries: list[str] = Field(
         description="ISO alpha-3 codes, CHINA (the policy's China codes), COVERED (covered "
         "nations) or a policy group id. CHN also removes Hong Kong and Macao when the policy "

@@ -44,8 +44,16 @@ FLAT_COLUMNS: dict[str, str] = {
     "actions": "the recommended actions that name this line (family: title; ...)",
 }
 TEXT_COLUMNS = frozenset({"part_number", "description", "material", "supplier"})
-SHARE_COLUMNS = frozenset({"match_confidence", "line_exposure", "china_touch", "aligned_chain",
-                           *(f"china_{s}" for s in STAGES), *(f"aligned_{s}" for s in STAGES)})
+SHARE_COLUMNS = frozenset(
+    {
+        "match_confidence",
+        "line_exposure",
+        "china_touch",
+        "aligned_chain",
+        *(f"china_{s}" for s in STAGES),
+        *(f"aligned_{s}" for s in STAGES),
+    }
+)
 
 
 class Formatter(Protocol):
@@ -68,8 +76,7 @@ def safe_cell(value: object) -> object:
 
 def safe_column(series: pd.Series) -> pd.Series:
     """`safe_cell` over a column, vectorised; non-text values pass through unchanged."""
-    if series.empty or pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(
-            series):
+    if series.empty or pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
         return series
     values = series.astype(object)
     is_text = values.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
@@ -97,49 +104,62 @@ def flatten(result: AuditResult) -> pd.DataFrame:
     (shares as fractions, masses in kg); formats round and neutralise at render time."""
     lines = result.lines
     n = len(lines)
-    base = pd.DataFrame({
-        "row": lines["row"].to_numpy(dtype=np.int64),
-        "part_number": _text(lines["part_number"]).to_numpy(),
-        "description": _text(lines["description"]).to_numpy(),
-        "material": _text(lines["material"]).to_numpy(),
-        "quantity": lines["quantity"].to_numpy(dtype=float),
-        "supplier": _text(lines["supplier"]).to_numpy(),
-        "supplier_country": _text(lines["supplier_country"]).to_numpy(),
-        "archetype": _text(lines["archetype"]).to_numpy(),
-        "match_method": _text(lines["method"]).to_numpy(),
-        "match_confidence": lines["confidence"].to_numpy(dtype=float),
-        "line_exposure": lines["exposure"].to_numpy(dtype=float),
-        "line_tier": _text(lines["tier"]).to_numpy(),
-        "line_driver": _text(lines["driver"]).to_numpy(),
-        "spend": lines["spend"].to_numpy(dtype=float),
-        "_line": np.arange(n, dtype=np.int64),
-    })
+    base = pd.DataFrame(
+        {
+            "row": lines["row"].to_numpy(dtype=np.int64),
+            "part_number": _text(lines["part_number"]).to_numpy(),
+            "description": _text(lines["description"]).to_numpy(),
+            "material": _text(lines["material"]).to_numpy(),
+            "quantity": lines["quantity"].to_numpy(dtype=float),
+            "supplier": _text(lines["supplier"]).to_numpy(),
+            "supplier_country": _text(lines["supplier_country"]).to_numpy(),
+            "archetype": _text(lines["archetype"]).to_numpy(),
+            "match_method": _text(lines["method"]).to_numpy(),
+            "match_confidence": lines["confidence"].to_numpy(dtype=float),
+            "line_exposure": lines["exposure"].to_numpy(dtype=float),
+            "line_tier": _text(lines["tier"]).to_numpy(),
+            "line_driver": _text(lines["driver"]).to_numpy(),
+            "spend": lines["spend"].to_numpy(dtype=float),
+            "_line": np.arange(n, dtype=np.int64),
+        }
+    )
     base["actions"] = _actions_by_row(result, base["row"])
     for header in result.extra_columns:
         base[f"extra:{header}"] = _text(lines[f"extra:{header}"]).to_numpy()
     lm = result.line_minerals
     position = pd.Series(np.arange(n, dtype=np.int64), index=lines.index)
-    mineral_columns = ["mineral", "mass_kg", "mass_estimated", "china_touch", "aligned_chain",
-                       *(f"china_{s}" for s in STAGES), *(f"aligned_{s}" for s in STAGES)]
+    mineral_columns = [
+        "mineral",
+        "mass_kg",
+        "mass_estimated",
+        "china_touch",
+        "aligned_chain",
+        *(f"china_{s}" for s in STAGES),
+        *(f"aligned_{s}" for s in STAGES),
+    ]
     if lm.empty:
-        per_mineral = pd.DataFrame({c: pd.Series(dtype=object if c == "mineral" else float)
-                                    for c in mineral_columns})
+        per_mineral = pd.DataFrame(
+            {c: pd.Series(dtype=object if c == "mineral" else float) for c in mineral_columns}
+        )
         per_mineral["_line"] = pd.Series(dtype=np.int64)
     else:
-        per_mineral = pd.DataFrame({
-            "_line": position.reindex(lm["line"].to_numpy()).to_numpy(dtype=np.int64),
-            "mineral": lm["mineral"].astype(object).to_numpy(),
-            "mass_kg": lm["mass_kg"].to_numpy(dtype=float),
-            "mass_estimated": lm["estimated"].to_numpy(dtype=bool),
-            "china_touch": lm["china_touch"].to_numpy(dtype=float),
-            "aligned_chain": lm["aligned_chain"].to_numpy(dtype=float),
-            **{f"china_{s}": lm[f"china_{s}"].to_numpy(dtype=float) for s in STAGES},
-            **{f"aligned_{s}": lm[f"aligned_{s}"].to_numpy(dtype=float) for s in STAGES},
-        })
+        per_mineral = pd.DataFrame(
+            {
+                "_line": position.reindex(lm["line"].to_numpy()).to_numpy(dtype=np.int64),
+                "mineral": lm["mineral"].astype(object).to_numpy(),
+                "mass_kg": lm["mass_kg"].to_numpy(dtype=float),
+                "mass_estimated": lm["estimated"].to_numpy(dtype=bool),
+                "china_touch": lm["china_touch"].to_numpy(dtype=float),
+                "aligned_chain": lm["aligned_chain"].to_numpy(dtype=float),
+                **{f"china_{s}": lm[f"china_{s}"].to_numpy(dtype=float) for s in STAGES},
+                **{f"aligned_{s}": lm[f"aligned_{s}"].to_numpy(dtype=float) for s in STAGES},
+            }
+        )
     flat = base.merge(per_mineral, on="_line", how="left", sort=False)
     flat = flat.sort_values(["_line", "mineral"], kind="stable", na_position="first")
-    flat["mass_estimated"] = flat["mass_estimated"].astype(object).where(
-        flat["mineral"].notna(), None)
+    flat["mass_estimated"] = (
+        flat["mass_estimated"].astype(object).where(flat["mineral"].notna(), None)
+    )
     order = [*FLAT_COLUMNS, *(f"extra:{h}" for h in result.extra_columns)]
     return flat[order].reset_index(drop=True)
 
@@ -157,9 +177,20 @@ def _actions_by_row(result: AuditResult, rows: pd.Series) -> np.ndarray:
 
 def lines_by_line(flat: pd.DataFrame) -> pd.DataFrame:
     """The flat table cut back to one row per BOM line (its line-level columns)."""
-    line_columns = [c for c in flat.columns if c not in (
-        "mineral", "mass_kg", "mass_estimated", "china_touch", "aligned_chain",
-        *(f"china_{s}" for s in STAGES), *(f"aligned_{s}" for s in STAGES))]
+    line_columns = [
+        c
+        for c in flat.columns
+        if c
+        not in (
+            "mineral",
+            "mass_kg",
+            "mass_estimated",
+            "china_touch",
+            "aligned_chain",
+            *(f"china_{s}" for s in STAGES),
+            *(f"aligned_{s}" for s in STAGES),
+        )
+    ]
     return flat.drop_duplicates("row", keep="first")[line_columns]
 
 
@@ -176,8 +207,15 @@ def provenance(result: AuditResult) -> dict[str, Any]:
         key = (s.get("file"), s.get("title"), s.get("url"), s.get("year"))
         if key not in seen:
             seen.add(key)
-            sources.append({"file": s.get("file"), "title": s.get("title"), "url": s.get("url"),
-                            "year": s.get("year"), "as_of": s.get("as_of")})
+            sources.append(
+                {
+                    "file": s.get("file"),
+                    "title": s.get("title"),
+                    "url": s.get("url"),
+                    "year": s.get("year"),
+                    "as_of": s.get("as_of"),
+                }
+            )
     return {
         "reference_version": r.reference.version,
         "reference_as_of": r.reference.as_of,
@@ -193,8 +231,9 @@ def provenance(result: AuditResult) -> dict[str, Any]:
 def tier_table(result: AuditResult) -> list[dict[str, Any]]:
     """Lines and share of the weight by tier: what the "exposure by tier" charts show."""
     lines = result.lines
-    scored = lines["scored"].to_numpy(dtype=bool) if "scored" in lines else np.ones(len(lines),
-                                                                                     bool)
+    scored = (
+        lines["scored"].to_numpy(dtype=bool) if "scored" in lines else np.ones(len(lines), bool)
+    )
     weight = lines["weight"].to_numpy(dtype=float) if "weight" in lines else np.ones(len(lines))
     weight = np.where(scored & np.isfinite(weight), weight, 0.0)
     total = float(weight.sum())
@@ -203,10 +242,14 @@ def tier_table(result: AuditResult) -> list[dict[str, Any]]:
     rows = []
     for tier in ("critical", "high", "medium", "low"):
         mask = tiers == tier
-        rows.append({"tier": tier, "lines": int(counts.get(tier, int(mask.sum()))),
-                     "weight_share": float(weight[mask].sum()) / total if total else 0.0})
-    rows.append({"tier": "unscored", "lines": int(counts.get("unscored", 0)),
-                 "weight_share": 0.0})
+        rows.append(
+            {
+                "tier": tier,
+                "lines": int(counts.get(tier, int(mask.sum()))),
+                "weight_share": float(weight[mask].sum()) / total if total else 0.0,
+            }
+        )
+    rows.append({"tier": "unscored", "lines": int(counts.get("unscored", 0)), "weight_share": 0.0})
     return rows
 
 
@@ -262,6 +305,16 @@ def fmt_money(value: float | None, currency: str | None) -> str:
     return f"{symbol}{value:,.2f}{suffix}"
 
 
+def price_text(price: dict[str, Any] | None) -> str:
+    """A reference price as people read it: "110 USD/kg NdPr oxide (floor, 2025)"."""
+    if price is None:
+        return "no published price"
+    return (
+        f"{price['value']:g} {price['currency']}/{price['unit']} {price['product']} "
+        f"({price['kind']}, {price['year']})"
+    )
+
+
 def fmt_rows(rows: list[int], limit: int = 8) -> str:
     text = ", ".join(str(r) for r in rows[:limit])
     return text + (f" … (+{len(rows) - limit})" if len(rows) > limit else "")
@@ -301,16 +354,21 @@ def terminal_extras(result: AuditResult) -> list[Any]:
     if info:
         applied = info.get("applied", [])
         count = sum(len(w["findings"]) for w in applied)
-        table = Table(title=f"Waived findings ({count}; not counted for --fail-on)",
-                      box=box.SIMPLE_HEAD, title_justify="left", title_style="bold")
+        table = Table(
+            title=f"Waived findings ({count}; not counted for --fail-on)",
+            box=box.SIMPLE_HEAD,
+            title_justify="left",
+            title_style="bold",
+        )
         table.add_column("id")
         table.add_column("rows")
         table.add_column("reason", overflow="fold")
         table.add_column("expires")
         for w in applied:
             for f in w["findings"]:
-                table.add_row(plain(f["id"]), fmt_rows(f["rows"]), plain(w["reason"]),
-                              str(w["expires"]))
+                table.add_row(
+                    plain(f["id"]), fmt_rows(f["rows"]), plain(w["reason"]), str(w["expires"])
+                )
         if applied:
             parts.append(table)
     baseline = baseline_info(result)

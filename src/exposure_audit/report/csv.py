@@ -35,8 +35,9 @@ def csv_frame(result: AuditResult):
     notes = [None] * len(flat)
     if notes:
         sources = "; ".join(dict.fromkeys(source_text(s) for s in info["sources"]))
-        notes[0] = str(safe_cell(" ".join(info["assumptions"])
-                                 + (f" Sources: {sources}." if sources else "")))
+        notes[0] = str(
+            safe_cell(" ".join(info["assumptions"]) + (f" Sources: {sources}." if sources else ""))
+        )
     flat["notes"] = notes
     return flat
 

@@ -22,6 +22,7 @@ from exposure_audit.report.base import (
     fmt_pct,
     fmt_rows,
     lines_by_line,
+    price_text,
     provenance,
     source_text,
     stage_share,
@@ -31,12 +32,20 @@ from exposure_audit.report.base import (
 from exposure_audit.report.model import AuditResult
 
 MAX_LINES = 5000
-TIER_COLOURS = {"critical": "#b91c1c", "high": "#ea580c", "medium": "#ca8a04", "low": "#15803d",
-                "unscored": "#9ca3af", "info": "#6b7280"}
+TIER_COLOURS = {
+    "critical": "#b91c1c",
+    "high": "#ea580c",
+    "medium": "#ca8a04",
+    "low": "#15803d",
+    "unscored": "#9ca3af",
+    "info": "#6b7280",
+}
 STAGE_COLOURS = {"mining": "#7c3aed", "processing": "#dc2626", "manufacturing": "#2563eb"}
 
-CSP = ("default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
-       "img-src data:; base-uri 'none'; form-action 'none'")
+CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
+    "img-src data:; base-uri 'none'; form-action 'none'"
+)
 
 STYLE = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#111827;
@@ -47,7 +56,8 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}
 .cards{display:flex;flex-wrap:wrap;gap:12px}
 .card{background:#fff;border:1px solid #e5e7eb;border-radius:8px;padding:10px 14px;min-width:130px}
 .card b{display:block;font-size:20px}.card span{color:#6b7280;font-size:12px}
-.tier{display:inline-block;white-space:nowrap;color:#fff;border-radius:4px;padding:0 6px;font-size:12px;
+.tier{display:inline-block;white-space:nowrap;color:#fff;border-radius:4px;padding:0 6px;
+font-size:12px;
 text-transform:uppercase;font-weight:600}
 table{border-collapse:collapse;background:#fff;width:100%;font-size:13px}
 th,td{border:1px solid #e5e7eb;padding:4px 8px;text-align:left;vertical-align:top;
@@ -102,13 +112,21 @@ def _num_cell(value: float | None, text: str) -> str:
     return f'<td class="n" data-v="{float(value):.9g}">{esc(text)}</td>'
 
 
-def _table(headers: Sequence[str], rows: Iterable[str], sortable: bool = True,
-           caption: str | None = None) -> str:
+def _table(
+    headers: Sequence[str], rows: Iterable[str], sortable: bool = True, caption: str | None = None
+) -> str:
     head = "".join(f'<th scope="col">{esc(h)}</th>' for h in headers)
     cls = ' class="sortable"' if sortable else ""
-    cap = f"<caption class=\"note\">{esc(caption)}</caption>" if caption else ""
-    return (f"<table{cls}>{cap}<thead><tr>{head}</tr></thead><tbody>\n" + "\n".join(rows)
-            + "\n</tbody></table>")
+    cap = f'<caption class="note">{esc(caption)}</caption>' if caption else ""
+    return (
+        f"<table{cls}>{cap}<thead><tr>{head}</tr></thead><tbody>\n"
+        + "\n".join(rows)
+        + "\n</tbody></table>"
+    )
+
+
+def _alternatives(by_stage: dict[str, float]) -> str:
+    return ", ".join(f"{stage} {fmt_pct(share)}" for stage, share in by_stage.items())
 
 
 def _tier_badge(tier: str | None) -> str:
@@ -130,37 +148,49 @@ def china_share_chart(minerals: list[dict[str, Any]]) -> str:
     top = 30
     height = top + group_h * len(minerals) + 20
     width = label_w + bar_w + 60
-    out = [f'<svg role="img" aria-label="China share by mineral and stage" width="{width}" '
-           f'height="{height}" viewBox="0 0 {width} {height}">',
-           "<title>China share by mineral and stage</title>"]
+    out = [
+        f'<svg role="img" aria-label="China share by mineral and stage" width="{width}" '
+        f'height="{height}" viewBox="0 0 {width} {height}">',
+        "<title>China share by mineral and stage</title>",
+    ]
     x = label_w
     for stage in STAGES:
-        out.append(f'<rect x="{x}" y="6" width="10" height="10" '
-                   f'fill="{STAGE_COLOURS[stage]}"/><text x="{x + 14}" y="15">{esc(stage)}</text>')
+        out.append(
+            f'<rect x="{x}" y="6" width="10" height="10" '
+            f'fill="{STAGE_COLOURS[stage]}"/><text x="{x + 14}" y="15">{esc(stage)}</text>'
+        )
         x += 110
     for i, m in enumerate(minerals):
         y0 = top + i * group_h
-        out.append(f'<text x="{label_w - 6}" y="{y0 + bar_h * 2}" text-anchor="end">'
-                   f'{esc(m["name"])}</text>')
+        out.append(
+            f'<text x="{label_w - 6}" y="{y0 + bar_h * 2}" text-anchor="end">'
+            f"{esc(m['name'])}</text>"
+        )
         for j, stage in enumerate(STAGES):
             share = stage_share(m["stages"][stage], "china_share")
             y = y0 + j * bar_h
             if share is None:
-                out.append(f'<text x="{label_w + 4}" y="{y + bar_h - 2}" fill="#9ca3af">'
-                           f"no data</text>")
+                out.append(
+                    f'<text x="{label_w + 4}" y="{y + bar_h - 2}" fill="#9ca3af">no data</text>'
+                )
                 continue
             w = max(0.0, min(1.0, share)) * bar_w
-            out.append(f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h - 1}" '
-                       f'fill="{STAGE_COLOURS[stage]}"><title>{esc(m["name"])} {esc(stage)}: '
-                       f"{fmt_pct(share)}</title></rect>")
-            out.append(f'<text x="{label_w + w + 4:.1f}" y="{y + bar_h - 2}">'
-                       f"{fmt_pct(share)}</text>")
+            out.append(
+                f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h - 1}" '
+                f'fill="{STAGE_COLOURS[stage]}"><title>{esc(m["name"])} {esc(stage)}: '
+                f"{fmt_pct(share)}</title></rect>"
+            )
+            out.append(
+                f'<text x="{label_w + w + 4:.1f}" y="{y + bar_h - 2}">{fmt_pct(share)}</text>'
+            )
     axis_y = top + group_h * len(minerals)
     for tick in (0, 0.25, 0.5, 0.75, 1):
         tx = label_w + tick * bar_w
-        out.append(f'<line x1="{tx:.1f}" y1="{top - 4}" x2="{tx:.1f}" y2="{axis_y}" '
-                   f'stroke="#e5e7eb"/><text x="{tx:.1f}" y="{axis_y + 14}" '
-                   f'text-anchor="middle">{fmt_pct(tick)}</text>')
+        out.append(
+            f'<line x1="{tx:.1f}" y1="{top - 4}" x2="{tx:.1f}" y2="{axis_y}" '
+            f'stroke="#e5e7eb"/><text x="{tx:.1f}" y="{axis_y + 14}" '
+            f'text-anchor="middle">{fmt_pct(tick)}</text>'
+        )
     out.append("</svg>")
     return "".join(out)
 
@@ -170,21 +200,29 @@ def tier_chart(tiers: list[dict[str, Any]], weighting: str) -> str:
     width, height, base, plot_h = 420, 230, 190, 150
     most = max((t["lines"] for t in tiers), default=0) or 1
     bar_w = 56
-    out = [f'<svg role="img" aria-label="Exposure by tier" width="{width}" height="{height}" '
-           f'viewBox="0 0 {width} {height}"><title>Exposure by tier</title>',
-           f'<text x="10" y="16">lines by tier (label: share of the {esc(weighting)}-weighted '
-           "BOM)</text>"]
+    out = [
+        f'<svg role="img" aria-label="Exposure by tier" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}"><title>Exposure by tier</title>',
+        f'<text x="10" y="16">lines by tier (label: share of the {esc(weighting)}-weighted '
+        "BOM)</text>",
+    ]
     for i, t in enumerate(tiers):
         h = plot_h * t["lines"] / most
         x = 20 + i * (bar_w + 24)
-        out.append(f'<rect x="{x}" y="{base - h:.1f}" width="{bar_w}" height="{h:.1f}" '
-                   f'fill="{TIER_COLOURS[t["tier"]]}"><title>{esc(t["tier"])}: {t["lines"]} '
-                   f"lines</title></rect>")
-        out.append(f'<text x="{x + bar_w / 2}" y="{base - h - 4:.1f}" text-anchor="middle">'
-                   f'{t["lines"]}{"" if t["tier"] == "unscored" else " · "}'
-                   f'{"" if t["tier"] == "unscored" else fmt_pct(t["weight_share"])}</text>')
-        out.append(f'<text x="{x + bar_w / 2}" y="{base + 16}" text-anchor="middle">'
-                   f'{esc(t["tier"])}</text>')
+        out.append(
+            f'<rect x="{x}" y="{base - h:.1f}" width="{bar_w}" height="{h:.1f}" '
+            f'fill="{TIER_COLOURS[t["tier"]]}"><title>{esc(t["tier"])}: {t["lines"]} '
+            f"lines</title></rect>"
+        )
+        out.append(
+            f'<text x="{x + bar_w / 2}" y="{base - h - 4:.1f}" text-anchor="middle">'
+            f"{t['lines']}{'' if t['tier'] == 'unscored' else ' · '}"
+            f"{'' if t['tier'] == 'unscored' else fmt_pct(t['weight_share'])}</text>"
+        )
+        out.append(
+            f'<text x="{x + bar_w / 2}" y="{base + 16}" text-anchor="middle">'
+            f"{esc(t['tier'])}</text>"
+        )
     out.append(f'<line x1="10" y1="{base}" x2="{width - 10}" y2="{base}" stroke="#9ca3af"/>')
     out.append("</svg>")
     return "".join(out)
@@ -207,8 +245,9 @@ def _summary(result: AuditResult) -> str:
         (f"{inp.mapped_rows}/{inp.rows}", f"lines mapped ({esc(fmt_pct(inp.coverage))})"),
         (esc(", ".join(f"{n} {k}" for k, n in counts.items()) or "none"), "findings"),
     ]
-    body = "".join(f'<div class="card"><b>{value}</b><span>{label}</span></div>'
-                   for value, label in cards)
+    body = "".join(
+        f'<div class="card"><b>{value}</b><span>{label}</span></div>' for value, label in cards
+    )
     return f'<section id="summary"><div class="cards">{body}</div></section>'
 
 
@@ -217,23 +256,29 @@ def _charts(result: AuditResult) -> str:
     parts = []
     if minerals:
         parts.append(f'<div class="chart">{china_share_chart(minerals)}</div>')
-    parts.append(f'<div class="chart">{tier_chart(tier_table(result), result.report.weighting)}'
-                 "</div>")
-    return f'<section id="charts"><h2>Charts</h2><div class="charts">{"".join(parts)}</div>' \
-           "</section>"
+    parts.append(
+        f'<div class="chart">{tier_chart(tier_table(result), result.report.weighting)}</div>'
+    )
+    return (
+        f'<section id="charts"><h2>Charts</h2><div class="charts">{"".join(parts)}</div></section>'
+    )
 
 
 def _findings(result: AuditResult) -> str:
     findings = result.report.findings
-    rows = [f'<tr><td data-v="{_severity_rank(f.severity)}">{_tier_badge(f.severity)}</td>'
-            f"<td>{esc(f.id)}</td><td>{esc(f.mineral or '')}</td><td>{esc(f.stage or '')}</td>"
-            f"<td>{esc(f.message)}</td><td>{esc(fmt_rows(f.rows, 20))}</td></tr>"
-            for f in findings]
+    rows = [
+        f'<tr><td data-v="{_severity_rank(f.severity)}">{_tier_badge(f.severity)}</td>'
+        f"<td>{esc(f.id)}</td><td>{esc(f.mineral or '')}</td><td>{esc(f.stage or '')}</td>"
+        f"<td>{esc(f.message)}</td><td>{esc(fmt_rows(f.rows, 20))}</td></tr>"
+        for f in findings
+    ]
     if not rows:
         return '<section id="findings"><h2>Findings (0)</h2><p>None.</p></section>'
-    return (f'<section id="findings"><h2>Findings ({len(findings)})</h2>'
-            + _table(["severity", "id", "mineral", "stage", "message", "rows"], rows)
-            + "</section>")
+    return (
+        f'<section id="findings"><h2>Findings ({len(findings)})</h2>'
+        + _table(["severity", "id", "mineral", "stage", "message", "rows"], rows)
+        + "</section>"
+    )
 
 
 def _severity_rank(severity: str) -> int:
@@ -248,19 +293,28 @@ def _waivers(result: AuditResult) -> str:
         return ""
     out = ['<section id="waivers">']
     applied = info.get("applied", [])
-    rows = [f"<tr><td>{_tier_badge(f['severity'])}</td><td>{esc(f['id'])}</td>"
-            f"<td>{esc(fmt_rows(f['rows'], 20))}</td><td>{esc(w['reason'])}</td>"
-            f"<td>{esc(w['expires'])}</td></tr>" for w in applied for f in w["findings"]]
+    rows = [
+        f"<tr><td>{_tier_badge(f['severity'])}</td><td>{esc(f['id'])}</td>"
+        f"<td>{esc(fmt_rows(f['rows'], 20))}</td><td>{esc(w['reason'])}</td>"
+        f"<td>{esc(w['expires'])}</td></tr>"
+        for w in applied
+        for f in w["findings"]
+    ]
     out.append(f"<h2>Waived findings ({len(rows)})</h2>")
-    out.append(f'<p class="note">From {esc(info["file"])}. Waived findings do not count for '
-               "--fail-on.</p>")
+    out.append(
+        f'<p class="note">From {esc(info["file"])}. Waived findings do not count for --fail-on.</p>'
+    )
     if rows:
         out.append(_table(["severity", "id", "rows", "reason", "expires"], rows))
-    out.extend(f'<p class="warn">Waiver expired on {esc(w["expires"])} and no longer '
-               f'applies: {esc(w.get("id") or w.get("rule"))} ({esc(w["reason"])})</p>'
-               for w in info.get("expired", []))
-    out.extend(f'<p class="warn">Waiver matches no finding: '
-               f'{esc(w.get("id") or w.get("rule"))}</p>' for w in info.get("unused", []))
+    out.extend(
+        f'<p class="warn">Waiver expired on {esc(w["expires"])} and no longer '
+        f"applies: {esc(w.get('id') or w.get('rule'))} ({esc(w['reason'])})</p>"
+        for w in info.get("expired", [])
+    )
+    out.extend(
+        f'<p class="warn">Waiver matches no finding: {esc(w.get("id") or w.get("rule"))}</p>'
+        for w in info.get("unused", [])
+    )
     out.append("</section>")
     return "".join(out)
 
@@ -271,22 +325,42 @@ def _baseline(result: AuditResult) -> str:
         return ""
     score = data["score"]
     cls = "bad" if data["gate"]["failed"] else "good"
-    out = ['<section id="baseline">', f"<h2>Change since baseline {esc(data.get('path'))}</h2>",
-           f'<p class="{cls}">score {score["old"]} → {score["new"]} ({score["change"]:+d}); '
-           f"tier {esc(data['tier']['old'])} → {esc(data['tier']['new'])}</p>"]
+    out = [
+        '<section id="baseline">',
+        f"<h2>Change since baseline {esc(data.get('path'))}</h2>",
+        f'<p class="{cls}">score {score["old"]} → {score["new"]} ({score["change"]:+d}); '
+        f"tier {esc(data['tier']['old'])} → {esc(data['tier']['new'])}</p>",
+    ]
     out.extend(f'<p class="warn">{esc(reason)}</p>' for reason in data["gate"]["reasons"])
     items = data["lines"]["items"]
     if items:
         rows = [_baseline_row(i) for i in items[:MAX_LINES]]
-        out.append(_table(["change", "row", "part", "description", "what changed",
-                           "exposure before", "exposure after", "Δ"], rows))
+        out.append(
+            _table(
+                [
+                    "change",
+                    "row",
+                    "part",
+                    "description",
+                    "what changed",
+                    "exposure before",
+                    "exposure after",
+                    "Δ",
+                ],
+                rows,
+            )
+        )
     for label, key in (("New findings", "new"), ("Resolved findings", "resolved")):
         listed = data["findings"][key]
         if listed:
-            rows = [f"<tr><td>{_tier_badge(f['severity'])}</td><td>{esc(f['id'])}</td>"
-                    f"<td>{esc(f['message'])}</td></tr>" for f in listed]
-            out.append(f"<h3>{label} ({len(listed)})</h3>"
-                       + _table(["severity", "id", "message"], rows))
+            rows = [
+                f"<tr><td>{_tier_badge(f['severity'])}</td><td>{esc(f['id'])}</td>"
+                f"<td>{esc(f['message'])}</td></tr>"
+                for f in listed
+            ]
+            out.append(
+                f"<h3>{label} ({len(listed)})</h3>" + _table(["severity", "id", "message"], rows)
+            )
     out.extend(f'<p class="note">{esc(note)}</p>' for note in data.get("notes", []))
     out.append("</section>")
     return "".join(out)
@@ -297,11 +371,13 @@ def _baseline_row(item: dict[str, Any]) -> str:
 
     e = item["exposure"]
     row = item["new_row"] if item["new_row"] is not None else item["old_row"]
-    return (f"<tr><td>{esc(item['change'])}</td>{_num_cell(row, str(row))}"
-            f"<td>{esc(item['part_number'] or '')}</td><td>{esc(item['description'] or '')}</td>"
-            f"<td>{esc(change_text(item))}</td>{_num_cell(e['old'], fmt_pct(e['old']))}"
-            f"{_num_cell(e['new'], fmt_pct(e['new']))}"
-            f"{_num_cell(e['change'], _signed(e['change']))}</tr>")
+    return (
+        f"<tr><td>{esc(item['change'])}</td>{_num_cell(row, str(row))}"
+        f"<td>{esc(item['part_number'] or '')}</td><td>{esc(item['description'] or '')}</td>"
+        f"<td>{esc(change_text(item))}</td>{_num_cell(e['old'], fmt_pct(e['old']))}"
+        f"{_num_cell(e['new'], fmt_pct(e['new']))}"
+        f"{_num_cell(e['change'], _signed(e['change']))}</tr>"
+    )
 
 
 def _signed(value: float | None) -> str:
@@ -311,15 +387,19 @@ def _signed(value: float | None) -> str:
 def _minerals(result: AuditResult) -> str:
     minerals = sorted(result.report.minerals, key=lambda m: (-m["china_touch"], m["mineral"]))
     if not minerals:
-        return '<section id="minerals"><h2>Minerals</h2><p>No critical minerals found.</p>' \
-               "</section>"
+        return (
+            '<section id="minerals"><h2>Minerals</h2><p>No critical minerals found.</p></section>'
+        )
     rows = []
     for m in minerals:
         st = m["stages"]
-        cells = [f"<td>{esc(m['name'])}</td>", _num_cell(m["mass_kg"], fmt_mass(m["mass_kg"])),
-                 _num_cell(m["lines"], str(m["lines"])),
-                 _num_cell(m["china_touch"], fmt_pct(m["china_touch"])),
-                 _num_cell(m["aligned_chain"], fmt_pct(m["aligned_chain"]))]
+        cells = [
+            f"<td>{esc(m['name'])}</td>",
+            _num_cell(m["mass_kg"], fmt_mass(m["mass_kg"])),
+            _num_cell(m["lines"], str(m["lines"])),
+            _num_cell(m["china_touch"], fmt_pct(m["china_touch"])),
+            _num_cell(m["aligned_chain"], fmt_pct(m["aligned_chain"])),
+        ]
         for stage in STAGES:
             china = stage_share(st[stage], "china_share")
             aligned = stage_share(st[stage], "aligned_share")
@@ -334,8 +414,11 @@ def _minerals(result: AuditResult) -> str:
     for stage in STAGES:
         headers += [f"{stage} China", f"{stage} aligned"]
     headers += ["processing HHI", "export controls"]
-    return (f'<section id="minerals"><h2>Minerals ({len(minerals)})</h2>'
-            + _table(headers, rows) + "</section>")
+    return (
+        f'<section id="minerals"><h2>Minerals ({len(minerals)})</h2>'
+        + _table(headers, rows)
+        + "</section>"
+    )
 
 
 def _lines(result: AuditResult) -> str:
@@ -343,48 +426,85 @@ def _lines(result: AuditResult) -> str:
     total = len(lines)
     caption = None
     if total > MAX_LINES:
-        lines = lines.sort_values(["line_exposure", "row"], ascending=[False, True],
-                                  kind="stable", na_position="last").head(MAX_LINES)
-        caption = (f"The {MAX_LINES} most exposed of {total} lines; every line is in the CSV, "
-                   "Excel and JSON reports.")
-    columns = ["row", "part_number", "description", "material", "supplier", "supplier_country",
-               "archetype", "line_driver", "line_exposure", "line_tier"]
+        lines = lines.sort_values(
+            ["line_exposure", "row"], ascending=[False, True], kind="stable", na_position="last"
+        ).head(MAX_LINES)
+        caption = (
+            f"The {MAX_LINES} most exposed of {total} lines; every line is in the CSV, "
+            "Excel and JSON reports."
+        )
+    columns = [
+        "row",
+        "part_number",
+        "description",
+        "material",
+        "supplier",
+        "supplier_country",
+        "archetype",
+        "line_driver",
+        "line_exposure",
+        "line_tier",
+    ]
     rows = []
     for r in lines[columns].itertuples(index=False):
-        exposure = None if r.line_exposure is None or (
-            isinstance(r.line_exposure, float) and math.isnan(r.line_exposure)) else \
-            r.line_exposure
-        rows.append(f"<tr>{_num_cell(r.row, str(r.row))}<td>{esc(r.part_number)}</td>"
-                    f"<td>{esc(r.description)}</td><td>{esc(r.material)}</td>"
-                    f"<td>{esc(r.supplier)}</td><td>{esc(r.supplier_country)}</td>"
-                    f"<td>{esc(r.archetype)}</td><td>{esc(r.line_driver)}</td>"
-                    f"{_num_cell(exposure, fmt_pct(exposure))}"
-                    f"<td>{_tier_badge(r.line_tier) if r.line_tier else 'unscored'}</td></tr>")
-    headers = ["row", "part", "description", "material", "supplier", "country", "archetype",
-               "driver", "exposure", "tier"]
-    return (f'<section id="lines"><h2>Lines ({total})</h2>'
-            + _table(headers, rows, caption=caption) + "</section>")
+        exposure = (
+            None
+            if r.line_exposure is None
+            or (isinstance(r.line_exposure, float) and math.isnan(r.line_exposure))
+            else r.line_exposure
+        )
+        rows.append(
+            f"<tr>{_num_cell(r.row, str(r.row))}<td>{esc(r.part_number)}</td>"
+            f"<td>{esc(r.description)}</td><td>{esc(r.material)}</td>"
+            f"<td>{esc(r.supplier)}</td><td>{esc(r.supplier_country)}</td>"
+            f"<td>{esc(r.archetype)}</td><td>{esc(r.line_driver)}</td>"
+            f"{_num_cell(exposure, fmt_pct(exposure))}"
+            f"<td>{_tier_badge(r.line_tier) if r.line_tier else 'unscored'}</td></tr>"
+        )
+    headers = [
+        "row",
+        "part",
+        "description",
+        "material",
+        "supplier",
+        "country",
+        "archetype",
+        "driver",
+        "exposure",
+        "tier",
+    ]
+    return (
+        f'<section id="lines"><h2>Lines ({total})</h2>'
+        + _table(headers, rows, caption=caption)
+        + "</section>"
+    )
 
 
 def _unmapped(result: AuditResult) -> str:
     unmapped = result.report.unmapped
     if not unmapped:
         return ""
-    rows = [f"<tr>{_num_cell(u.row, str(u.row))}<td>{esc(u.part_number)}</td>"
-            f"<td>{esc(u.description)}</td><td>{esc(', '.join(u.suggestions))}</td></tr>"
-            for u in unmapped]
-    return (f'<section id="unmapped"><h2>Unmapped lines ({len(unmapped)}, not scored)</h2>'
-            + _table(["row", "part", "description", "closest archetypes"], rows)
-            + "</section>")
+    rows = [
+        f"<tr>{_num_cell(u.row, str(u.row))}<td>{esc(u.part_number)}</td>"
+        f"<td>{esc(u.description)}</td><td>{esc(', '.join(u.suggestions))}</td></tr>"
+        for u in unmapped
+    ]
+    return (
+        f'<section id="unmapped"><h2>Unmapped lines ({len(unmapped)}, not scored)</h2>'
+        + _table(["row", "part", "description", "closest archetypes"], rows)
+        + "</section>"
+    )
 
 
 def _provenance(result: AuditResult) -> str:
     info = provenance(result)
     r = result.report
-    tables = "".join(f"<li>{esc(name)}: as of {esc(date)}</li>"
-                     for name, date in info["tables"].items())
-    sources = "".join(f"<li>{esc(text)}</li>"
-                      for text in dict.fromkeys(source_text(s) for s in info["sources"]))
+    tables = "".join(
+        f"<li>{esc(name)}: as of {esc(date)}</li>" for name, date in info["tables"].items()
+    )
+    sources = "".join(
+        f"<li>{esc(text)}</li>" for text in dict.fromkeys(source_text(s) for s in info["sources"])
+    )
     assumptions = "".join(f"<li>{esc(a)}</li>" for a in info["assumptions"])
     return (
         '<section id="provenance"><h2>Reference data, policy and assumptions</h2>'
@@ -396,7 +516,8 @@ def _provenance(result: AuditResult) -> str:
         f"<h3>Assumptions</h3><ul>{assumptions}</ul>"
         f"<h3>Tables</h3><ul>{tables}</ul>"
         + (f"<h3>Sources</h3><ul>{sources}</ul>" if sources else "")
-        + "</section>")
+        + "</section>"
+    )
 
 
 def _scenarios_and_actions(result: AuditResult) -> str:
@@ -405,35 +526,50 @@ def _scenarios_and_actions(result: AuditResult) -> str:
     currency = result.report.currency
     out = []
     if extras.get("scenarios"):
-        rows = [f"<tr><td>{esc(s['name'])}</td>"
-                + _num_cell(len(s["affected_lines"]), str(len(s["affected_lines"])))
-                + _num_cell(s["affected_spend"], fmt_money(s["affected_spend"], currency))
-                + _num_cell(s["value_at_risk"], fmt_money(s["value_at_risk"], currency))
-                + f"<td>{esc(', '.join(m['mineral'] for m in s['minerals'][:5]))}</td>"
-                + f"<td>{esc(', '.join(f'{g} {fmt_pct(v)}' for g, v in s['aligned_alternative'].items()))}</td>"
-                + f"<td>{esc(fmt_rows(s['affected_lines'], 20))}</td></tr>"
-                for s in extras["scenarios"]]
-        out.append(f'<section id="scenarios"><h2>Scenarios ({len(rows)})</h2>'
-                   + _table(["scenario", "lines", "spend", "value at risk", "driven by",
-                             "aligned alternative", "rows"], rows,
-                            caption="Value at risk = spend x the share of each line's supply "
-                            "that the scenario cuts (stages taken as independent).")
-                   + "</section>")
+        rows = [
+            f"<tr><td>{esc(s['name'])}</td>"
+            + _num_cell(len(s["affected_lines"]), str(len(s["affected_lines"])))
+            + _num_cell(s["affected_spend"], fmt_money(s["affected_spend"], currency))
+            + _num_cell(s["value_at_risk"], fmt_money(s["value_at_risk"], currency))
+            + f"<td>{esc(', '.join(m['mineral'] for m in s['minerals'][:5]))}</td>"
+            + f"<td>{esc(_alternatives(s['aligned_alternative']))}</td>"
+            + f"<td>{esc(fmt_rows(s['affected_lines'], 20))}</td></tr>"
+            for s in extras["scenarios"]
+        ]
+        out.append(
+            f'<section id="scenarios"><h2>Scenarios ({len(rows)})</h2>'
+            + _table(
+                [
+                    "scenario",
+                    "lines",
+                    "spend",
+                    "value at risk",
+                    "driven by",
+                    "aligned alternative",
+                    "rows",
+                ],
+                rows,
+                caption="Value at risk = spend x the share of each line's supply "
+                "that the scenario cuts (stages taken as independent).",
+            )
+            + "</section>"
+        )
     if extras.get("price_shocks"):
         rows = []
         for p in extras["price_shocks"]:
-            price = p["price"]
-            text = ("no published price" if price is None else
-                    f"{price['value']:g} {price['currency']}/{price['unit']} {price['product']} "
-                    f"({price['kind']}, {price['year']})")
+            text = price_text(p["price"])
             total = p["total_cost_impact"]
-            rows.append(f"<tr><td>{esc(p['name'])}</td><td>{esc(format(p['change_pct'], '+g') + '%')}</td>"
-                        f"<td>{esc(text)}</td>"
-                        + _num_cell(total, "–" if total is None else f"{total:,.6g} {p['currency']}")
-                        + f"<td>{esc(fmt_rows([n['row'] for n in p['not_estimated']], 20))}</td></tr>")
-        out.append('<section id="price-shocks"><h2>Price shocks</h2>'
-                   + _table(["mineral", "change", "price", "cost impact", "not estimated"], rows)
-                   + "</section>")
+            rows.append(
+                f"<tr><td>{esc(p['name'])}</td><td>{esc(format(p['change_pct'], '+g') + '%')}</td>"
+                f"<td>{esc(text)}</td>"
+                + _num_cell(total, fmt_money(total, p["currency"]))
+                + f"<td>{esc(fmt_rows([n['row'] for n in p['not_estimated']], 20))}</td></tr>"
+            )
+        out.append(
+            '<section id="price-shocks"><h2>Price shocks</h2>'
+            + _table(["mineral", "change", "price", "cost impact", "not estimated"], rows)
+            + "</section>"
+        )
     if "actions" in extras:
         actions = extras["actions"]
         items = []
@@ -442,12 +578,19 @@ def _scenarios_and_actions(result: AuditResult) -> str:
                 f"<li>{esc(f.get('fact', ''))} — {esc(f.get('source'))}"
                 # URLs as text, never links: the page makes no network requests at all.
                 + (f" &lt;{esc(f['url'])}&gt;" if f.get("url") else "")
-                + f" ({esc(f.get('year'))})</li>" for f in a["facts"])
-            items.append(f"<li>{_tier_badge(a['priority'])} <strong>{esc(a['family'])}</strong>: "
-                         f"{esc(a['title'])}<br>{esc(a['detail'])}"
-                         f"<details><summary>facts</summary><ul>{facts}</ul></details></li>")
-        out.append(f'<section id="actions"><h2>Actions ({len(actions)})</h2>'
-                   + (f"<ol>{''.join(items)}</ol>" if items else "<p>None.</p>") + "</section>")
+                + f" ({esc(f.get('year'))})</li>"
+                for f in a["facts"]
+            )
+            items.append(
+                f"<li>{_tier_badge(a['priority'])} <strong>{esc(a['family'])}</strong>: "
+                f"{esc(a['title'])}<br>{esc(a['detail'])}"
+                f"<details><summary>facts</summary><ul>{facts}</ul></details></li>"
+            )
+        out.append(
+            f'<section id="actions"><h2>Actions ({len(actions)})</h2>'
+            + (f"<ol>{''.join(items)}</ol>" if items else "<p>None.</p>")
+            + "</section>"
+        )
     return "".join(out)
 
 
@@ -456,19 +599,27 @@ def render_html(result: AuditResult) -> str:
     inp = r.input
     where = inp.path + (f" · sheet {inp.sheet}" if inp.sheet else "")
     title = f"Exposure audit: {inp.path}"
-    body = "".join([
-        _summary(result), _charts(result), _findings(result), _scenarios_and_actions(result),
-        _waivers(result),
-        _baseline(result), _minerals(result), _lines(result), _unmapped(result),
-        _provenance(result),
-    ])
+    body = "".join(
+        [
+            _summary(result),
+            _charts(result),
+            _findings(result),
+            _scenarios_and_actions(result),
+            _waivers(result),
+            _baseline(result),
+            _minerals(result),
+            _lines(result),
+            _unmapped(result),
+            _provenance(result),
+        ]
+    )
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f'<meta name="generator" content="{esc(r.tool.name)} {esc(r.tool.version)}">'
         f"<title>{esc(title)}</title><style>{STYLE}</style></head>\n<body><main>"
-        f"<h1>Exposure audit</h1><p class=\"sub\">{esc(where)} · header row {inp.header_row} · "
+        f'<h1>Exposure audit</h1><p class="sub">{esc(where)} · header row {inp.header_row} · '
         f"{inp.rows} lines · audited as of {esc(r.policy.as_of)} · reference data "
         f"{esc(r.reference.version)}</p>\n{body}\n</main><script>{SCRIPT}</script></body>"
         "</html>\n"

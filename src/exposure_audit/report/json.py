@@ -8,8 +8,19 @@ from typing import Any
 from exposure_audit.report.model import AuditResult, clean_json
 
 _KEY_ORDER = (
-    "schema_version", "tool", "reference", "policy", "input", "weighting", "currency", "summary",
-    "minerals", "lines", "unmapped", "findings", "issues",
+    "schema_version",
+    "tool",
+    "reference",
+    "policy",
+    "input",
+    "weighting",
+    "currency",
+    "summary",
+    "minerals",
+    "lines",
+    "unmapped",
+    "findings",
+    "issues",
 )
 
 

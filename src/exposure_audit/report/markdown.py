@@ -21,6 +21,7 @@ from exposure_audit.report.base import (
     fmt_pct,
     fmt_rows,
     lines_by_line,
+    price_text,
     provenance,
     source_text,
     stage_share,
@@ -43,8 +44,9 @@ def md(value: Any) -> str:
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _SPECIAL.sub(r"\\\1", text)
     text = text.replace("@", "&#64;")
-    text = re.sub(r"(?i)\b(https?|ftp|www)([:.])", lambda m: f"{m.group(1)}&#8203;{m.group(2)}",
-                  text)
+    text = re.sub(
+        r"(?i)\b(https?|ftp|www)([:.])", lambda m: f"{m.group(1)}&#8203;{m.group(2)}", text
+    )
     return " ".join(text.split())
 
 
@@ -65,21 +67,47 @@ def render_markdown(result: AuditResult) -> str:
     inp = r.input
     out: list[str] = []
     out.append(f"## Exposure audit: {md(inp.path)}\n")
-    out.append(f"**Score {s.score} · {s.tier.upper()}**: {fmt_pct(s.exposure)} of the "
-               f"{r.weighting}-weighted BOM is likely to pass through China at some stage.\n")
+    out.append(
+        f"**Score {s.score} · {s.tier.upper()}**: {fmt_pct(s.exposure)} of the "
+        f"{r.weighting}-weighted BOM is likely to pass through China at some stage.\n"
+    )
     counts = finding_counts(r.findings)
     findings_text = ", ".join(f"{n} {sev}" for sev, n in counts.items()) or "none"
     tiers = s.lines_by_tier
-    out.append(table(
-        ["score", "tier", "exposure", "value at risk", "China touch", "aligned chain",
-         "coverage", "findings"],
-        [[str(s.score), s.tier, fmt_pct(s.exposure), fmt_money(s.value_at_risk, r.currency),
-          fmt_pct(s.china_touch), fmt_pct(s.aligned_chain),
-          f"{inp.mapped_rows}/{inp.rows} lines ({fmt_pct(inp.coverage)})", findings_text]],
-        align="rlrrrrll"))
-    out.append("\nLines by tier: " + " · ".join(
-        f"{tiers.get(t, 0)} {t}" for t in ("critical", "high", "medium", "low", "unscored"))
-        + f" · {inp.skipped_rows} rows skipped\n")
+    out.append(
+        table(
+            [
+                "score",
+                "tier",
+                "exposure",
+                "value at risk",
+                "China touch",
+                "aligned chain",
+                "coverage",
+                "findings",
+            ],
+            [
+                [
+                    str(s.score),
+                    s.tier,
+                    fmt_pct(s.exposure),
+                    fmt_money(s.value_at_risk, r.currency),
+                    fmt_pct(s.china_touch),
+                    fmt_pct(s.aligned_chain),
+                    f"{inp.mapped_rows}/{inp.rows} lines ({fmt_pct(inp.coverage)})",
+                    findings_text,
+                ]
+            ],
+            align="rlrrrrll",
+        )
+    )
+    out.append(
+        "\nLines by tier: "
+        + " · ".join(
+            f"{tiers.get(t, 0)} {t}" for t in ("critical", "high", "medium", "low", "unscored")
+        )
+        + f" · {inp.skipped_rows} rows skipped\n"
+    )
     out.extend(_minerals(result))
     out.extend(_lines(result))
     out.extend(_findings(result))
@@ -89,11 +117,16 @@ def render_markdown(result: AuditResult) -> str:
     if baseline:
         from exposure_audit.diff import render_markdown as diff_markdown
 
-        out.append(diff_markdown(baseline, heading="###",
-                                 title=f"Change since baseline {md(baseline.get('path'))}"))
+        out.append(
+            diff_markdown(
+                baseline, heading="###", title=f"Change since baseline {md(baseline.get('path'))}"
+            )
+        )
     if r.unmapped:
-        shown = ", ".join(f"{u.row} {md(u.part_number or u.description or '')}".strip()
-                          for u in r.unmapped[:TOP_LINES])
+        shown = ", ".join(
+            f"{u.row} {md(u.part_number or u.description or '')}".strip()
+            for u in r.unmapped[:TOP_LINES]
+        )
         more = f" and {len(r.unmapped) - TOP_LINES} more" if len(r.unmapped) > TOP_LINES else ""
         out.append(f"**Unmapped lines ({len(r.unmapped)}, not scored):** rows {shown}{more}.\n")
     out.extend(_provenance(result))
@@ -108,17 +141,40 @@ def _minerals(result: AuditResult) -> list[str]:
     for m in minerals:
         st = m["stages"]
         controls = [c["status"] for c in m["export_controls"]]
-        control_text = ", ".join(f"{controls.count(k)} {k}" for k in ("active", "suspended")
-                                 if k in controls) or "–"
-        rows.append([md(m["name"]), fmt_mass(m["mass_kg"]), fmt_pct(m["china_touch"]),
-                     fmt_pct(stage_share(st["mining"], "china_share")),
-                     fmt_pct(stage_share(st["processing"], "china_share")),
-                     fmt_pct(stage_share(st["manufacturing"], "china_share")),
-                     fmt_pct(m["aligned_chain"]), control_text])
-    return ["### Minerals: China share by stage\n",
-            table(["mineral", "mass", "China touch", "mining China", "processing China",
-                   "made in China", "aligned chain", "export controls"], rows,
-                  align="lrrrrrrl"), ""]
+        control_text = (
+            ", ".join(f"{controls.count(k)} {k}" for k in ("active", "suspended") if k in controls)
+            or "–"
+        )
+        rows.append(
+            [
+                md(m["name"]),
+                fmt_mass(m["mass_kg"]),
+                fmt_pct(m["china_touch"]),
+                fmt_pct(stage_share(st["mining"], "china_share")),
+                fmt_pct(stage_share(st["processing"], "china_share")),
+                fmt_pct(stage_share(st["manufacturing"], "china_share")),
+                fmt_pct(m["aligned_chain"]),
+                control_text,
+            ]
+        )
+    return [
+        "### Minerals: China share by stage\n",
+        table(
+            [
+                "mineral",
+                "mass",
+                "China touch",
+                "mining China",
+                "processing China",
+                "made in China",
+                "aligned chain",
+                "export controls",
+            ],
+            rows,
+            align="lrrrrrrl",
+        ),
+        "",
+    ]
 
 
 def _lines(result: AuditResult) -> list[str]:
@@ -126,17 +182,38 @@ def _lines(result: AuditResult) -> list[str]:
     scored = lines[lines["line_exposure"].notna()]
     if scored.empty:
         return []
-    top = scored.sort_values(["line_exposure", "row"], ascending=[False, True],
-                             kind="stable").head(TOP_LINES)
+    top = scored.sort_values(["line_exposure", "row"], ascending=[False, True], kind="stable").head(
+        TOP_LINES
+    )
     # The flat table's line-level columns, in its order (so CSV, xlsx and Markdown agree).
-    columns = ["row", "part_number", "description", "supplier_country", "archetype",
-               "line_exposure", "line_tier", "line_driver"]
-    rows = [[str(record.row), md(record.part_number), md(record.description),
-             md(record.supplier_country), md(record.archetype), fmt_pct(record.line_exposure),
-             md(record.line_tier), md(record.line_driver)]
-            for record in top[columns].itertuples(index=False)]
-    return [f"### Riskiest lines (top {len(top)} of {len(scored)})\n",
-            table(columns, rows, align="rllllrll"), ""]
+    columns = [
+        "row",
+        "part_number",
+        "description",
+        "supplier_country",
+        "archetype",
+        "line_exposure",
+        "line_tier",
+        "line_driver",
+    ]
+    rows = [
+        [
+            str(record.row),
+            md(record.part_number),
+            md(record.description),
+            md(record.supplier_country),
+            md(record.archetype),
+            fmt_pct(record.line_exposure),
+            md(record.line_tier),
+            md(record.line_driver),
+        ]
+        for record in top[columns].itertuples(index=False)
+    ]
+    return [
+        f"### Riskiest lines (top {len(top)} of {len(scored)})\n",
+        table(columns, rows, align="rllllrll"),
+        "",
+    ]
 
 
 def _findings(result: AuditResult) -> list[str]:
@@ -144,8 +221,9 @@ def _findings(result: AuditResult) -> list[str]:
     out = [f"### Findings ({len(findings)})\n"]
     if not findings:
         return [*out, "None.\n"]
-    rows = [[f.severity, md(f.id), md(f.message), fmt_rows(f.rows)]
-            for f in findings[:MAX_FINDINGS]]
+    rows = [
+        [f.severity, md(f.id), md(f.message), fmt_rows(f.rows)] for f in findings[:MAX_FINDINGS]
+    ]
     out.append(table(["severity", "id", "message", "rows"], rows))
     if len(findings) > MAX_FINDINGS:
         out.append(f"\n… and {len(findings) - MAX_FINDINGS} more in the JSON report.")
@@ -167,11 +245,15 @@ def _waivers(result: AuditResult) -> list[str]:
         out.append(f"### Waived findings ({sum(len(w['findings']) for w in applied)})\n")
         out.append(table(["finding", "part", "reason", "expires"], rows))
         out.append("")
-    out.extend(f"> ⚠ Waiver expired on {md(w['expires'])}: "
-               f"{md(w.get('id') or w.get('rule'))} ({md(w['reason'])})\n"
-               for w in info.get("expired", []))
-    out.extend(f"> ⚠ Waiver matches no finding: {md(w.get('id') or w.get('rule'))}\n"
-               for w in info.get("unused", []))
+    out.extend(
+        f"> ⚠ Waiver expired on {md(w['expires'])}: "
+        f"{md(w.get('id') or w.get('rule'))} ({md(w['reason'])})\n"
+        for w in info.get("expired", [])
+    )
+    out.extend(
+        f"> ⚠ Waiver matches no finding: {md(w.get('id') or w.get('rule'))}\n"
+        for w in info.get("unused", [])
+    )
     return out
 
 
@@ -182,27 +264,49 @@ def _scenarios_and_actions(result: AuditResult) -> list[str]:
     out: list[str] = []
     if extras.get("scenarios"):
         out.append(f"### Scenarios ({len(extras['scenarios'])})\n")
-        out.append(table(
-            ["scenario", "lines", "spend", "value at risk", "driven by", "aligned alternative"],
-            [[md(s["name"]), str(len(s["affected_lines"])),
-              fmt_money(s["affected_spend"], currency), fmt_money(s["value_at_risk"], currency),
-              md(", ".join(m["mineral"] for m in s["minerals"][:5])),
-              md(", ".join(f"{g} {fmt_pct(v)}" for g, v in s["aligned_alternative"].items()))]
-             for s in extras["scenarios"]], align="lrrrll"))
-        out.append("\nValue at risk = spend x the share of each line's supply that the scenario "
-                   "cuts (stages taken as independent).\n")
+        out.append(
+            table(
+                ["scenario", "lines", "spend", "value at risk", "driven by", "aligned alternative"],
+                [
+                    [
+                        md(s["name"]),
+                        str(len(s["affected_lines"])),
+                        fmt_money(s["affected_spend"], currency),
+                        fmt_money(s["value_at_risk"], currency),
+                        md(", ".join(m["mineral"] for m in s["minerals"][:5])),
+                        md(
+                            ", ".join(
+                                f"{g} {fmt_pct(v)}" for g, v in s["aligned_alternative"].items()
+                            )
+                        ),
+                    ]
+                    for s in extras["scenarios"]
+                ],
+                align="lrrrll",
+            )
+        )
+        out.append(
+            "\nValue at risk = spend x the share of each line's supply that the scenario "
+            "cuts (stages taken as independent).\n"
+        )
     if extras.get("price_shocks"):
         out.append("### Price shocks\n")
-        out.append(table(
-            ["mineral", "change", "price", "cost impact", "not estimated"],
-            [[md(p["name"]), f"{p['change_pct']:+g}%",
-              md("no published price" if p["price"] is None else
-                 f"{p['price']['value']:g} {p['price']['currency']}/{p['price']['unit']} "
-                 f"{p['price']['product']} ({p['price']['kind']}, {p['price']['year']})"),
-              "–" if p["total_cost_impact"] is None
-              else f"{p['total_cost_impact']:,.6g} {p['currency']}",
-              fmt_rows([n["row"] for n in p["not_estimated"]]) or "–"]
-             for p in extras["price_shocks"]], align="lrlrl"))
+        out.append(
+            table(
+                ["mineral", "change", "price", "cost impact", "not estimated"],
+                [
+                    [
+                        md(p["name"]),
+                        f"{p['change_pct']:+g}%",
+                        md(price_text(p["price"])),
+                        fmt_money(p["total_cost_impact"], p["currency"]),
+                        fmt_rows([n["row"] for n in p["not_estimated"]]) or "–",
+                    ]
+                    for p in extras["price_shocks"]
+                ],
+                align="lrlrl",
+            )
+        )
         out.append("")
     if "actions" in extras:
         actions = extras["actions"]
@@ -210,11 +314,13 @@ def _scenarios_and_actions(result: AuditResult) -> list[str]:
         if not actions:
             out.append("None.\n")
         for a in actions[:MAX_FINDINGS]:
-            sources = sorted({f"{f.get('source')} ({f.get('year')})" for f in a["facts"]
-                              if f.get("source")})
-            out.append(f"- **{a['priority']}** · {a['family']} · {md(a['title'])}: "
-                       f"{md(a['detail'])}" + (f" _Facts: {md('; '.join(sources))}_"
-                                               if sources else ""))
+            sources = sorted(
+                {f"{f.get('source')} ({f.get('year')})" for f in a["facts"] if f.get("source")}
+            )
+            out.append(
+                f"- **{a['priority']}** · {a['family']} · {md(a['title'])}: "
+                f"{md(a['detail'])}" + (f" _Facts: {md('; '.join(sources))}_" if sources else "")
+            )
         if len(actions) > MAX_FINDINGS:
             out.append(f"- … and {len(actions) - MAX_FINDINGS} more in the JSON report.")
         out.append("")
@@ -224,12 +330,16 @@ def _scenarios_and_actions(result: AuditResult) -> list[str]:
 def _provenance(result: AuditResult) -> list[str]:
     info = provenance(result)
     out = ["<details><summary>Reference data, policy and assumptions</summary>\n"]
-    out.append(f"- Reference data {md(info['reference_version'])}, newest table "
-               f"{md(info['reference_as_of'])}: " + ", ".join(
-                   f"{md(name)} {md(date)}" for name, date in info["tables"].items()))
-    out.append(f"- Policy as of {md(info['policy_as_of'])}; aligned groups: "
-               f"{md(', '.join(info['aligned_groups']) or 'none')}; weighting: "
-               f"{md(info['weighting'])}")
+    out.append(
+        f"- Reference data {md(info['reference_version'])}, newest table "
+        f"{md(info['reference_as_of'])}: "
+        + ", ".join(f"{md(name)} {md(date)}" for name, date in info["tables"].items())
+    )
+    out.append(
+        f"- Policy as of {md(info['policy_as_of'])}; aligned groups: "
+        f"{md(', '.join(info['aligned_groups']) or 'none')}; weighting: "
+        f"{md(info['weighting'])}"
+    )
     for assumption in info["assumptions"]:
         out.append(f"- {md(assumption)}")
     sources = list(dict.fromkeys(source_text(s) for s in info["sources"]))

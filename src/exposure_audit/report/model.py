@@ -50,8 +50,9 @@ class PolicyInfo(_Model):
     weighting: str
     tiers: dict[str, float]
     assumptions: list[str]
-    rules: list[dict[str, Any]] = Field(default_factory=list,
-                                        description="The finding rules: id, severity, threshold")
+    rules: list[dict[str, Any]] = Field(
+        default_factory=list, description="The finding rules: id, severity, threshold"
+    )
 
 
 class InputInfo(_Model):
@@ -116,8 +117,13 @@ class AuditResult:
     exposure, driver, tier, supplier_country, spend, weight, extra columns."""
     extra_columns: list[str]
 
-    def __init__(self, report: AuditReport, lines: pd.DataFrame, line_minerals: Any,
-                 extra_columns: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        report: AuditReport,
+        lines: pd.DataFrame,
+        line_minerals: Any,
+        extra_columns: list[str] | None = None,
+    ) -> None:
         self.report = report
         self.lines = lines
         # A frame, or the `Scores` that expands it on first use (most formats never ask).
@@ -147,16 +153,31 @@ class AuditResult:
         if not lm.empty:
             mass = lm["mass_kg"].to_numpy(dtype=float)
             touch = lm["china_touch"].to_numpy(dtype=float)
-            for line, mineral, m, t in zip(lm["line"].to_numpy(), lm["mineral"].to_numpy(),
-                                           mass, touch, strict=True):
+            for line, mineral, m, t in zip(
+                lm["line"].to_numpy(), lm["mineral"].to_numpy(), mass, touch, strict=True
+            ):
                 per_line.setdefault(int(line), []).append(
                     {"mineral": mineral, "mass_kg": _num(m), "china_touch": _num(t)}
                 )
         estimated = set(lm.loc[lm["estimated"], "line"].tolist()) if not lm.empty else set()
-        columns = {name: lines[name].tolist() for name in (
-            "row", "part_number", "description", "material", "method", "archetype", "confidence",
-            "exposure", "driver", "tier", "supplier_country", "supplier", "quantity",
-        )}
+        columns = {
+            name: lines[name].tolist()
+            for name in (
+                "row",
+                "part_number",
+                "description",
+                "material",
+                "method",
+                "archetype",
+                "confidence",
+                "exposure",
+                "driver",
+                "tier",
+                "supplier_country",
+                "supplier",
+                "quantity",
+            )
+        }
         extras = {h: lines[f"extra:{h}"].tolist() for h in self.extra_columns}
         records = []
         for i, line in enumerate(lines.index):

@@ -26,10 +26,8 @@ SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 VERSION = "2.1.0"
 INFORMATION_URI = "https://github.com/exposure-audit/exposure-audit"
 FINGERPRINT = "exposureAudit/v1"
-LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "note",
-          "info": "note"}
-SECURITY_SEVERITY = {"critical": "9.0", "high": "7.0", "medium": "5.0", "low": "3.0",
-                     "info": "1.0"}
+LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
+SECURITY_SEVERITY = {"critical": "9.0", "high": "7.0", "medium": "5.0", "low": "3.0", "info": "1.0"}
 MAX_RELATED = 50
 
 
@@ -54,9 +52,11 @@ def fingerprint(finding_id: str, path: str) -> str:
 def _rule(rule: dict[str, Any]) -> dict[str, Any]:
     severity = rule.get("severity", "medium")
     text = rule.get("description") or rule["id"]
-    properties: dict[str, Any] = {"severity": severity,
-                                  "security-severity": SECURITY_SEVERITY.get(severity, "5.0"),
-                                  "tags": ["supply-chain", "critical-minerals"]}
+    properties: dict[str, Any] = {
+        "severity": severity,
+        "security-severity": SECURITY_SEVERITY.get(severity, "5.0"),
+        "tags": ["supply-chain", "critical-minerals"],
+    }
     if rule.get("threshold") is not None:
         properties["threshold"] = rule["threshold"]
     entry = {
@@ -64,10 +64,14 @@ def _rule(rule: dict[str, Any]) -> dict[str, Any]:
         "name": "".join(part.capitalize() for part in rule["id"].split("-")),
         "shortDescription": {"text": text},
         "fullDescription": {"text": text},
-        "defaultConfiguration": {"level": LEVELS.get(severity, "warning"),
-                                 "enabled": bool(rule.get("enabled", True))},
-        "help": {"text": f"{text} See `exposure-audit audit --help` and the policy file for "
-                         "thresholds; accept a finding with a waiver (--waivers)."},
+        "defaultConfiguration": {
+            "level": LEVELS.get(severity, "warning"),
+            "enabled": bool(rule.get("enabled", True)),
+        },
+        "help": {
+            "text": f"{text} See `exposure-audit audit --help` and the policy file for "
+            "thresholds; accept a finding with a waiver (--waivers)."
+        },
         "properties": properties,
     }
     return entry
@@ -94,8 +98,12 @@ def render_sarif(result: AuditResult) -> str:
         location_base["uriBaseId"] = base
 
     def location(row: int) -> dict[str, Any]:
-        return {"physicalLocation": {"artifactLocation": dict(location_base),
-                                     "region": {"startLine": int(row)}}}
+        return {
+            "physicalLocation": {
+                "artifactLocation": dict(location_base),
+                "region": {"startLine": int(row)},
+            }
+        }
 
     results = []
     for f, waiver in findings:
@@ -107,32 +115,46 @@ def render_sarif(result: AuditResult) -> str:
             "message": {"text": f["message"]},
             "locations": [location(rows[0])],
             "partialFingerprints": {FINGERPRINT: fingerprint(f["id"], path)},
-            "properties": {"findingId": f["id"], "severity": f["severity"],
-                           "mineral": f.get("mineral"), "stage": f.get("stage"),
-                           "rows": f.get("rows", [])},
+            "properties": {
+                "findingId": f["id"],
+                "severity": f["severity"],
+                "mineral": f.get("mineral"),
+                "stage": f.get("stage"),
+                "rows": f.get("rows", []),
+            },
         }
         if len(rows) > 1:
-            entry["relatedLocations"] = [{"id": i, **location(row)}
-                                         for i, row in enumerate(rows[1:MAX_RELATED + 1], 1)]
+            entry["relatedLocations"] = [
+                {"id": i, **location(row)} for i, row in enumerate(rows[1 : MAX_RELATED + 1], 1)
+            ]
         if waiver is not None:
-            entry["suppressions"] = [{
-                "kind": "external", "status": "accepted",
-                "justification": f"{waiver['reason']} (waiver expires {waiver['expires']})",
-            }]
+            entry["suppressions"] = [
+                {
+                    "kind": "external",
+                    "status": "accepted",
+                    "justification": f"{waiver['reason']} (waiver expires {waiver['expires']})",
+                }
+            ]
         results.append(entry)
     info = provenance(result)
     run = {
-        "tool": {"driver": {
-            "name": r.tool.name,
-            "version": r.tool.version,
-            "semanticVersion": r.tool.version,
-            "informationUri": INFORMATION_URI,
-            "rules": rules,
-        }},
+        "tool": {
+            "driver": {
+                "name": r.tool.name,
+                "version": r.tool.version,
+                "semanticVersion": r.tool.version,
+                "informationUri": INFORMATION_URI,
+                "rules": rules,
+            }
+        },
         "automationDetails": {"id": f"exposure-audit/{uri}/"},
-        "artifacts": [{"location": dict(location_base),
-                       "hashes": {"sha-256": r.input.sha256},
-                       "sourceLanguage": r.input.format}],
+        "artifacts": [
+            {
+                "location": dict(location_base),
+                "hashes": {"sha-256": r.input.sha256},
+                "sourceLanguage": r.input.format,
+            }
+        ],
         "columnKind": "unicodeCodePoints",
         "results": results,
         "properties": {
@@ -150,15 +172,26 @@ def render_sarif(result: AuditResult) -> str:
             # Actions are advice, not results: dashboards show results; the property bag keeps
             # the actions with the run for tools that read them.
             "actions": [
-                {"family": a["family"], "priority": a["priority"], "title": a["title"],
-                 "detail": a["detail"], "rows": a["rows"], "minerals": a["minerals"]}
+                {
+                    "family": a["family"],
+                    "priority": a["priority"],
+                    "title": a["title"],
+                    "detail": a["detail"],
+                    "rows": a["rows"],
+                    "minerals": a["minerals"],
+                }
                 for a in r.extras.get("actions") or []
             ],
         },
     }
     if base:
-        run["originalUriBaseIds"] = {base: {"description": {
-            "text": "The folder the audit ran in (BOM paths are relative to it)."}}}
+        run["originalUriBaseIds"] = {
+            base: {
+                "description": {
+                    "text": "The folder the audit ran in (BOM paths are relative to it)."
+                }
+            }
+        }
     document = {"$schema": SCHEMA, "version": VERSION, "runs": [run]}
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 

@@ -20,12 +20,22 @@ from rich.text import Text
 from exposure_audit.report.base import fmt_mass as mass_text
 from exposure_audit.report.base import fmt_money as money
 from exposure_audit.report.base import fmt_pct as pct
+from exposure_audit.report.base import price_text
 from exposure_audit.report.model import STAGE_ASSUMPTION, AuditResult
 
-TIER_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow",
-              "low": "green"}
-SEVERITY_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow",
-                  "low": "cyan", "info": "dim"}
+TIER_STYLE = {
+    "critical": "bold white on red",
+    "high": "bold red",
+    "medium": "yellow",
+    "low": "green",
+}
+SEVERITY_STYLE = {
+    "critical": "bold white on red",
+    "high": "bold red",
+    "medium": "yellow",
+    "low": "cyan",
+    "info": "dim",
+}
 TOP_LINES = 10
 TOP_ACTIONS = 12
 
@@ -88,8 +98,7 @@ def _summary_panel(result: AuditResult) -> Panel:
         where.append(" · sheet ")
         where.append_text(plain(inp.sheet))
     where.append(f" · header row {inp.header_row}")
-    return Panel(Group(headline, by_tier, detail), title=where, title_align="left",
-                 box=box.ROUNDED)
+    return Panel(Group(headline, by_tier, detail), title=where, title_align="left", box=box.ROUNDED)
 
 
 def _share(stage: dict[str, Any], key: str) -> Text:
@@ -112,14 +121,27 @@ def _stake(mineral: dict[str, Any]) -> tuple[float, float, str]:
 
 def _minerals_table(result: AuditResult, width: int) -> Table:
     wide = width >= 110
-    table = Table(title="Minerals by what is at stake: China and aligned shares by stage "
-                  "(– no data; * from the BOM or supplier declarations)", box=box.SIMPLE_HEAD, title_justify="left",
-                  title_style="bold", pad_edge=False)
-    columns = [("mineral", "left"), ("mass", "right"), ("lines", "right"),
-               ("China\ntouch", "right"), ("mining\nChina", "right"),
-               ("mining\naligned", "right"), ("proc.\nChina", "right"),
-               ("proc.\naligned", "right"), ("proc.\nHHI", "right"),
-               ("made in\nChina", "right"), ("export\ncontrols", "left")]
+    table = Table(
+        title="Minerals by what is at stake: China and aligned shares by stage "
+        "(– no data; * from the BOM or supplier declarations)",
+        box=box.SIMPLE_HEAD,
+        title_justify="left",
+        title_style="bold",
+        pad_edge=False,
+    )
+    columns = [
+        ("mineral", "left"),
+        ("mass", "right"),
+        ("lines", "right"),
+        ("China\ntouch", "right"),
+        ("mining\nChina", "right"),
+        ("mining\naligned", "right"),
+        ("proc.\nChina", "right"),
+        ("proc.\naligned", "right"),
+        ("proc.\nHHI", "right"),
+        ("made in\nChina", "right"),
+        ("export\ncontrols", "left"),
+    ]
     narrow = ("lines", "proc.\nHHI", "made in\nChina")
     keep = [True] * len(columns) if wide else [c[0] not in narrow for c in columns]
     for (name, justify), shown in zip(columns, keep, strict=True):
@@ -159,17 +181,37 @@ def _lines_table(result: AuditResult) -> Table | None:
     if len(scored) == 0:
         return None
     top = result.lines.iloc[_top_lines(result.lines, scored, TOP_LINES)]
-    table = Table(title=f"Riskiest lines (top {len(top)} of {len(scored)})", box=box.SIMPLE_HEAD,
-                  title_justify="left", title_style="bold")
-    for name, justify in (("row", "right"), ("part", "left"), ("description", "left"),
-                          ("archetype", "left"), ("driver", "left"), ("exposure", "right"),
-                          ("tier", "left")):
-        table.add_column(name, justify=justify, overflow="fold" if name == "description" else
-                         "ellipsis", max_width=40 if name == "description" else None)
+    table = Table(
+        title=f"Riskiest lines (top {len(top)} of {len(scored)})",
+        box=box.SIMPLE_HEAD,
+        title_justify="left",
+        title_style="bold",
+    )
+    for name, justify in (
+        ("row", "right"),
+        ("part", "left"),
+        ("description", "left"),
+        ("archetype", "left"),
+        ("driver", "left"),
+        ("exposure", "right"),
+        ("tier", "left"),
+    ):
+        table.add_column(
+            name,
+            justify=justify,
+            overflow="fold" if name == "description" else "ellipsis",
+            max_width=40 if name == "description" else None,
+        )
     for r in top.itertuples(index=False):
-        table.add_row(str(r.row), plain(r.part_number), plain(r.description),
-                      plain(r.archetype), plain(r.driver or "–"), pct(r.exposure),
-                      Text(r.tier or "", style=TIER_STYLE.get(r.tier or "", "")))
+        table.add_row(
+            str(r.row),
+            plain(r.part_number),
+            plain(r.description),
+            plain(r.archetype),
+            plain(r.driver or "–"),
+            pct(r.exposure),
+            Text(r.tier or "", style=TIER_STYLE.get(r.tier or "", "")),
+        )
     return table
 
 
@@ -192,33 +234,50 @@ def _top_lines(lines: pd.DataFrame, candidates: np.ndarray, count: int) -> np.nd
 
 def _unmapped_table(result: AuditResult) -> Table:
     unmapped = result.report.unmapped
-    table = Table(title=f"Unmapped lines ({len(unmapped)}; not scored)", box=box.SIMPLE_HEAD,
-                  title_justify="left", title_style="bold")
+    table = Table(
+        title=f"Unmapped lines ({len(unmapped)}; not scored)",
+        box=box.SIMPLE_HEAD,
+        title_justify="left",
+        title_style="bold",
+    )
     table.add_column("row", justify="right")
     table.add_column("part")
     table.add_column("description", max_width=50, overflow="fold")
     table.add_column("closest archetypes")
     for u in unmapped[:TOP_LINES]:
-        table.add_row(str(u.row), plain(u.part_number), plain(u.description),
-                      plain(", ".join(u.suggestions) or "–"))
+        table.add_row(
+            str(u.row),
+            plain(u.part_number),
+            plain(u.description),
+            plain(", ".join(u.suggestions) or "–"),
+        )
     if len(unmapped) > TOP_LINES:
-        table.add_row("…", "", Text(f"{len(unmapped) - TOP_LINES} more in the JSON report",
-                                    style="dim"), "")
+        table.add_row(
+            "…", "", Text(f"{len(unmapped) - TOP_LINES} more in the JSON report", style="dim"), ""
+        )
     return table
 
 
 def _findings_table(result: AuditResult) -> Table:
     findings = result.report.findings
-    table = Table(title=f"Findings ({len(findings)})", box=box.SIMPLE_HEAD, title_justify="left",
-                  title_style="bold")
+    table = Table(
+        title=f"Findings ({len(findings)})",
+        box=box.SIMPLE_HEAD,
+        title_justify="left",
+        title_style="bold",
+    )
     table.add_column("severity")
     table.add_column("id")
     table.add_column("message", overflow="fold")
     table.add_column("rows", overflow="fold", max_width=24)
     for f in findings:
         rows = ", ".join(str(r) for r in f.rows[:8]) + (" …" if len(f.rows) > 8 else "")
-        table.add_row(Text(f.severity, style=SEVERITY_STYLE.get(f.severity, "")), plain(f.id),
-                      plain(f.message), rows)
+        table.add_row(
+            Text(f.severity, style=SEVERITY_STYLE.get(f.severity, "")),
+            plain(f.id),
+            plain(f.message),
+            rows,
+        )
     if not findings:
         table.add_row(Text("none", style="green"), "", "", "")
     return table
@@ -227,54 +286,78 @@ def _findings_table(result: AuditResult) -> Table:
 def _scenarios_table(result: AuditResult) -> Table:
     scenarios = result.report.extras["scenarios"]
     currency = result.report.currency
-    table = Table(title=f"Scenarios ({len(scenarios)}): value at risk = spend x share of the "
-                  "line's supply cut", box=box.SIMPLE_HEAD, title_justify="left",
-                  title_style="bold")
-    for name, justify in (("scenario", "left"), ("lines", "right"), ("spend", "right"),
-                          ("value at risk", "right"), ("driven by", "left"),
-                          ("aligned alternative", "left")):
+    table = Table(
+        title=f"Scenarios ({len(scenarios)}): value at risk = spend x share of the "
+        "line's supply cut",
+        box=box.SIMPLE_HEAD,
+        title_justify="left",
+        title_style="bold",
+    )
+    for name, justify in (
+        ("scenario", "left"),
+        ("lines", "right"),
+        ("spend", "right"),
+        ("value at risk", "right"),
+        ("driven by", "left"),
+        ("aligned alternative", "left"),
+    ):
         table.add_column(name, justify=justify, overflow="fold")
     for s in scenarios:
         drivers = ", ".join(m["mineral"] for m in s["minerals"][:4])
         if len(s["minerals"]) > 4:
             drivers += f" +{len(s['minerals']) - 4}"
         alt = ", ".join(f"{stage} {pct(v)}" for stage, v in s["aligned_alternative"].items())
-        table.add_row(plain(s["name"]), str(len(s["affected_lines"])),
-                      money(s["affected_spend"], currency),
-                      Text(money(s["value_at_risk"], currency), style="bold"),
-                      plain(drivers or "–"), alt or "–")
+        table.add_row(
+            plain(s["name"]),
+            str(len(s["affected_lines"])),
+            money(s["affected_spend"], currency),
+            Text(money(s["value_at_risk"], currency), style="bold"),
+            plain(drivers or "–"),
+            alt or "–",
+        )
     return table
 
 
 def _price_shocks_table(result: AuditResult) -> Table:
     shocks = result.report.extras["price_shocks"]
-    table = Table(title="Price shocks (cost impact = contained mass x reference price x change)",
-                  box=box.SIMPLE_HEAD, title_justify="left", title_style="bold")
-    for name, justify in (("mineral", "left"), ("change", "right"), ("price", "left"),
-                          ("lines", "right"), ("cost impact", "right"),
-                          ("not estimated", "left")):
+    table = Table(
+        title="Price shocks (cost impact = contained mass x reference price x change)",
+        box=box.SIMPLE_HEAD,
+        title_justify="left",
+        title_style="bold",
+    )
+    for name, justify in (
+        ("mineral", "left"),
+        ("change", "right"),
+        ("price", "left"),
+        ("lines", "right"),
+        ("cost impact", "right"),
+        ("not estimated", "left"),
+    ):
         table.add_column(name, justify=justify, overflow="fold")
     for p in shocks:
-        price = p["price"]
-        price_text = ("no published price" if price is None else
-                      f"{price['value']:g} {price['currency']}/{price['unit']} {price['product']} "
-                      f"({price['kind']}, {price['year']})")
         total = p["total_cost_impact"]
         missing = ", ".join(str(n["row"]) for n in p["not_estimated"][:8])
-        table.add_row(plain(p["name"]), f"{p['change_pct']:+g}%", plain(price_text),
-                      str(len(p["lines"])),
-                      money(total, p["currency"]),
-                      f"rows {missing}" if missing else "–")
+        table.add_row(
+            plain(p["name"]),
+            f"{p['change_pct']:+g}%",
+            plain(price_text(p["price"])),
+            str(len(p["lines"])),
+            money(total, p["currency"]),
+            f"rows {missing}" if missing else "–",
+        )
     return table
 
 
 def _actions_list(result: AuditResult) -> Table:
     actions = result.report.extras.get("actions") or []
-    shown_title = (f"Actions ({len(actions)}; the first {TOP_ACTIONS} here, all in the JSON, "
-                   "Markdown, HTML and Excel reports)" if len(actions) > TOP_ACTIONS
-                   else f"Actions ({len(actions)})")
-    table = Table(title=shown_title, box=box.SIMPLE_HEAD, title_justify="left",
-                  title_style="bold")
+    shown_title = (
+        f"Actions ({len(actions)}; the first {TOP_ACTIONS} here, all in the JSON, "
+        "Markdown, HTML and Excel reports)"
+        if len(actions) > TOP_ACTIONS
+        else f"Actions ({len(actions)})"
+    )
+    table = Table(title=shown_title, box=box.SIMPLE_HEAD, title_justify="left", title_style="bold")
     table.add_column("priority")
     table.add_column("family")
     table.add_column("action", overflow="fold")
@@ -283,15 +366,18 @@ def _actions_list(result: AuditResult) -> Table:
         body.append_text(plain(a["title"]))
         body.append("\n")
         body.append_text(plain(a["detail"]))
-        sources = sorted({f"{f.get('source')} ({f.get('year')})" for f in a["facts"]
-                          if f.get("source")})
+        sources = sorted(
+            {f"{f.get('source')} ({f.get('year')})" for f in a["facts"] if f.get("source")}
+        )
         if sources:
             body.append("\n")
-            shown = "; ".join(sources[:2]) + (f"; +{len(sources) - 2} more" if len(sources) > 2
-                                             else "")
+            shown = "; ".join(sources[:2]) + (
+                f"; +{len(sources) - 2} more" if len(sources) > 2 else ""
+            )
             body.append_text(Text(f"facts: {shown}", style="dim"))
-        table.add_row(Text(a["priority"], style=SEVERITY_STYLE.get(a["priority"], "")),
-                      a["family"], body)
+        table.add_row(
+            Text(a["priority"], style=SEVERITY_STYLE.get(a["priority"], "")), a["family"], body
+        )
     if not actions:
         table.add_row(Text("none", style="green"), "", "")
     return table
@@ -302,10 +388,15 @@ def _footer(result: AuditResult) -> Text:
     counts = r.issues.counts
     text = Text(style="dim")
     if counts:
-        text.append("issues: " + ", ".join(f"{n} {code}" for code, n in sorted(counts.items()))
-                    + " (run `exposure-audit validate` or see the JSON report)\n")
-    text.append(f"reference {r.reference.version} · policy as of {r.policy.as_of} · aligned: "
-                f"{', '.join(r.policy.aligned_groups)}\n")
+        text.append(
+            "issues: "
+            + ", ".join(f"{n} {code}" for code, n in sorted(counts.items()))
+            + " (run `exposure-audit validate` or see the JSON report)\n"
+        )
+    text.append(
+        f"reference {r.reference.version} · policy as of {r.policy.as_of} · aligned: "
+        f"{', '.join(r.policy.aligned_groups)}\n"
+    )
     text.append(STAGE_ASSUMPTION)
     return text
 
@@ -313,8 +404,15 @@ def _footer(result: AuditResult) -> Text:
 def render_text(result: AuditResult, width: int = 120, color: bool = False) -> str:
     """The terminal report as text at a fixed width (for files and golden tests)."""
     buffer = io.StringIO()
-    console = Console(file=buffer, width=width, color_system="standard" if color else None,
-                      force_terminal=color, highlight=False, emoji=False, legacy_windows=False)
+    console = Console(
+        file=buffer,
+        width=width,
+        color_system="standard" if color else None,
+        force_terminal=color,
+        highlight=False,
+        emoji=False,
+        legacy_windows=False,
+    )
     console.print(build(result, width))
     return buffer.getvalue()
 

@@ -40,8 +40,12 @@ PCT = "0.0%"
 MASS = "0.000000"
 MONEY = "#,##0.00"
 NUMBER = "#,##0.###"
-TIER_FILLS = {"critical": ("9C0006", "FFC7CE"), "high": ("9C5700", "FFD8B1"),
-              "medium": ("7F6000", "FFEB9C"), "low": ("006100", "C6EFCE")}
+TIER_FILLS = {
+    "critical": ("9C0006", "FFC7CE"),
+    "high": ("9C5700", "FFD8B1"),
+    "medium": ("7F6000", "FFEB9C"),
+    "low": ("006100", "C6EFCE"),
+}
 SEVERITY_FILLS = {**TIER_FILLS, "info": ("3F3F3F", "EDEDED")}
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _ZIP_TIME = (2000, 1, 1, 0, 0, 0)
@@ -73,8 +77,14 @@ def clean_cell(value: Any) -> Any:
 class _Sheet:
     """A write-only worksheet with a header row, typed columns and the usual trimmings."""
 
-    def __init__(self, workbook, title: str, headers: Sequence[str],
-                 formats: dict[str, str] | None = None, widths: dict[str, float] | None = None):
+    def __init__(
+        self,
+        workbook,
+        title: str,
+        headers: Sequence[str],
+        formats: dict[str, str] | None = None,
+        widths: dict[str, float] | None = None,
+    ):
         from openpyxl.utils import get_column_letter
 
         self.ws = workbook.create_sheet(title)
@@ -125,9 +135,14 @@ class _Sheet:
 
         return get_column_letter(self.headers.index(name) + 1)
 
-    def finish(self, shares: Iterable[str] = (), tiers: Iterable[str] = (),
-               severities: Iterable[str] = (), aligned: Iterable[str] = (),
-               filter_rows: int | None = None) -> None:
+    def finish(
+        self,
+        shares: Iterable[str] = (),
+        tiers: Iterable[str] = (),
+        severities: Iterable[str] = (),
+        aligned: Iterable[str] = (),
+        filter_rows: int | None = None,
+    ) -> None:
         from openpyxl.formatting.rule import CellIsRule, ColorScaleRule
         from openpyxl.styles import Font, PatternFill
         from openpyxl.utils import get_column_letter
@@ -138,23 +153,46 @@ class _Sheet:
         cf = self.ws.conditional_formatting
         for name in shares:
             col = self.column(name)
-            cf.add(f"{col}2:{col}{last}", ColorScaleRule(
-                start_type="num", start_value=0, start_color="FFFFFF",
-                mid_type="num", mid_value=0.5, mid_color="FFEB84",
-                end_type="num", end_value=1, end_color="F8696B"))
+            cf.add(
+                f"{col}2:{col}{last}",
+                ColorScaleRule(
+                    start_type="num",
+                    start_value=0,
+                    start_color="FFFFFF",
+                    mid_type="num",
+                    mid_value=0.5,
+                    mid_color="FFEB84",
+                    end_type="num",
+                    end_value=1,
+                    end_color="F8696B",
+                ),
+            )
         for name in aligned:
             col = self.column(name)
-            cf.add(f"{col}2:{col}{last}", ColorScaleRule(
-                start_type="num", start_value=0, start_color="FFFFFF",
-                end_type="num", end_value=1, end_color="63BE7B"))
+            cf.add(
+                f"{col}2:{col}{last}",
+                ColorScaleRule(
+                    start_type="num",
+                    start_value=0,
+                    start_color="FFFFFF",
+                    end_type="num",
+                    end_value=1,
+                    end_color="63BE7B",
+                ),
+            )
         for names, fills in ((tiers, TIER_FILLS), (severities, SEVERITY_FILLS)):
             for name in names:
                 col = self.column(name)
                 for value, (font, background) in fills.items():
-                    cf.add(f"{col}2:{col}{last}", CellIsRule(
-                        operator="equal", formula=[f'"{value}"'],
-                        font=Font(color=font, bold=value == "critical"),
-                        fill=PatternFill("solid", bgColor=background)))
+                    cf.add(
+                        f"{col}2:{col}{last}",
+                        CellIsRule(
+                            operator="equal",
+                            formula=[f'"{value}"'],
+                            font=Font(color=font, bold=value == "critical"),
+                            fill=PatternFill("solid", bgColor=background),
+                        ),
+                    )
 
 
 def _summary(workbook, result: AuditResult, tiers: list[dict[str, Any]]) -> None:
@@ -189,15 +227,19 @@ def _summary(workbook, result: AuditResult, tiers: list[dict[str, Any]]) -> None
     ]
     waivers = waiver_info(result)
     if waivers:
-        items.append(("Waived findings", sum(len(w["findings"]) for w in waivers["applied"]),
-                      None))
-        items.append(("Waivers expired / unused",
-                      f"{len(waivers['expired'])} / {len(waivers['unused'])}", None))
+        items.append(("Waived findings", sum(len(w["findings"]) for w in waivers["applied"]), None))
+        items.append(
+            (
+                "Waivers expired / unused",
+                f"{len(waivers['expired'])} / {len(waivers['unused'])}",
+                None,
+            )
+        )
     baseline = r.extras.get("baseline")
     if baseline:
         score = baseline["score"]
         items.append(("Baseline", baseline.get("path"), None))
-        items.append(("Score change", score["change"], '+0;-0;0'))
+        items.append(("Score change", score["change"], "+0;-0;0"))
         items.append(("New findings", len(baseline["findings"]["new"]), None))
         items.append(("Resolved findings", len(baseline["findings"]["resolved"]), None))
     items += [
@@ -209,8 +251,13 @@ def _summary(workbook, result: AuditResult, tiers: list[dict[str, Any]]) -> None
         ("Covered nations", ", ".join(r.policy.covered_countries), None),
     ]
     items += [(f"Assumption {i}", text, None) for i, text in enumerate(info["assumptions"], 1)]
-    sheet = _Sheet(workbook, "Summary", ["item", "value", "", "tier", "lines", "weight share"],
-                   formats={"weight share": PCT}, widths={"item": 26, "value": 60, "": 3})
+    sheet = _Sheet(
+        workbook,
+        "Summary",
+        ["item", "value", "", "tier", "lines", "weight share"],
+        formats={"weight share": PCT},
+        widths={"item": 26, "value": 60, "": 3},
+    )
     from openpyxl.cell import WriteOnlyCell
 
     for i in range(max(len(items), len(tiers))):
@@ -252,18 +299,37 @@ def _summary(workbook, result: AuditResult, tiers: list[dict[str, Any]]) -> None
 def _minerals(workbook, result: AuditResult) -> None:
     from openpyxl.chart import BarChart, Reference
 
-    headers = ["mineral", "name", "mass_kg", "spend", "lines", "china_touch", "aligned_chain",
-               *(f"china_{s}" for s in STAGES), *(f"aligned_{s}" for s in STAGES),
-               *(f"feoc_{s}" for s in STAGES), *(f"unknown_{s}" for s in STAGES),
-               *(f"hhi_{s}" for s in STAGES), *(f"top_{s}" for s in STAGES),
-               *(f"basis_{s}" for s in STAGES), *(f"source_{s}" for s in STAGES),
-               "export_controls_active", "export_controls_suspended", "export_controls"]
-    formats = {h: PCT for h in headers if h.split("_")[0] in ("china", "aligned", "feoc",
-                                                                "unknown")}
+    headers = [
+        "mineral",
+        "name",
+        "mass_kg",
+        "spend",
+        "lines",
+        "china_touch",
+        "aligned_chain",
+        *(f"china_{s}" for s in STAGES),
+        *(f"aligned_{s}" for s in STAGES),
+        *(f"feoc_{s}" for s in STAGES),
+        *(f"unknown_{s}" for s in STAGES),
+        *(f"hhi_{s}" for s in STAGES),
+        *(f"top_{s}" for s in STAGES),
+        *(f"basis_{s}" for s in STAGES),
+        *(f"source_{s}" for s in STAGES),
+        "export_controls_active",
+        "export_controls_suspended",
+        "export_controls",
+    ]
+    formats = {
+        h: PCT for h in headers if h.split("_")[0] in ("china", "aligned", "feoc", "unknown")
+    }
     formats.update({"mass_kg": MASS, "spend": MONEY, **{f"hhi_{s}": "#,##0" for s in STAGES}})
-    sheet = _Sheet(workbook, "Minerals", headers, formats=formats,
-                   widths={"name": 16, **{f"source_{s}": 30 for s in STAGES},
-                           "export_controls": 50})
+    sheet = _Sheet(
+        workbook,
+        "Minerals",
+        headers,
+        formats=formats,
+        widths={"name": 16, **{f"source_{s}": 30 for s in STAGES}, "export_controls": 50},
+    )
     minerals = sorted(result.report.minerals, key=lambda m: (-m["china_touch"], m["mineral"]))
     for m in minerals:
         st = m["stages"]
@@ -272,26 +338,39 @@ def _minerals(workbook, result: AuditResult) -> None:
             return None if st[stage]["basis"] == "none" else st[stage][key]
 
         controls = m["export_controls"]
-        sheet.append([
-            m["mineral"], m["name"], m["mass_kg"], m.get("spend"), m["lines"], m["china_touch"],
-            m["aligned_chain"],
-            *(share(s, "china_share") for s in STAGES),
-            *(share(s, "aligned_share") for s in STAGES),
-            *(share(s, "feoc_share") for s in STAGES),
-            *(share(s, "unknown_share") for s in STAGES),
-            *(st[s]["hhi"] for s in STAGES),
-            *(", ".join(f"{t['country']} {fmt_pct(t['share'])}" for t in st[s]["top"])
-              for s in STAGES),
-            *(st[s]["basis"] for s in STAGES),
-            *(" ".join(str(x) for x in (st[s]["source"], st[s]["year"]) if x) for s in STAGES),
-            sum(c["status"] == "active" for c in controls),
-            sum(c["status"] == "suspended" for c in controls),
-            "; ".join(f"{c['measure']} ({c['status']} since {c['since']}"
-                      f"{' until ' + c['until'] if c.get('until') else ''})" for c in controls),
-        ])
-    sheet.finish(shares=["china_touch", *(f"china_{s}" for s in STAGES),
-                         *(f"feoc_{s}" for s in STAGES)],
-                 aligned=["aligned_chain", *(f"aligned_{s}" for s in STAGES)])
+        sheet.append(
+            [
+                m["mineral"],
+                m["name"],
+                m["mass_kg"],
+                m.get("spend"),
+                m["lines"],
+                m["china_touch"],
+                m["aligned_chain"],
+                *(share(s, "china_share") for s in STAGES),
+                *(share(s, "aligned_share") for s in STAGES),
+                *(share(s, "feoc_share") for s in STAGES),
+                *(share(s, "unknown_share") for s in STAGES),
+                *(st[s]["hhi"] for s in STAGES),
+                *(
+                    ", ".join(f"{t['country']} {fmt_pct(t['share'])}" for t in st[s]["top"])
+                    for s in STAGES
+                ),
+                *(st[s]["basis"] for s in STAGES),
+                *(" ".join(str(x) for x in (st[s]["source"], st[s]["year"]) if x) for s in STAGES),
+                sum(c["status"] == "active" for c in controls),
+                sum(c["status"] == "suspended" for c in controls),
+                "; ".join(
+                    f"{c['measure']} ({c['status']} since {c['since']}"
+                    f"{' until ' + c['until'] if c.get('until') else ''})"
+                    for c in controls
+                ),
+            ]
+        )
+    sheet.finish(
+        shares=["china_touch", *(f"china_{s}" for s in STAGES), *(f"feoc_{s}" for s in STAGES)],
+        aligned=["aligned_chain", *(f"aligned_{s}" for s in STAGES)],
+    )
     if minerals:
         n = len(minerals)
         chart = BarChart()
@@ -304,8 +383,10 @@ def _minerals(workbook, result: AuditResult) -> None:
         chart.y_axis.scaling.min = 0
         chart.y_axis.scaling.max = 1
         first = headers.index("china_mining") + 1
-        chart.add_data(Reference(sheet.ws, min_col=first, max_col=first + 2, min_row=1,
-                                 max_row=n + 1), titles_from_data=True)
+        chart.add_data(
+            Reference(sheet.ws, min_col=first, max_col=first + 2, min_row=1, max_row=n + 1),
+            titles_from_data=True,
+        )
         chart.set_categories(Reference(sheet.ws, min_col=2, min_row=2, max_row=n + 1))
         chart.height = max(7.5, 1.2 * n + 3)
         chart.width = 18
@@ -317,40 +398,104 @@ def _lines(workbook, result: AuditResult) -> int:
     headers = list(flat.columns)
     formats = {c: PCT for c in headers if c in SHARE_COLUMNS}
     formats.update({"mass_kg": MASS, "spend": MONEY, "quantity": NUMBER})
-    sheet = _Sheet(workbook, "Lines", headers, formats=formats,
-                   widths={"description": 40, "part_number": 16, "material": 20,
-                           "supplier": 20, "archetype": 18})
+    sheet = _Sheet(
+        workbook,
+        "Lines",
+        headers,
+        formats=formats,
+        widths={
+            "description": 40,
+            "part_number": 16,
+            "material": 20,
+            "supplier": 20,
+            "archetype": 18,
+        },
+    )
     limit = EXCEL_MAX_ROWS - 1
     columns = [flat[c].tolist() for c in headers]
     for i in range(min(len(flat), limit)):
         sheet.append([col[i] for col in columns])
-    sheet.finish(shares=["line_exposure", "china_touch", *(f"china_{s}" for s in STAGES)],
-                 aligned=["aligned_chain", *(f"aligned_{s}" for s in STAGES)],
-                 tiers=["line_tier"])
+    sheet.finish(
+        shares=["line_exposure", "china_touch", *(f"china_{s}" for s in STAGES)],
+        aligned=["aligned_chain", *(f"aligned_{s}" for s in STAGES)],
+        tiers=["line_tier"],
+    )
     return max(0, len(flat) - limit)
 
 
 def _findings(workbook, result: AuditResult) -> None:
-    headers = ["status", "severity", "id", "rule", "mineral", "stage", "rows", "parts",
-               "message", "waiver_reason", "waiver_expires"]
-    sheet = _Sheet(workbook, "Findings", headers,
-                   widths={"id": 36, "rule": 26, "rows": 24, "parts": 24, "message": 80,
-                           "waiver_reason": 40, "waiver_expires": 14})
-    parts = {int(r): p for r, p in zip(result.lines["row"].tolist(),
-                                      result.lines["part_number"].tolist(), strict=True) if p}
+    headers = [
+        "status",
+        "severity",
+        "id",
+        "rule",
+        "mineral",
+        "stage",
+        "rows",
+        "parts",
+        "message",
+        "waiver_reason",
+        "waiver_expires",
+    ]
+    sheet = _Sheet(
+        workbook,
+        "Findings",
+        headers,
+        widths={
+            "id": 36,
+            "rule": 26,
+            "rows": 24,
+            "parts": 24,
+            "message": 80,
+            "waiver_reason": 40,
+            "waiver_expires": 14,
+        },
+    )
+    parts = {
+        int(r): p
+        for r, p in zip(
+            result.lines["row"].tolist(), result.lines["part_number"].tolist(), strict=True
+        )
+        if p
+    }
 
     def part_list(rows: list[int]) -> str:
         return ", ".join(dict.fromkeys(parts[r] for r in rows if r in parts))
 
     for f in result.report.findings:
-        sheet.append(["open", f.severity, f.id, f.rule, f.mineral, f.stage,
-                      ", ".join(map(str, f.rows)), part_list(f.rows), f.message, None, None])
+        sheet.append(
+            [
+                "open",
+                f.severity,
+                f.id,
+                f.rule,
+                f.mineral,
+                f.stage,
+                ", ".join(map(str, f.rows)),
+                part_list(f.rows),
+                f.message,
+                None,
+                None,
+            ]
+        )
     waivers = waiver_info(result)
     for w in (waivers or {}).get("applied", []):
         for f in w["findings"]:
-            sheet.append(["waived", f["severity"], f["id"], f["rule"], f.get("mineral"),
-                          f.get("stage"), ", ".join(map(str, f["rows"])), part_list(f["rows"]),
-                          f["message"], w["reason"], w["expires"]])
+            sheet.append(
+                [
+                    "waived",
+                    f["severity"],
+                    f["id"],
+                    f["rule"],
+                    f.get("mineral"),
+                    f.get("stage"),
+                    ", ".join(map(str, f["rows"])),
+                    part_list(f["rows"]),
+                    f["message"],
+                    w["reason"],
+                    w["expires"],
+                ]
+            )
     sheet.finish(severities=["severity"])
 
 
@@ -358,47 +503,114 @@ def _scenarios_and_actions(workbook, result: AuditResult) -> None:
     """Scenarios (one row per scenario and mineral) and Actions sheets (issue 8)."""
     extras = result.report.extras or {}
     if extras.get("scenarios"):
-        sheet = _Sheet(workbook, "Scenarios",
-                       ["scenario", "mineral", "affected_rows", "affected_spend", "value_at_risk",
-                        "cut_share", "aligned_mining", "aligned_processing", "description"],
-                       formats={"affected_spend": "#,##0.00", "value_at_risk": "#,##0.00",
-                                "cut_share": "0.0%", "aligned_mining": "0.0%",
-                                "aligned_processing": "0.0%"},
-                       widths={"scenario": 30, "affected_rows": 30, "description": 80})
+        sheet = _Sheet(
+            workbook,
+            "Scenarios",
+            [
+                "scenario",
+                "mineral",
+                "affected_rows",
+                "affected_spend",
+                "value_at_risk",
+                "cut_share",
+                "aligned_mining",
+                "aligned_processing",
+                "description",
+            ],
+            formats={
+                "affected_spend": "#,##0.00",
+                "value_at_risk": "#,##0.00",
+                "cut_share": "0.0%",
+                "aligned_mining": "0.0%",
+                "aligned_processing": "0.0%",
+            },
+            widths={"scenario": 30, "affected_rows": 30, "description": 80},
+        )
         for s in extras["scenarios"]:
             alt = s["aligned_alternative"]
-            sheet.append([s["name"], "(all)", ", ".join(map(str, s["affected_lines"])),
-                          s["affected_spend"], s["value_at_risk"], None, alt.get("mining"),
-                          alt.get("processing"), s["description"]])
+            sheet.append(
+                [
+                    s["name"],
+                    "(all)",
+                    ", ".join(map(str, s["affected_lines"])),
+                    s["affected_spend"],
+                    s["value_at_risk"],
+                    None,
+                    alt.get("mining"),
+                    alt.get("processing"),
+                    s["description"],
+                ]
+            )
             for m in s["minerals"]:
                 alt = m["aligned_alternative"]
-                sheet.append([s["name"], m["mineral"], ", ".join(map(str, m["rows"])), None,
-                              m["value_at_risk"], m["cut_share"], alt.get("mining"),
-                              alt.get("processing"), None])
+                sheet.append(
+                    [
+                        s["name"],
+                        m["mineral"],
+                        ", ".join(map(str, m["rows"])),
+                        None,
+                        m["value_at_risk"],
+                        m["cut_share"],
+                        alt.get("mining"),
+                        alt.get("processing"),
+                        None,
+                    ]
+                )
         for p in extras.get("price_shocks") or []:
             missing = ", ".join(str(n["row"]) for n in p["not_estimated"])
-            sheet.append([f"price {p['mineral']} {p['change_pct']:+g}%", p["mineral"],
-                          ", ".join(str(line["row"]) for line in p["lines"]), None,
-                          p["total_cost_impact"], None, None, None,
-                          p["description"] + (f"; not estimated: rows {missing}" if missing
-                                              else "")])
+            sheet.append(
+                [
+                    f"price {p['mineral']} {p['change_pct']:+g}%",
+                    p["mineral"],
+                    ", ".join(str(line["row"]) for line in p["lines"]),
+                    None,
+                    p["total_cost_impact"],
+                    None,
+                    None,
+                    None,
+                    p["description"] + (f"; not estimated: rows {missing}" if missing else ""),
+                ]
+            )
         sheet.finish(shares=["cut_share"], aligned=["aligned_mining", "aligned_processing"])
     if "actions" in extras:
-        sheet = _Sheet(workbook, "Actions",
-                       ["priority", "family", "title", "detail", "rows", "minerals", "facts"],
-                       widths={"family": 18, "title": 50, "detail": 90, "rows": 24,
-                               "minerals": 24, "facts": 80})
+        sheet = _Sheet(
+            workbook,
+            "Actions",
+            ["priority", "family", "title", "detail", "rows", "minerals", "facts"],
+            widths={
+                "family": 18,
+                "title": 50,
+                "detail": 90,
+                "rows": 24,
+                "minerals": 24,
+                "facts": 80,
+            },
+        )
         for a in extras["actions"]:
-            facts = "; ".join(f"{f.get('fact', '')} ({f.get('source')}, {f.get('year')})"
-                              for f in a["facts"])
-            sheet.append([a["priority"], a["family"], a["title"], a["detail"],
-                          ", ".join(map(str, a["rows"])), ", ".join(a["minerals"]), facts])
+            facts = "; ".join(
+                f"{f.get('fact', '')} ({f.get('source')}, {f.get('year')})" for f in a["facts"]
+            )
+            sheet.append(
+                [
+                    a["priority"],
+                    a["family"],
+                    a["title"],
+                    a["detail"],
+                    ", ".join(map(str, a["rows"])),
+                    ", ".join(a["minerals"]),
+                    facts,
+                ]
+            )
         sheet.finish(severities=["priority"])
 
 
 def _unmapped(workbook, result: AuditResult) -> None:
-    sheet = _Sheet(workbook, "Unmapped", ["row", "part_number", "description", "suggestions"],
-                   widths={"part_number": 16, "description": 50, "suggestions": 50})
+    sheet = _Sheet(
+        workbook,
+        "Unmapped",
+        ["row", "part_number", "description", "suggestions"],
+        widths={"part_number": 16, "description": 50, "suggestions": 50},
+    )
     for u in result.report.unmapped:
         sheet.append([u.row, u.part_number, u.description, ", ".join(u.suggestions)])
     sheet.finish()
@@ -406,8 +618,12 @@ def _unmapped(workbook, result: AuditResult) -> None:
 
 def _sources(workbook, result: AuditResult, truncated: int) -> None:
     info = provenance(result)
-    sheet = _Sheet(workbook, "Sources", ["file", "title", "year", "url", "as_of"],
-                   widths={"file": 18, "title": 60, "url": 60, "as_of": 12})
+    sheet = _Sheet(
+        workbook,
+        "Sources",
+        ["file", "title", "year", "url", "as_of"],
+        widths={"file": 18, "title": 60, "url": 60, "as_of": 12},
+    )
     for s in info["sources"]:
         sheet.append([s["file"], s["title"], s["year"], s["url"], s["as_of"]])
     filter_rows = sheet.rows
@@ -421,8 +637,13 @@ def _sources(workbook, result: AuditResult, truncated: int) -> None:
     for i, text in enumerate(info["assumptions"], 1):
         sheet.append([f"Assumption {i}", text])
     if truncated:
-        sheet.append(["Note", f"the Lines sheet stops at Excel's row limit; {truncated} more "
-                              "rows are in the CSV and JSON reports"])
+        sheet.append(
+            [
+                "Note",
+                f"the Lines sheet stops at Excel's row limit; {truncated} more "
+                "rows are in the CSV and JSON reports",
+            ]
+        )
     sheet.finish(filter_rows=filter_rows)
 
 

@@ -21,10 +21,21 @@ from exposure_audit.cli.common import (
     stdout_write,
     write_atomic,
 )
-
-INPUT = "Input"
-SCORING = "Scoring"
-OUTPUT = "Output"
+from exposure_audit.cli.options import (
+    INPUT,
+    OUTPUT,
+    SCORING,
+    Aligned,
+    AsOf,
+    Debug,
+    Maps,
+    Policy,
+    Quiet,
+    Reference,
+    Sheet,
+    Waivers,
+    Weight,
+)
 
 EPILOG = """\
 [bold]Examples[/bold]
@@ -70,34 +81,9 @@ def audit_command(
             show_default=False,
         ),
     ] = None,
-    sheet: Annotated[
-        str | None,
-        typer.Option(
-            help="Sheet to read (default: the first with a recognisable header).",
-            rich_help_panel=INPUT,
-            envvar="EXPOSURE_AUDIT_SHEET",
-        ),
-    ] = None,
-    maps: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--map",
-            metavar="FIELD=HEADER",
-            help='Name the column for a field, e.g. --map description="Item Text". Repeatable.',
-            rich_help_panel=INPUT,
-            show_default=False,
-        ),
-    ] = None,
-    reference: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--reference",
-            help="Folder of your own reference tables, layered over the bundled ones. Repeatable.",
-            rich_help_panel=INPUT,
-            envvar="EXPOSURE_AUDIT_REFERENCE",
-            show_default=False,
-        ),
-    ] = None,
+    sheet: Sheet = None,
+    maps: Maps = None,
+    reference: Reference = None,
     smelters: Annotated[
         list[Path] | None,
         typer.Option(
@@ -108,42 +94,10 @@ def audit_command(
             show_default=False,
         ),
     ] = None,
-    policy: Annotated[
-        Path | None,
-        typer.Option(
-            help="A policy.yaml replacing the default policy.",
-            rich_help_panel=SCORING,
-            envvar="EXPOSURE_AUDIT_POLICY",
-        ),
-    ] = None,
-    aligned: Annotated[
-        list[str] | None,
-        typer.Option(
-            help="Policy group whose members count as aligned (see `exposure-audit groups`). "
-            "Repeatable; replaces the policy's list.",
-            rich_help_panel=SCORING,
-            envvar="EXPOSURE_AUDIT_ALIGNED",
-            show_default=False,
-        ),
-    ] = None,
-    weight: Annotated[
-        Weighting,
-        typer.Option(
-            help="Line weights for the product score: spend, contained mass, count, or auto.",
-            rich_help_panel=SCORING,
-            envvar="EXPOSURE_AUDIT_WEIGHT",
-        ),
-    ] = Weighting.auto,
-    as_of: Annotated[
-        str | None,
-        typer.Option(
-            "--as-of",
-            metavar="DATE",
-            help="Policy groups and export controls as of this date (YYYY-MM-DD; default today).",
-            rich_help_panel=SCORING,
-            envvar="EXPOSURE_AUDIT_AS_OF",
-        ),
-    ] = None,
+    policy: Policy = None,
+    aligned: Aligned = None,
+    weight: Weight = Weighting.auto,
+    as_of: AsOf = None,
     scenario: Annotated[
         list[str] | None,
         typer.Option(
@@ -179,19 +133,7 @@ def audit_command(
             envvar="EXPOSURE_AUDIT_FAIL_ON",
         ),
     ] = FailOn.none,
-    waivers: Annotated[
-        Path | None,
-        typer.Option(
-            "--waivers",
-            metavar="FILE",
-            help="YAML list of accepted findings (id or rule, optional "
-            "part or mineral, reason, expires); waived findings do not count for --fail-on. "
-            "Default: .exposure-audit-waivers.yaml when present.",
-            rich_help_panel=SCORING,
-            envvar="EXPOSURE_AUDIT_WAIVERS",
-            show_default=False,
-        ),
-    ] = None,
+    waivers: Waivers = None,
     baseline: Annotated[
         Path | None,
         typer.Option(
@@ -225,22 +167,8 @@ def audit_command(
             envvar="EXPOSURE_AUDIT_STRICT",
         ),
     ] = False,
-    quiet: Annotated[
-        bool,
-        typer.Option(
-            "--quiet",
-            "-q",
-            help="No status lines on stderr.",
-            rich_help_panel=OUTPUT,
-            envvar="EXPOSURE_AUDIT_QUIET",
-        ),
-    ] = False,
-    debug: Annotated[
-        bool,
-        typer.Option(
-            help="Show tracebacks.", rich_help_panel=OUTPUT, envvar="EXPOSURE_AUDIT_DEBUG"
-        ),
-    ] = False,
+    quiet: Quiet = False,
+    debug: Debug = False,
 ) -> None:
     """Audit a bill of materials: which critical minerals it holds, how much of their supply
     runs through China and covered nations, and how much through aligned countries."""

@@ -16,10 +16,22 @@ from exposure_audit.cli.common import (
     set_prog,
     stdout_write,
 )
+from exposure_audit.cli.options import (
+    OUTPUT,
+    Aligned,
+    AsOf,
+    Debug,
+    Maps,
+    Policy,
+    Quiet,
+    Reference,
+    Sheet,
+    Waivers,
+    Weight,
+)
 
 INPUT = "Input (BOMs are audited with these)"
 GATE = "Gate"
-OUTPUT = "Output"
 
 EPILOG = """\
 [bold]Examples[/bold]
@@ -80,95 +92,16 @@ def diff_command(
             envvar="EXPOSURE_AUDIT_DIFF_FAIL_ON",
         ),
     ] = FailOn.high,
-    sheet: Annotated[
-        str | None,
-        typer.Option(
-            help="Sheet to read in BOM files.", rich_help_panel=INPUT, envvar="EXPOSURE_AUDIT_SHEET"
-        ),
-    ] = None,
-    maps: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--map",
-            metavar="FIELD=HEADER",
-            help="Name the column for a field. Repeatable.",
-            rich_help_panel=INPUT,
-            show_default=False,
-        ),
-    ] = None,
-    reference: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--reference",
-            help="Folder of your own reference tables. Repeatable.",
-            rich_help_panel=INPUT,
-            envvar="EXPOSURE_AUDIT_REFERENCE",
-            show_default=False,
-        ),
-    ] = None,
-    policy: Annotated[
-        Path | None,
-        typer.Option(
-            help="A policy.yaml replacing the default policy.",
-            rich_help_panel=INPUT,
-            envvar="EXPOSURE_AUDIT_POLICY",
-        ),
-    ] = None,
-    aligned: Annotated[
-        list[str] | None,
-        typer.Option(
-            help="Policy group whose members count as aligned. Repeatable.",
-            rich_help_panel=INPUT,
-            envvar="EXPOSURE_AUDIT_ALIGNED",
-            show_default=False,
-        ),
-    ] = None,
-    weight: Annotated[
-        Weighting,
-        typer.Option(
-            help="Line weights for the product score.",
-            rich_help_panel=INPUT,
-            envvar="EXPOSURE_AUDIT_WEIGHT",
-        ),
-    ] = Weighting.auto,
-    as_of: Annotated[
-        str | None,
-        typer.Option(
-            "--as-of",
-            metavar="DATE",
-            help="Audit date for BOMs (YYYY-MM-DD; default today).",
-            rich_help_panel=INPUT,
-            envvar="EXPOSURE_AUDIT_AS_OF",
-        ),
-    ] = None,
-    waivers: Annotated[
-        Path | None,
-        typer.Option(
-            "--waivers",
-            metavar="FILE",
-            help="Waivers applied to audited BOMs (default: "
-            ".exposure-audit-waivers.yaml when present).",
-            rich_help_panel=INPUT,
-            envvar="EXPOSURE_AUDIT_WAIVERS",
-            show_default=False,
-        ),
-    ] = None,
-    quiet: Annotated[
-        bool,
-        typer.Option(
-            "--quiet",
-            "-q",
-            help="No status lines on stderr.",
-            rich_help_panel=OUTPUT,
-            envvar="EXPOSURE_AUDIT_QUIET",
-        ),
-    ] = False,
-    debug: Annotated[
-        bool,
-        typer.Option(
-            help="Show tracebacks.", rich_help_panel=OUTPUT, envvar="EXPOSURE_AUDIT_DEBUG"
-        ),
-    ] = False,
+    sheet: Sheet = None,
+    maps: Maps = None,
+    reference: Reference = None,
+    policy: Policy = None,
+    aligned: Aligned = None,
+    weight: Weight = Weighting.auto,
+    as_of: AsOf = None,
+    waivers: Waivers = None,
+    quiet: Quiet = False,
+    debug: Debug = False,
 ) -> None:
     """Compare two BOMs or two JSON reports: lines added, removed and changed (supplier,
     country, material, quantity) with the change in each line's exposure and in the product

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from exposure_audit.cli.common import handle_errors, out_console, set_prog, stdout_write
+from exposure_audit.cli.options import Debug, Maps, Reference, Sheet
 
 EPILOG = """\
 [bold]Examples[/bold]
@@ -20,30 +21,14 @@ EPILOG = """\
 def validate_command(
     ctx: typer.Context,
     bom: Annotated[Path, typer.Argument(metavar="BOM", help="The BOM file.", show_default=False)],
-    sheet: Annotated[str | None, typer.Option(help="Sheet to read.")] = None,
-    maps: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--map",
-            metavar="FIELD=HEADER",
-            help="Name the column for a field. Repeatable.",
-            show_default=False,
-        ),
-    ] = None,
-    reference: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--reference",
-            help="Folder of your own reference tables. Repeatable.",
-            envvar="EXPOSURE_AUDIT_REFERENCE",
-            show_default=False,
-        ),
-    ] = None,
+    sheet: Sheet = None,
+    maps: Maps = None,
+    reference: Reference = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     strict: Annotated[
         bool, typer.Option(help="Exit 2 when the BOM has error-level issues.")
     ] = False,
-    debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
+    debug: Debug = False,
 ) -> None:
     """Read and map a BOM without scoring it: the sheet and header row found, how each column
     was recognised, how many lines map to a material, and every problem in the file."""

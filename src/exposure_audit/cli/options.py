@@ -1,0 +1,107 @@
+"""Options several commands share (audit, diff, validate), declared once so their names, help
+and environment variables never drift apart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from exposure_audit.cli.common import Weighting
+
+INPUT = "Input"
+SCORING = "Scoring"
+OUTPUT = "Output"
+
+Sheet = Annotated[
+    str | None,
+    typer.Option(
+        help="Sheet to read (default: the first with a recognisable header).",
+        rich_help_panel=INPUT,
+        envvar="EXPOSURE_AUDIT_SHEET",
+    ),
+]
+Maps = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--map",
+        metavar="FIELD=HEADER",
+        help='Name the column for a field, e.g. --map description="Item Text". Repeatable.',
+        rich_help_panel=INPUT,
+        show_default=False,
+    ),
+]
+Reference = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--reference",
+        help="Folder of your own reference tables, layered over the bundled ones. Repeatable.",
+        rich_help_panel=INPUT,
+        envvar="EXPOSURE_AUDIT_REFERENCE",
+        show_default=False,
+    ),
+]
+Policy = Annotated[
+    Path | None,
+    typer.Option(
+        help="A policy.yaml replacing the default policy.",
+        rich_help_panel=SCORING,
+        envvar="EXPOSURE_AUDIT_POLICY",
+    ),
+]
+Aligned = Annotated[
+    list[str] | None,
+    typer.Option(
+        help="Policy group whose members count as aligned (see `exposure-audit groups`). "
+        "Repeatable; replaces the policy's list.",
+        rich_help_panel=SCORING,
+        envvar="EXPOSURE_AUDIT_ALIGNED",
+        show_default=False,
+    ),
+]
+Weight = Annotated[
+    Weighting,
+    typer.Option(
+        help="Line weights for the product score: spend, contained mass, count, or auto.",
+        rich_help_panel=SCORING,
+        envvar="EXPOSURE_AUDIT_WEIGHT",
+    ),
+]
+AsOf = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        metavar="DATE",
+        help="Policy groups and export controls as of this date (YYYY-MM-DD; default today).",
+        rich_help_panel=SCORING,
+        envvar="EXPOSURE_AUDIT_AS_OF",
+    ),
+]
+Waivers = Annotated[
+    Path | None,
+    typer.Option(
+        "--waivers",
+        metavar="FILE",
+        help="YAML list of accepted findings (id or rule, optional "
+        "part or mineral, reason, expires); waived findings do not count for --fail-on. "
+        "Default: .exposure-audit-waivers.yaml when present.",
+        rich_help_panel=SCORING,
+        envvar="EXPOSURE_AUDIT_WAIVERS",
+        show_default=False,
+    ),
+]
+Quiet = Annotated[
+    bool,
+    typer.Option(
+        "--quiet",
+        "-q",
+        help="No status lines on stderr.",
+        rich_help_panel=OUTPUT,
+        envvar="EXPOSURE_AUDIT_QUIET",
+    ),
+]
+Debug = Annotated[
+    bool,
+    typer.Option(help="Show tracebacks.", rich_help_panel=OUTPUT, envvar="EXPOSURE_AUDIT_DEBUG"),
+]

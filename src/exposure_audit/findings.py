@@ -84,6 +84,28 @@ def _mineral_rows(scores: Scores, bom: pd.DataFrame, mineral: str) -> list[int]:
 _MINERAL_ROWS: dict[int, tuple[Scores, pd.DataFrame, dict[str, list[int]]]] = {}
 
 
+def _mineral_finding(
+    rule: Rule,
+    scores: Scores,
+    bom: pd.DataFrame,
+    mineral: dict[str, Any],
+    stage: str | None,
+    stage_in_id: bool = False,
+    message: str = "",
+) -> Finding:
+    """A finding about one mineral (and stage), with the rows of every line holding it."""
+    suffix = f":{stage}" if stage_in_id else ""
+    return Finding(
+        id=f"{rule.id}:{mineral['mineral']}{suffix}",
+        rule=rule.id,
+        severity=rule.severity,
+        mineral=mineral["mineral"],
+        stage=stage,
+        rows=_mineral_rows(scores, bom, mineral["mineral"]),
+        message=message,
+    )
+
+
 def _pct(value: float) -> str:
     return f"{100 * value:.0f}%"
 
@@ -135,13 +157,12 @@ def _stage_china(stage: str):
             st = m["stages"][stage]
             if st["basis"] != "none" and st["china_share"] >= threshold:
                 out.append(
-                    Finding(
-                        id=f"{rule.id}:{m['mineral']}",
-                        rule=rule.id,
-                        severity=rule.severity,
-                        mineral=m["mineral"],
-                        stage=stage,
-                        rows=_mineral_rows(scores, bom, m["mineral"]),
+                    _mineral_finding(
+                        rule,
+                        scores,
+                        bom,
+                        m,
+                        stage,
                         message=(
                             f"{m['name']} {stage} is {_pct(st['china_share'])} in China "
                             f"(threshold {_pct(threshold)}; {st['source']}, {st['year']})"
@@ -167,13 +188,13 @@ def _eu_benchmark(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringCon
             over = [(c, s) for c, s in st["countries"].items() if s > threshold and c not in eu]
             for country, share in over:
                 out.append(
-                    Finding(
-                        id=f"{rule.id}:{m['mineral']}:{stage}",
-                        rule=rule.id,
-                        severity=rule.severity,
-                        mineral=m["mineral"],
-                        stage=stage,
-                        rows=_mineral_rows(scores, bom, m["mineral"]),
+                    _mineral_finding(
+                        rule,
+                        scores,
+                        bom,
+                        m,
+                        stage,
+                        stage_in_id=True,
                         message=(
                             f"{m['name']} {stage}: {country} holds {_pct(share)}, above the EU "
                             f"CRMA benchmark of {_pct(threshold)} from one third country"
@@ -207,12 +228,12 @@ def _export_controls(status: str):
                     f"{min(c['until'] for c in lapsed)}, no extension recorded)"
                 )
             out.append(
-                Finding(
-                    id=f"{rule.id}:{m['mineral']}",
-                    rule=rule.id,
-                    severity=rule.severity,
-                    mineral=m["mineral"],
-                    rows=_mineral_rows(scores, bom, m["mineral"]),
+                _mineral_finding(
+                    rule,
+                    scores,
+                    bom,
+                    m,
+                    None,
                     message=(
                         f"{m['name']} is under {len(measures)} {status} Chinese export-control "
                         f"measure(s), {detail}{more}"
@@ -251,13 +272,13 @@ def _declared_covered(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: Scorin
                 covered = {c: s for c, s in st["countries"].items() if c in ctx.covered and s > 0}
                 if covered:
                     out.append(
-                        Finding(
-                            id=f"{rule.id}:{m['mineral']}:{stage}",
-                            rule=rule.id,
-                            severity=rule.severity,
-                            mineral=m["mineral"],
-                            stage=stage,
-                            rows=_mineral_rows(scores, bom, m["mineral"]),
+                        _mineral_finding(
+                            rule,
+                            scores,
+                            bom,
+                            m,
+                            stage,
+                            stage_in_id=True,
                             message=(
                                 f"suppliers declare {m['name']} {stage} in covered nations "
                                 f"({', '.join(f'{c} {_pct(s)}' for c, s in covered.items())})"
@@ -274,13 +295,13 @@ def _no_aligned(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringConte
             st = m["stages"][stage]
             if st["basis"] != "none" and st["aligned_share"] == 0:
                 out.append(
-                    Finding(
-                        id=f"{rule.id}:{m['mineral']}:{stage}",
-                        rule=rule.id,
-                        severity=rule.severity,
-                        mineral=m["mineral"],
-                        stage=stage,
-                        rows=_mineral_rows(scores, bom, m["mineral"]),
+                    _mineral_finding(
+                        rule,
+                        scores,
+                        bom,
+                        m,
+                        stage,
+                        stage_in_id=True,
                         message=f"no aligned country supplies {m['name']} at the {stage} stage",
                     )
                 )

@@ -191,11 +191,10 @@ def summarise(
 
 
 def _top_mineral(minerals: list[dict[str, Any]]) -> str | None:
-    """The mineral with the highest China touch (then the most lines, then the name)."""
-    ranked = sorted(
-        minerals,
-        key=lambda m: (-(m.get("china_touch") or 0.0), -(m.get("lines") or 0), m["mineral"]),
-    )
+    """The mineral with the most at stake (China touch x spend, as the terminal report ranks)."""
+    from exposure_audit.report.base import mineral_stake
+
+    ranked = sorted(minerals, key=mineral_stake)
     return ranked[0]["mineral"] if ranked and (ranked[0].get("china_touch") or 0) > 0 else None
 
 

@@ -305,6 +305,15 @@ def fmt_money(value: float | None, currency: str | None) -> str:
     return f"{symbol}{value:,.2f}{suffix}"
 
 
+def mineral_stake(mineral: dict[str, Any]) -> tuple[float, float, float, str]:
+    """Sort key ranking minerals by what is at stake: China touch x the spend on the lines
+    holding them (x contained mass when the BOM has no costs), so a trace of gold on a Chinese
+    board does not outrank the graphite in the cells; ties go to the larger contained mass."""
+    mass = mineral["mass_kg"] or 0.0
+    weight = mineral["spend"] if mineral["spend"] is not None else mass
+    return (-mineral["china_touch"] * weight, -mineral["china_touch"], -mass, mineral["mineral"])
+
+
 def price_text(price: dict[str, Any] | None) -> str:
     """A reference price as people read it: "110 USD/kg NdPr oxide (floor, 2025)"."""
     if price is None:

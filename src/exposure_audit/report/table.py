@@ -20,7 +20,7 @@ from rich.text import Text
 from exposure_audit.report.base import fmt_mass as mass_text
 from exposure_audit.report.base import fmt_money as money
 from exposure_audit.report.base import fmt_pct as pct
-from exposure_audit.report.base import price_text
+from exposure_audit.report.base import mineral_stake, price_text
 from exposure_audit.report.model import STAGE_ASSUMPTION, AuditResult
 
 TIER_STYLE = {
@@ -111,14 +111,6 @@ def _share(stage: dict[str, Any], key: str) -> Text:
     return Text(pct(value), style=style)
 
 
-def _stake(mineral: dict[str, Any]) -> tuple[float, float, str]:
-    """Order minerals by what is at stake: China touch x the spend on the lines holding them
-    (x contained mass when the BOM has no costs), so a trace of gold on a Chinese board does not
-    outrank the graphite in the cells."""
-    weight = mineral["spend"] if mineral["spend"] is not None else (mineral["mass_kg"] or 0.0)
-    return (-mineral["china_touch"] * weight, -mineral["china_touch"], mineral["mineral"])
-
-
 def _minerals_table(result: AuditResult, width: int) -> Table:
     wide = width >= 110
     table = Table(
@@ -147,7 +139,7 @@ def _minerals_table(result: AuditResult, width: int) -> Table:
     for (name, justify), shown in zip(columns, keep, strict=True):
         if shown:
             table.add_column(name, justify=justify, no_wrap=name != "export\ncontrols")
-    minerals = sorted(result.report.minerals, key=_stake)
+    minerals = sorted(result.report.minerals, key=mineral_stake)
     for m in minerals:
         controls = Text()
         for status, style in (("active", "red"), ("suspended", "yellow")):

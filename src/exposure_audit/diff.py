@@ -924,19 +924,10 @@ def render_text(data: Mapping[str, Any], width: int = 100, title: str | None = N
     """The terminal diff as plain text at a fixed width (colour off)."""
     import io
 
-    from rich.console import Console
+    from exposure_audit.report.table import text_console
 
     buffer = io.StringIO()
-    console = Console(
-        file=buffer,
-        width=width,
-        color_system=None,
-        force_terminal=False,
-        highlight=False,
-        emoji=False,
-        legacy_windows=False,
-    )
-    console.print(build_text(data, title))
+    text_console(buffer, width).print(build_text(data, title))
     return buffer.getvalue()
 
 

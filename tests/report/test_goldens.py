@@ -19,26 +19,8 @@ from support import toy_audit
 
 
 def terminal_text(result, width: int = 100) -> str:
-    """What `audit` prints on a terminal: the table report, then waivers and baseline."""
-    import io
-
-    from rich.console import Console
-
-    from exposure_audit.report.base import terminal_extras
-
-    buffer = io.StringIO()
-    console = Console(
-        file=buffer,
-        width=width,
-        color_system=None,
-        force_terminal=False,
-        highlight=False,
-        emoji=False,
-        legacy_windows=False,
-    )
-    for part in terminal_extras(result):
-        console.print(part)
-    return table_text(result, width=width) + buffer.getvalue()
+    """What `audit` prints on a terminal: the table report, waivers and baseline included."""
+    return table_text(result, width=width)
 
 
 @pytest.fixture

@@ -321,10 +321,6 @@ def emit(result, output_format: str, checked: list[tuple[Path, str]], quiet: boo
 
         console = out_console()
         console.print(build(result, console.width))
-        from exposure_audit.report.base import terminal_extras
-
-        for part in terminal_extras(result):
-            console.print(part)
     else:
         stdout_write(_render(FORMATTERS, output_format, result))
     for path, fmt in checked:

@@ -66,6 +66,9 @@ def build(result: AuditResult, width: int = 120) -> Group:
     if "actions" in extras:
         parts.append(_actions_list(result))
     parts.append(_footer(result))
+    from exposure_audit.report.base import terminal_extras
+
+    parts.extend(terminal_extras(result))  # waived findings, the change since a baseline
     return Group(*parts)
 
 
@@ -393,10 +396,9 @@ def _footer(result: AuditResult) -> Text:
     return text
 
 
-def render_text(result: AuditResult, width: int = 120, color: bool = False) -> str:
-    """The terminal report as text at a fixed width (for files and golden tests)."""
-    buffer = io.StringIO()
-    console = Console(
+def text_console(buffer: io.StringIO, width: int, color: bool = False) -> Console:
+    """A console that renders into `buffer` at a fixed width, colour off unless asked."""
+    return Console(
         file=buffer,
         width=width,
         color_system="standard" if color else None,
@@ -405,7 +407,12 @@ def render_text(result: AuditResult, width: int = 120, color: bool = False) -> s
         emoji=False,
         legacy_windows=False,
     )
-    console.print(build(result, width))
+
+
+def render_text(result: AuditResult, width: int = 120, color: bool = False) -> str:
+    """The terminal report as text at a fixed width (for files and golden tests)."""
+    buffer = io.StringIO()
+    text_console(buffer, width, color).print(build(result, width))
     return buffer.getvalue()
 
 

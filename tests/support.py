@@ -12,6 +12,19 @@ TESTS = Path(__file__).resolve().parent
 TOY_REFERENCE = TESTS / "assets" / "reference"
 AS_OF = dt.date(2026, 3, 1)
 
+# A small BOM and a scenarios/prices layer over the toy tables, for scenario and action tests.
+SCENARIO_LAYER = TESTS / "assets" / "reference_scenarios"
+SCENARIO_HEADER = (
+    "Part Number,Description,Material,Qty,Unit Mass (g),Unit Price,Supplier,Country of Origin"
+)
+SCENARIO_ROWS = (
+    "M1,Rotor magnet,NdFeB magnet,1,100,$10.00,MagCo,Japan",
+    "G1,GaN FET,GaN,2,1,$5.00,GaNCo,Canada",
+    "W1,Winding,copper wire,10,10,$1.00,WireCo,China",
+    "H1,Housing,ABS housing,1,50,$2.00,PlastCo,Mexico",
+    "S1,Solder,SAC305,1,,$1.00,SolderCo,USA",
+)
+
 
 def toy_reference() -> ReferenceSet:
     return load_reference([TOY_REFERENCE], include_bundled=False)

@@ -18,17 +18,18 @@ from typer.testing import CliRunner
 from exposure_audit.api import Options, audit
 from exposure_audit.errors import UsageError
 
-from support import AS_OF, TESTS, TOY_REFERENCE, write_csv
-
-LAYER = TESTS / "assets" / "reference_scenarios"
-HEADER = "Part Number,Description,Material,Qty,Unit Mass (g),Unit Price,Supplier,Country of Origin"
-ROWS = (
-    "M1,Rotor magnet,NdFeB magnet,1,100,$10.00,MagCo,Japan",
-    "G1,GaN FET,GaN,2,1,$5.00,GaNCo,Canada",
-    "W1,Winding,copper wire,10,10,$1.00,WireCo,China",
-    "H1,Housing,ABS housing,1,50,$2.00,PlastCo,Mexico",
-    "S1,Solder,SAC305,1,,$1.00,SolderCo,USA",
+from support import (
+    AS_OF,
+    SCENARIO_HEADER,
+    SCENARIO_LAYER,
+    SCENARIO_ROWS,
+    TOY_REFERENCE,
+    write_csv,
 )
+
+LAYER = SCENARIO_LAYER
+HEADER = SCENARIO_HEADER
+ROWS = SCENARIO_ROWS
 
 
 @pytest.fixture(scope="module")

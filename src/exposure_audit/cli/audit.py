@@ -35,6 +35,7 @@ from exposure_audit.cli.options import (
     Sheet,
     Waivers,
     Weight,
+    audit_options,
 )
 
 EPILOG = """\
@@ -174,28 +175,26 @@ def audit_command(
     runs through China and covered nations, and how much through aligned countries."""
     set_prog(ctx)
     with handle_errors(debug):
-        from exposure_audit.api import Options, audit
-        from exposure_audit.bom.columns import parse_map_options
+        from exposure_audit.api import audit
         from exposure_audit.diff import attach_baseline, load_report
         from exposure_audit.errors import UsageError
         from exposure_audit.progress import spinner
-        from exposure_audit.waivers import default_waiver_file
 
         several = len(boms) > 1 or any(b.is_dir() for b in boms)
         checked = check_outputs(outputs or [], boms)
-        options = Options(
+        options = audit_options(
             sheet=sheet,
-            column_map=parse_map_options(maps or []),
-            reference_dirs=list(reference or []),
-            policy_file=policy,
-            aligned_groups=list(aligned or []),
-            weighting=None if weight.value == "auto" else weight.value,
-            as_of=parse_date(as_of),
+            maps=maps,
+            reference=reference,
+            policy=policy,
+            aligned=aligned,
+            weight=weight,
+            as_of=as_of,
+            waivers=waivers,
             strict=strict,
             smelters=list(smelters or []),
             scenarios=list(scenario or []),
             price_shocks=list(price_shock or []),
-            waivers=waivers or default_waiver_file(),
         )
         if output_format.value == "xlsx" and sys.stdout.isatty():
             raise UsageError(

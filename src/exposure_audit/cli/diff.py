@@ -28,6 +28,7 @@ from exposure_audit.cli.options import (
     Sheet,
     Waivers,
     Weight,
+    audit_options,
 )
 
 INPUT = "Input (BOMs are audited with these)"
@@ -112,23 +113,18 @@ def diff_command(
     with handle_errors(debug):
         import json
 
-        from exposure_audit.api import Options
-        from exposure_audit.bom.columns import parse_map_options
-        from exposure_audit.cli.audit import parse_date
         from exposure_audit.diff import build_text, diff, render_markdown
         from exposure_audit.progress import spinner
-        from exposure_audit.waivers import default_waiver_file
 
-        waiver_file = waivers or default_waiver_file()
-        options = Options(
+        options = audit_options(
             sheet=sheet,
-            column_map=parse_map_options(maps or []),
-            reference_dirs=list(reference or []),
-            policy_file=policy,
-            aligned_groups=list(aligned or []),
-            weighting=None if weight.value == "auto" else weight.value,
-            as_of=parse_date(as_of),
-            waivers=waiver_file,
+            maps=maps,
+            reference=reference,
+            policy=policy,
+            aligned=aligned,
+            weight=weight,
+            as_of=as_of,
+            waivers=waivers,
         )
         with spinner(f"Comparing {old} and {new}…", quiet):
             result = diff(

@@ -4,11 +4,14 @@ and environment variables never drift apart."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from exposure_audit.cli.common import Weighting
+
+if TYPE_CHECKING:
+    from exposure_audit.api import Options
 
 INPUT = "Input"
 SCORING = "Scoring"
@@ -105,3 +108,36 @@ Debug = Annotated[
     bool,
     typer.Option(help="Show tracebacks.", rich_help_panel=OUTPUT, envvar="EXPOSURE_AUDIT_DEBUG"),
 ]
+
+
+def audit_options(
+    *,
+    sheet: str | None,
+    maps: list[str] | None,
+    reference: list[Path] | None,
+    policy: Path | None,
+    aligned: list[str] | None,
+    weight: Weighting,
+    as_of: str | None,
+    waivers: Path | None,
+    **more: Any,
+) -> Options:
+    """The library `Options` from the shared options (`more`: command-specific fields).
+
+    Raises `UsageError` for a malformed --map or --as-of."""
+    from exposure_audit.api import Options
+    from exposure_audit.bom.columns import parse_map_options
+    from exposure_audit.cli.audit import parse_date
+    from exposure_audit.waivers import default_waiver_file
+
+    return Options(
+        sheet=sheet,
+        column_map=parse_map_options(maps or []),
+        reference_dirs=list(reference or []),
+        policy_file=policy,
+        aligned_groups=list(aligned or []),
+        weighting=None if weight.value == "auto" else weight.value,
+        as_of=parse_date(as_of),
+        waivers=waivers or default_waiver_file(),
+        **more,
+    )

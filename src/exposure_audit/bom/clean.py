@@ -19,6 +19,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from exposure_audit.bom.columns import MASS_UNITS, TEXT_FIELDS, ColumnMap
 from exposure_audit.bom.read import RawTable
@@ -85,6 +87,10 @@ class _Text:
         return pd.Series(self.values.array.take(self.codes[lines]))
 
     def series(self) -> pd.Series:
+        """The text of every line. Few distinct values: a Categorical over them (no string
+        copied per line); many (part numbers): plain strings, cheaper than a large category."""
+        if len(self.values) * 4 <= len(self.codes):
+            return pd.Series(pd.Categorical.from_codes(self.codes, categories=self.values))
         return pd.Series(self.values.array.take(self.codes))
 
 
@@ -104,7 +110,10 @@ def clean_bom(
     def text_of(header: str) -> _Text:
         """A column as text codes over every record read (computed once per column)."""
         if header not in all_text:
-            all_text[header] = _column_text(frame[header])
+            encoded = raw.encoded.get(header)
+            all_text[header] = (
+                _column_text(frame[header]) if encoded is None else arrow_text(encoded)
+            )
         return all_text[header]
 
     keep, skipped = _rows_to_keep(frame, columns, text_of)
@@ -481,17 +490,9 @@ def cell_text(value: object) -> str:
 def _column_text(series: pd.Series) -> _Text:
     """A raw column as stripped text codes (numbers without '.0', dates as ISO dates)."""
     if series.dtype == object and pd.api.types.infer_dtype(series, skipna=False) == "string":
-        series = series.astype("str")
+        return arrow_text(pa.array(series.to_numpy(), type=pa.string()))
     if series.dtype != object:
-        # Factorize first and strip the distinct values: a few thousand strings are stripped,
-        # not a million copied.
-        codes, uniques = pd.factorize(series.astype("str"), use_na_sentinel=False)
-        uniques = pd.Series(uniques, dtype="str")
-        stripped = uniques.str.strip()
-        codes = np.asarray(codes, dtype=np.intp)
-        if stripped.equals(uniques):
-            return _Text(codes, pd.Index(uniques))
-        return _Text.of(stripped).under(codes)
+        return arrow_text(pa.array(series.astype("str")))
     # Cells of several types: each distinct cell is made text once (as `_text` would), then
     # cells that give the same text (1 and 1.0) share a code.
     codes, uniques = pd.factorize(series, use_na_sentinel=False)
@@ -501,6 +502,20 @@ def _column_text(series: pd.Series) -> _Text:
     else:
         texts = _cell_texts(cells)
     return _Text.of(texts).under(np.asarray(codes, dtype=np.intp))
+
+
+def arrow_text(array: pa.Array | pa.ChunkedArray) -> _Text:
+    """A column of strings as stripped text codes: hashed by pyarrow in C++, then only the
+    distinct values stripped (a few thousand strings, not a million)."""
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    encoded = array if pa.types.is_dictionary(array.type) else pc.dictionary_encode(array)
+    codes = np.asarray(encoded.indices, dtype=np.intp)
+    uniques = pd.Series(encoded.dictionary, dtype="str")
+    stripped = uniques.str.strip()
+    if stripped.equals(uniques):
+        return _Text(codes, pd.Index(uniques))
+    return _Text.of(stripped).under(codes)
 
 
 _NUMBER_KINDS = {"floating", "integer", "mixed-integer-float"}

@@ -6,11 +6,8 @@ Every record keeps the 1-based row number the user sees in the spreadsheet or te
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
-import os
-import string
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,16 +15,28 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from exposure_audit.bom.columns import header_score
+from exposure_audit.bom import prefetch
+from exposure_audit.bom.sniff import (
+    HEADER_SEARCH_ROWS,
+    OLE_MAGIC,
+    ZIP_MAGIC,
+    SheetCells,
+    TextLayout,
+    check_file,
+    find_header,
+    is_blank,
+    is_spreadsheet,
+    letters,
+    max_file_bytes,
+    preview,
+    sheet_cells,
+    short,
+    text_layout,
+    unique_headers,
+)
 from exposure_audit.errors import BomReadError
 
-SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
-TEXT_SUFFIXES = {".csv", ".tsv", ".txt", ".tab"}
-HEADER_SEARCH_ROWS = 30
-MIN_HEADER_FIELDS = 2
-DEFAULT_MAX_MB = 512
-_ZIP_MAGIC = b"PK\x03\x04"
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+__all__ = ["RawTable", "max_file_bytes", "read_bom"]
 
 
 @dataclass
@@ -45,20 +54,12 @@ class RawTable:
     sheets: list[str] = field(default_factory=list)
     encoding: str | None = None
     delimiter: str | None = None
+    encoded: dict[str, object] = field(default_factory=dict)
+    """Columns already dictionary-encoded by pyarrow (see `prefetch`), by header."""
 
     @property
     def headers(self) -> list[str]:
         return [str(c) for c in self.frame.columns]
-
-
-def max_file_bytes() -> int:
-    """The largest BOM we read, from EXPOSURE_AUDIT_MAX_FILE_MB (default 512 MB)."""
-    raw = os.environ.get("EXPOSURE_AUDIT_MAX_FILE_MB", "")
-    try:
-        mb = float(raw) if raw.strip() else DEFAULT_MAX_MB
-    except ValueError:
-        mb = DEFAULT_MAX_MB
-    return int(mb * 1024 * 1024)
 
 
 def read_bom(path: str | Path, sheet: str | None = None) -> RawTable:
@@ -71,35 +72,8 @@ def read_bom(path: str | Path, sheet: str | None = None) -> RawTable:
     """
     path = Path(path)
     shown = str(path)
-    if not path.exists():
-        raise BomReadError(f"{shown}: no such file", "check the path and try again")
-    if path.is_dir():
-        raise BomReadError(f"{shown} is a folder, not a BOM file", "name a .xlsx or .csv file")
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise BomReadError(f"{shown}: cannot open ({exc.strerror})", "check the file") from None
-    limit = max_file_bytes()
-    if size > limit:
-        raise BomReadError(
-            f"{shown} is {size / 1024 / 1024:,.1f} MB, over the {limit / 1024 / 1024:,.1f} MB "
-            "limit",
-            "split the BOM, or raise the limit with EXPOSURE_AUDIT_MAX_FILE_MB",
-        )
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(8)
-    except PermissionError:
-        raise BomReadError(
-            f"{shown}: permission denied", "make the file readable (chmod +r) or copy it"
-        ) from None
-    except OSError as exc:
-        raise BomReadError(f"{shown}: cannot open ({exc.strerror})", "check the file") from None
-    if size == 0:
-        raise BomReadError(f"{shown} is empty", "export the BOM again with its header row")
-    suffix = path.suffix.lower()
-    container = head.startswith((_ZIP_MAGIC, _OLE_MAGIC))
-    if container or suffix in SPREADSHEET_SUFFIXES:
+    head = check_file(path, shown)
+    if is_spreadsheet(path, head):
         return _read_spreadsheet(path, shown, sheet, head)
     if sheet is not None:
         raise BomReadError(
@@ -115,15 +89,15 @@ def read_bom(path: str | Path, sheet: str | None = None) -> RawTable:
 def _read_spreadsheet(path: Path, shown: str, sheet: str | None, head: bytes) -> RawTable:
     from exposure_audit.bom.safety import check_zip_container
 
-    if head.startswith(_ZIP_MAGIC):
+    if head.startswith(ZIP_MAGIC):
         check_zip_container(path, shown)
-    elif head.startswith(_OLE_MAGIC) and path.suffix.lower() in {".xlsx", ".xlsm"}:
+    elif head.startswith(OLE_MAGIC) and path.suffix.lower() in {".xlsx", ".xlsm"}:
         # An OLE file named .xlsx is how Excel saves password-protected workbooks.
         raise BomReadError(
             f"{shown} is encrypted (password-protected)",
             "open it in Excel, remove the password (File > Info > Protect Workbook), save again",
         )
-    elif not head.startswith(_OLE_MAGIC) and path.suffix.lower() != ".ods":
+    elif not head.startswith(OLE_MAGIC) and path.suffix.lower() != ".ods":
         raise BomReadError(
             f"{shown} is not a spreadsheet (its content is neither xlsx nor xls)",
             "export the BOM again as .xlsx or .csv",
@@ -134,7 +108,7 @@ def _read_spreadsheet(path: Path, shown: str, sheet: str | None, head: bytes) ->
         workbook = python_calamine.CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises its own types for corrupt files
         raise BomReadError(
-            f"{shown} cannot be read as a spreadsheet ({_short(exc)})",
+            f"{shown} cannot be read as a spreadsheet ({short(exc)})",
             "open it in Excel and save it again as .xlsx, or export it as .csv",
         ) from None
     names = list(workbook.sheet_names)
@@ -146,28 +120,29 @@ def _read_spreadsheet(path: Path, shown: str, sheet: str | None, head: bytes) ->
     candidates = [sheet] if sheet is not None else names
     seen: list[str] = []
     headers_only: list[str] = []
+    prefetched = prefetch.take(path)
     for name in candidates:
-        try:
-            sheet_obj = workbook.get_sheet_by_name(name)
-            # Only the used area: `start` says where it begins (0-based row, column).
-            cells = sheet_obj.to_python(skip_empty_area=True)
-            first_row = int(sheet_obj.start[0]) if cells and sheet_obj.start else 0
-            first_col = int(sheet_obj.start[1]) if cells and sheet_obj.start else 0
-            merged = list(getattr(sheet_obj, "merged_cell_ranges", None) or [])
-        except Exception as exc:  # noqa: BLE001 - calamine's own error types
-            raise BomReadError(
-                f"{shown}, sheet {name!r}: cannot be read ({_short(exc)})",
-                "open it in Excel and save it again",
-            ) from None
-        header_idx = _find_header(cells)
+        if isinstance(prefetched, SheetCells) and prefetched.name == name:
+            parsed = prefetched
+        else:
+            try:
+                parsed = sheet_cells(workbook, name)
+            except Exception as exc:  # noqa: BLE001 - calamine's own error types
+                raise BomReadError(
+                    f"{shown}, sheet {name!r}: cannot be read ({short(exc)})",
+                    "open it in Excel and save it again",
+                ) from None
+        cells, first_row, first_col = parsed.cells, parsed.first_row, parsed.first_col
+        merged = parsed.merged
+        header_idx = find_header(cells)
         if header_idx is None:
             if cells:
-                seen.append(f"{name!r} (first row: {_preview(cells)})")
+                seen.append(f"{name!r} (first row: {preview(cells)})")
             else:
                 seen.append(f"{name!r} (empty)")
             continue
         width = len(cells[header_idx])
-        headers = _unique_headers(cells[header_idx], width)
+        headers = unique_headers(cells[header_idx], width)
         body = cells[header_idx + 1 :]
         _fill_merged(body, merged, first_row + header_idx + 1, first_col)
         frame = _frame(body, headers)
@@ -205,20 +180,22 @@ def _frame(body: list[list[object]], headers: list[str]) -> pd.DataFrame:
     width = len(headers)
     if not body:
         return pd.DataFrame({h: pd.Series([], dtype=object) for h in headers})
-    longest = max(len(r) for r in body)
+    longest = max(map(len, body))
     if any(len(r) != longest for r in body):
         body = [list(r) + [""] * (longest - len(r)) for r in body]
-    frame = pd.DataFrame(body, dtype=object)
-    if frame.shape[1] > width:
-        extra = frame.iloc[:, width:]
-        keep = [i for i in range(extra.shape[1]) if not extra.iloc[:, i].map(_is_blank).all()]
-        headers = headers + [f"column {_letters(width + i)}" for i in range(len(keep))]
-        frame = pd.concat([frame.iloc[:, :width], extra.iloc[:, keep]], axis=1)
-    frame = frame.reindex(columns=range(frame.shape[1]))
-    frame.columns = headers[: frame.shape[1]]
-    for missing in headers[frame.shape[1] :]:
-        frame[missing] = ""
-    return frame.fillna("").astype(object)
+    # One 2-D object array filled in C, then columns as views: no per-cell Python work.
+    cells = np.empty((len(body), longest), dtype=object)
+    cells[:] = body
+    blank = pd.isna(cells)
+    if blank.any():
+        cells[blank] = ""
+    columns = {h: cells[:, i] for i, h in enumerate(headers[:longest])}
+    for i in range(width, longest):
+        if not all(map(is_blank, cells[:, i])):
+            columns[f"column {letters(len(columns))}"] = cells[:, i]  # named in order kept
+    for missing in headers[longest:]:
+        columns[missing] = np.full(len(body), "", dtype=object)
+    return pd.DataFrame(columns, dtype=object, copy=False)
 
 
 def _fill_merged(
@@ -246,7 +223,7 @@ def _fill_merged(
             continue
         for index in range(r0 + 1, min(r1, len(body) - 1) + 1):
             row = body[index]
-            if col < len(row) and _is_blank(row[col]):
+            if col < len(row) and is_blank(row[col]):
                 row[col] = value
 
 
@@ -266,44 +243,7 @@ def _column_blank(values: pd.Series) -> bool:
         return bool(values.fillna("").str.strip().eq("").all())
     if values.dtype != object:
         return bool(values.isna().all())
-    return bool(values.map(_is_blank).all())
-
-
-def _find_header(cells: Sequence[Sequence[object]]) -> int | None:
-    for index, row in enumerate(cells[:HEADER_SEARCH_ROWS]):
-        if header_score(row) >= MIN_HEADER_FIELDS:
-            return index
-    return None
-
-
-def _unique_headers(row: Sequence[object], width: int) -> list[str]:
-    headers: list[str] = []
-    seen: dict[str, int] = {}
-    for index in range(width):
-        value = row[index] if index < len(row) else ""
-        text = _cell_text(value).strip() or f"column {_letters(index)}"
-        if text in seen:
-            seen[text] += 1
-            text = f"{text} ({seen[text]})"
-        else:
-            seen[text] = 1
-        headers.append(text)
-    return headers
-
-
-def _cell_text(value: object) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return "" if value is None else str(value)
-
-
-def _letters(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = string.ascii_uppercase[rem] + letters
-    return letters
+    return bool(values.map(is_blank).all())
 
 
 def _drop_empty_unnamed(frame: pd.DataFrame) -> pd.DataFrame:
@@ -311,156 +251,57 @@ def _drop_empty_unnamed(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.drop(columns=empty) if empty else frame
 
 
-def _is_blank(value: object) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _preview(cells: Sequence[Sequence[object]]) -> str:
-    first = next((r for r in cells if any(not _is_blank(c) for c in r)), [])
-    text = ", ".join(_cell_text(c) for c in first if not _is_blank(c))
-    return (text[:60] + "...") if len(text) > 60 else text or "blank"
-
-
-def _short(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:120]
-
-
 # --- delimited text ----------------------------------------------------------------------------
 
 
-def detect_encoding(sample: bytes) -> str:
-    """UTF-8 (with or without BOM), UTF-16 (by BOM or NUL pattern) or cp1252."""
-    if sample.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    if len(sample) >= 4 and sample[1:4:2] == b"\x00\x00" and sample[0:4:2] != b"\x00\x00":
-        return "utf-16-le"
-    if len(sample) >= 4 and sample[0:4:2] == b"\x00\x00" and sample[1:4:2] != b"\x00\x00":
-        return "utf-16-be"
-    try:
-        sample.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError as exc:
-        # A multi-byte character cut at the end of the sample is still UTF-8.
-        if exc.start >= len(sample) - 3:
-            return "utf-8"
-        return "cp1252"
-
-
-def detect_delimiter(lines: Sequence[str]) -> str:
-    """The delimiter that splits the sample lines most consistently into several fields."""
-    best, best_score = ",", -1.0
-    for delimiter in (",", ";", "\t", "|"):
-        counts = [
-            len(next(csv.reader([line], delimiter=delimiter))) for line in lines if line.strip()
-        ]
-        if not counts:
-            continue
-        wide = [c for c in counts if c > 1]
-        if not wide:
-            continue
-        mode = max(set(wide), key=wide.count)
-        score = wide.count(mode) * mode
-        if score > best_score:
-            best, best_score = delimiter, score
-    return best
-
-
 def _read_text(path: Path, shown: str) -> RawTable:
-    with path.open("rb") as handle:
-        sample = handle.read(256 * 1024)
-    if b"\x00" in sample[:4096] and not _looks_utf16(sample):
-        raise BomReadError(
-            f"{shown} is a binary file, not a spreadsheet or CSV",
-            "export the BOM again as .xlsx or .csv",
-        )
-    encoding = detect_encoding(sample)
-    text = sample.decode(encoding, errors="replace")
-    if len(sample) == 256 * 1024:
-        text = text[: max(text.rfind("\n"), text.rfind("\r"), 0)]  # the last line may be cut
-    lines = text.splitlines()[: HEADER_SEARCH_ROWS + 20]
-    delimiter = "\t" if path.suffix.lower() in {".tsv", ".tab"} else detect_delimiter(lines)
-    # Records, not lines: a quoted field may hold a line break.
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    parsed: list[list[str]] = []
-    lines_read: list[int] = []
-    try:
-        for record in reader:
-            parsed.append(record)
-            lines_read.append(reader.line_num)
-            if len(parsed) >= HEADER_SEARCH_ROWS:
-                break
-    except csv.Error:
-        pass  # a broken quote in the sample: look for the header in what was read
-    header_idx = _find_header(parsed)
-    if header_idx is None:
-        raise BomReadError(
-            f"{shown}: no header row found within the first {HEADER_SEARCH_ROWS} lines"
-            + (f"; first line: {_preview(parsed)}" if parsed else ""),
-            "add a header row with columns such as Part Number, Description, Qty, or name the "
-            "columns with --map FIELD=HEADER",
-        )
-    width = len(parsed[header_idx])
-    headers = _unique_headers(parsed[header_idx], width)
-    simple = lines_read[header_idx] == header_idx + 1  # no line break inside a quoted field
-    frame, encoding = _read_delimited(path, encoding, delimiter, header_idx, headers, simple)
+    prefetched = prefetch.take(path)
+    encoded: dict[str, object] = {}
+    if isinstance(prefetched, prefetch.TextTable):
+        layout, table, encoded = prefetched.layout, prefetched.table, prefetched.encoded
+    else:
+        layout, table = text_layout(path, shown), None
+    frame, encoding = _read_delimited(path, layout, table)
     frame = _drop_empty_unnamed(frame)
     if _all_blank(frame):
         raise BomReadError(
-            f"{shown}: no lines below the header on line {header_idx + 1}",
+            f"{shown}: no lines below the header on line {layout.header_idx + 1}",
             "add the BOM lines below the header row",
         )
-    rows = np.arange(header_idx + 2, header_idx + 2 + len(frame), dtype=np.int64)
+    rows = np.arange(layout.header_idx + 2, layout.header_idx + 2 + len(frame), dtype=np.int64)
     return RawTable(
         path=shown,
         format=path.suffix.lower().lstrip(".") or "csv",
         frame=frame,
         rows=rows,
-        header_row=header_idx + 1,
+        header_row=layout.header_idx + 1,
         encoding=encoding,
-        delimiter=delimiter,
+        delimiter=layout.delimiter,
+        encoded=encoded,
     )
 
 
-def _looks_utf16(sample: bytes) -> bool:
-    return detect_encoding(sample).startswith("utf-16")
-
-
 def _read_delimited(
-    path: Path,
-    encoding: str,
-    delimiter: str,
-    header_idx: int,
-    headers: list[str],
-    simple: bool = True,
+    path: Path, layout: TextLayout, table: object | None = None
 ) -> tuple[pd.DataFrame, str]:
     """Read the body below the header as text columns; ragged rows are padded or widened.
 
-    Returns the frame and the encoding used (a file that is UTF-8 at its start but not further
-    down is read as cp1252).
+    `table` is the body already parsed by pyarrow (see `prefetch`). Returns the frame and the
+    encoding used (a file that is UTF-8 at its start but not further down is read as cp1252).
     """
-    if encoding in ("utf-8", "utf-8-sig") and simple:
+    encoding, delimiter, header_idx, headers = (
+        layout.encoding,
+        layout.delimiter,
+        layout.header_idx,
+        layout.headers,
+    )
+    if table is None and encoding in ("utf-8", "utf-8-sig") and layout.simple:
         try:
-            # The byte-order mark, if any, sits on a line we skip.
-            frame = pd.read_csv(
-                path,
-                engine="pyarrow",
-                encoding="utf-8",
-                names=headers,
-                sep=delimiter,
-                skiprows=header_idx + 1,
-                header=None,
-                dtype=str,
-                keep_default_na=False,
-                skip_blank_lines=False,
-            )
-            return frame, encoding
-        except ImportError:
-            pass
-        except Exception:  # noqa: BLE001 - ragged rows and the like: take the tolerant path
-            pass
+            table = prefetch.read_arrow(path, layout)
+        except Exception:  # noqa: BLE001 - ragged rows, bad UTF-8: take the tolerant path
+            table = None
+    if table is not None:
+        return _arrow_frame(table, headers), encoding
     # NOTE: the tolerant path decodes the whole file once and lets the csv module split it,
     # so ragged rows, mixed line endings and line breaks in quoted fields never stop a read.
     data = path.read_bytes()
@@ -479,10 +320,20 @@ def _read_delimited(
     except csv.Error:
         pass  # an unterminated quote at the very end: keep what was read
     width = max([len(headers), *(len(r) for r in records)]) if records else len(headers)
-    names = headers + [f"column {_letters(i)}" for i in range(len(headers), width)]
+    names = headers + [f"column {letters(i)}" for i in range(len(headers), width)]
     if not records:
         return pd.DataFrame({h: pd.Series([], dtype=object) for h in names}), encoding
     if any(len(r) != width for r in records):
         records = [r + [""] * (width - len(r)) for r in records]
     frame = pd.DataFrame(records, columns=names, dtype=object)
     return frame.astype(object), encoding
+
+
+def _arrow_frame(table: object, headers: list[str]) -> pd.DataFrame:
+    """pyarrow string columns -> a frame of pandas' default string dtype, without copying."""
+    import pyarrow as pa
+
+    text = pd.StringDtype("pyarrow", na_value=np.nan)
+    frame = table.to_pandas(types_mapper={pa.string(): text, pa.large_string(): text}.get)  # type: ignore[attr-defined]
+    frame.columns = headers
+    return frame

@@ -175,6 +175,10 @@ def audit_command(
     runs through China and covered nations, and how much through aligned countries."""
     set_prog(ctx)
     with handle_errors(debug):
+        if len(boms) == 1 and not boms[0].is_dir():
+            from exposure_audit.bom import prefetch
+
+            prefetch.start(boms[0], sheet)  # parses while the imports below run
         from exposure_audit.api import audit
         from exposure_audit.diff import attach_baseline, load_report
         from exposure_audit.errors import UsageError

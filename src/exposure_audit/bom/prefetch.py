@@ -1,0 +1,121 @@
+"""A head start: parse the BOM in a thread while the tool imports the rest of itself.
+
+calamine (spreadsheets) and pyarrow (delimited text) parse with the GIL released, so on a machine
+with two cores the parse overlaps the half second it takes to import pandas, pydantic and the
+report modules. It is only a head start: `read_bom` takes the result when there is one for the
+same file and sheet, and otherwise reads the file itself, so every error is raised and worded
+as usual. No pandas here.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from exposure_audit.bom import sniff
+
+
+@dataclass
+class TextTable:
+    """A delimited text file's body as a pyarrow Table of string columns, with its layout."""
+
+    layout: sniff.TextLayout
+    table: object
+    encoded: dict[str, object]
+    """The columns a BOM field would come from, dictionary-encoded (by header)."""
+
+
+class _Job:
+    def __init__(self, work: Callable[[], object]) -> None:
+        self.result: object = None
+        # Not a daemon: at exit the interpreter waits for the parse instead of stopping the
+        # thread inside calamine or arrow.
+        self.thread = threading.Thread(target=self._run, args=(work,), name="bom-prefetch")
+        self.thread.start()
+
+    def _run(self, work: Callable[[], object]) -> None:
+        try:
+            self.result = work()
+        except Exception:  # noqa: BLE001 - read_bom reads again and reports the problem
+            self.result = None
+
+
+_jobs: dict[str, _Job] = {}
+
+
+def start(path: Path, sheet: str | None = None) -> None:
+    """Begin parsing `path` (the first sheet, or `sheet`) in a thread."""
+    try:
+        head = sniff.check_file(path, str(path))
+    except Exception:  # noqa: BLE001 - read_bom will say what is wrong
+        return
+    if sniff.is_spreadsheet(path, head):
+        if head.startswith(sniff.ZIP_MAGIC):
+            _jobs[str(path)] = _Job(lambda: _spreadsheet(path, sheet))
+    elif sheet is None:
+        _jobs[str(path)] = _Job(lambda: _text(path))
+
+
+def take(path: Path) -> object | None:
+    """What the thread parsed of `path` (a `SheetCells` or `TextTable`), or None."""
+    job = _jobs.pop(str(path), None)
+    if job is None:
+        return None
+    job.thread.join()
+    return job.result
+
+
+def _spreadsheet(path: Path, sheet: str | None) -> sniff.SheetCells:
+    from python_calamine import CalamineWorkbook
+
+    from exposure_audit.bom.safety import check_zip_container
+
+    check_zip_container(path, str(path))  # before calamine inflates anything
+    workbook = CalamineWorkbook.from_path(str(path))
+    return sniff.sheet_cells(workbook, sheet if sheet is not None else workbook.sheet_names[0])
+
+
+def _text(path: Path) -> TextTable | None:
+    layout = sniff.text_layout(path, str(path))
+    if layout.encoding not in ("utf-8", "utf-8-sig") or not layout.simple:
+        return None  # the tolerant reader handles these
+    table = read_arrow(path, layout)
+    return TextTable(layout, table, encode_fields(table, layout.headers))
+
+
+def encode_fields(table: object, headers: list[str]) -> dict[str, object]:
+    """Dictionary-encode the columns that `match_columns` would map to a field: the hashing
+    that cleaning starts with, done here in C++ with the GIL released."""
+    import pyarrow.compute as pc
+
+    from exposure_audit.bom.columns import match_columns
+
+    columns = match_columns(headers)
+    wanted = {*columns.fields.values(), *(h for hs in columns.text.values() for h in hs)}
+    return {
+        header: pc.dictionary_encode(table.column(i).combine_chunks())  # type: ignore[attr-defined]
+        for i, header in enumerate(headers)
+        if header in wanted
+    }
+
+
+def read_arrow(path: Path, layout: sniff.TextLayout) -> object:
+    """The body below the header as string columns (blank cells are ""), parsed by pyarrow on
+    all cores. Raises pyarrow's errors for ragged rows or bad UTF-8."""
+    import pyarrow as pa
+    from pyarrow import csv
+
+    names = [f"f{i}" for i in range(len(layout.headers))]
+    return csv.read_csv(
+        path,
+        # The byte-order mark, if any, sits on a line we skip.
+        read_options=csv.ReadOptions(skip_rows=layout.header_idx + 1, column_names=names),
+        parse_options=csv.ParseOptions(delimiter=layout.delimiter, ignore_empty_lines=False),
+        convert_options=csv.ConvertOptions(
+            column_types=dict.fromkeys(names, pa.string()),
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )

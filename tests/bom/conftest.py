@@ -40,3 +40,21 @@ def issues_of(bom: CleanBom, code: str) -> list[tuple[int | None, str | None, st
 def issues() -> Callable[[CleanBom, str], list[tuple[int | None, str | None, str | None]]]:
     """`issues(bom, "invalid-number")` -> [(row, column, value), ...]."""
     return issues_of
+
+
+@pytest.fixture(autouse=True, params=["direct", "prefetched"])
+def reader_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every reader test runs twice: reading the file itself, and taking what `prefetch` parsed
+    in its thread (the CLI's path), which must give the same table, issues and errors."""
+    if request.param == "prefetched":
+        from exposure_audit.bom import prefetch
+
+        real_take = prefetch.take
+
+        def take(path: Path) -> object | None:
+            if str(path) not in prefetch._jobs:
+                prefetch.start(Path(path))
+            return real_take(path)
+
+        monkeypatch.setattr(prefetch, "take", take)
+    return request.param

@@ -61,8 +61,11 @@ class _Text:
 
     @classmethod
     def of(cls, texts: pd.Series | Sequence[str]) -> _Text:
-        codes, uniques = pd.factorize(pd.Series(texts, dtype="str"), use_na_sentinel=False)
-        return cls(np.asarray(codes, dtype=np.intp), pd.Index(uniques, dtype="str"))
+        """Texts (str, no missing values) hashed by pyarrow."""
+        if isinstance(texts, pd.Series):
+            texts = texts.to_numpy(dtype=object)
+        encoded = pc.dictionary_encode(pa.array(texts, type=pa.string()))
+        return cls(encoded.indices.to_numpy(), pd.Index(pd.Series(encoded.dictionary, dtype="str")))
 
     @classmethod
     def blank(cls, n: int) -> _Text:
@@ -136,8 +139,19 @@ def clean_bom(
         if header is None:
             return None
         if header not in kept_cells:
-            cells = frame[header]
-            kept_cells[header] = (cells[keep] if skipped else cells).reset_index(drop=True)
+            encoded = raw.encoded.get(header)
+            if encoded is not None:
+                # Already hashed: the cells as a Categorical, so a million lines are never
+                # copied as strings and are parsed once per distinct cell.
+                codes = np.asarray(encoded.indices)  # type: ignore[attr-defined]
+                categories = pd.Index(pd.Series(encoded.dictionary, dtype="str"))  # type: ignore[attr-defined]
+                cells = pd.Series(
+                    pd.Categorical.from_codes(codes[keep] if skipped else codes, categories)
+                )
+            else:
+                cells = frame[header]
+                cells = (cells[keep] if skipped else cells).reset_index(drop=True)
+            kept_cells[header] = cells
         return kept_cells[header]
 
     invalid = np.zeros(n, dtype=bool)
@@ -665,12 +679,13 @@ def _parse_distinct(series: pd.Series) -> _Numbers:
     if pd.api.types.is_numeric_dtype(series.dtype):
         values = series.to_numpy(dtype=float, na_value=np.nan)
         return _finite(_Numbers(np.arange(n), values, np.zeros(n, dtype=bool), values))
-    if series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) not in _NO_BOOLS:
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    if series.dtype == object and _may_hold_bools(uniques):
         # True/False cells would read as 1/0 (and hash like them); a checkbox is no quantity.
         is_bool = np.fromiter((type(v) is bool for v in series.to_numpy()), bool, len(series))
         if is_bool.any():
             series = series.where(~is_bool, _BOOL_CELL)
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+            codes, uniques = pd.factorize(series, use_na_sentinel=True)
     unique_values = list(uniques)
     plain = pd.to_numeric(
         pd.Series([u if type(u) is not bool else None for u in unique_values], dtype=object),
@@ -700,6 +715,12 @@ def _parse_distinct(series: pd.Series) -> _Numbers:
     return _finite(_Numbers(codes, parsed, np.isnan(parsed) & ~blank, [*unique_values, None]))
 
 
+def _may_hold_bools(uniques: Sequence[object]) -> bool:
+    """Whether a column whose distinct cells are `uniques` may hold True/False cells: a bool
+    hashes like 1 or 0, so it shows as a bool or hides behind a 0 or 1 among the distinct cells."""
+    return any(type(u) is bool or (type(u) in (int, float) and u in (0, 1)) for u in uniques)
+
+
 def _none_to_nan(value: float | None) -> float:
     return np.nan if value is None else value
 
@@ -715,7 +736,6 @@ def _finite(numbers: _Numbers) -> _Numbers:
 
 
 _BOOL_CELL = "\x00bool"
-_NO_BOOLS = {"floating", "integer", "mixed-integer-float", "string", "empty", "decimal"}
 _PLAIN = re.compile(r"^[-+]?\d+(\.\d+)?([eE][-+]?\d+)?$")
 
 

@@ -1,0 +1,93 @@
+"""`bom.prefetch`: the parse started in a thread before the imports, and taken by `read_bom`."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from exposure_audit.bom import prefetch, read_bom
+from exposure_audit.bom.sniff import SheetCells
+from exposure_audit.errors import BomReadError
+
+CSV = (
+    "Part Number,Description,Material,Qty,Notes column\n"
+    "P-1, Magnet ,NdFeB,2,kept as is\n"
+    "P-2,Cell,Li-ion cell,1,\n"
+)
+
+
+@pytest.fixture(params=["direct"])
+def reader_path(request: pytest.FixtureRequest) -> str:
+    """These tests drive `prefetch` themselves: one run each, not the conftest's two."""
+    return request.param
+
+
+def test_spreadsheet_sheet_parsed_in_the_thread(tmp_path, make_bom):
+    path = make_bom(tmp_path, [["P-1", "Magnet", "NdFeB", 2]], extra_sheets=[("Cover", [["x"]])])
+    prefetch.start(path)
+    got = prefetch.take(path)
+    assert isinstance(got, SheetCells)
+    assert got.name == "Cover"  # the first sheet; read_bom parses "BOM" itself
+    assert prefetch.take(path) is None  # taken once
+
+    prefetch.start(path, "BOM")
+    got = prefetch.take(path)
+    assert isinstance(got, SheetCells) and got.name == "BOM"
+    assert ["P-1", "Magnet", "NdFeB", 2.0] in got.cells
+
+
+def test_csv_body_parsed_and_field_columns_encoded(tmp_path, make_csv):
+    path = make_csv(tmp_path, CSV)
+    prefetch.start(path)
+    got = prefetch.take(path)
+    assert isinstance(got, prefetch.TextTable)
+    assert got.layout.headers == ["Part Number", "Description", "Material", "Qty", "Notes column"]
+    assert got.table.num_rows == 2
+    # Only the columns a field comes from are hashed; the unknown one is not.
+    assert set(got.encoded) == {"Part Number", "Description", "Material", "Qty"}
+    assert got.encoded["Description"].dictionary.to_pylist() == [" Magnet ", "Cell"]
+
+
+def test_read_bom_gives_the_same_table_from_the_thread(tmp_path, make_csv):
+    path = make_csv(tmp_path, CSV)
+    direct = read_bom(path)
+    prefetch.start(path)
+    taken = read_bom(path)
+    assert taken.encoded and not direct.encoded
+    assert taken.frame.equals(direct.frame)
+    assert (taken.rows == direct.rows).all() and taken.header_row == direct.header_row
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"PK\x03\x04 not really a zip", b"Part Number,Qty\n\xff\xfe broken utf-8,1\n"],
+    ids=["corrupt-xlsx", "bad-utf8"],
+)
+def test_a_failed_parse_leaves_nothing_and_read_bom_reads_itself(tmp_path, content):
+    path = tmp_path / ("bom.xlsx" if content.startswith(b"PK") else "bom.csv")
+    path.write_bytes(content)
+    prefetch.start(path)
+    assert prefetch.take(path) is None
+    if content.startswith(b"PK"):
+        with pytest.raises(BomReadError, match="not a valid spreadsheet"):
+            read_bom(path)
+    else:
+        assert read_bom(path).encoding == "cp1252"  # the tolerant reader took over
+
+
+def test_missing_file_and_no_start_give_nothing(tmp_path):
+    missing = tmp_path / "missing.csv"
+    prefetch.start(missing)
+    assert prefetch.take(missing) is None
+    assert prefetch.take(Path("never-started.xlsx")) is None
+
+
+def test_importing_prefetch_does_not_import_pandas():
+    code = (
+        "import sys, exposure_audit.bom.prefetch\n"
+        "sys.exit(int('pandas' in sys.modules or 'numpy' in sys.modules))"
+    )
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

@@ -319,7 +319,7 @@ def clean_bom(
             "part number {value} appears on several lines; each line is scored",
         )
 
-    out = pd.DataFrame({"row": rows}, index=pd.RangeIndex(n))
+    out: dict[str, Any] = {"row": rows}
     for name in (
         "part_number",
         *TEXT_FIELDS,
@@ -334,17 +334,18 @@ def clean_bom(
     out["quantity"] = quantity
     out["line_mass_kg"] = line_mass
     out["mass_given"] = ~np.isnan(line_mass)
-    for name, iso in countries.items():
-        out[name] = iso
+    out.update(countries)
     out["spend"] = spend
     out["valid"] = ~invalid
     extra = [h for h in columns.unmatched if h in frame.columns]
     for header in extra:
         # Extra columns are only shown: their text is made per line, not factorized.
-        lines = _text(frame[header], len(frame), frame.index)
-        out[f"extra:{header}"] = (lines[keep] if skipped else lines).reset_index(drop=True)
+        cells = frame[header]
+        cells = (cells[keep] if skipped else cells).reset_index(drop=True)
+        out[f"extra:{header}"] = _text(cells, n, cells.index)
+    frame_out = pd.DataFrame(out, index=pd.RangeIndex(n), copy=False)
     return CleanBom(
-        frame=out,
+        frame=frame_out,
         issues=log,
         columns=columns,
         skipped_rows=skipped,

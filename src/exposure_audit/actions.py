@@ -22,7 +22,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from exposure_audit.reference.models import STAGES
-from exposure_audit.scoring import Scores, ScoringContext
+from exposure_audit.scoring import Scores, ScoringContext, nan_to_zero
 
 FAMILIES = ("re-source", "engage-suppliers", "export-controls", "pricing")
 PRIORITIES = {"high": 0, "medium": 1, "low": 2}
@@ -89,14 +89,6 @@ def plan_actions(
 # --- helpers -----------------------------------------------------------------------------------
 
 
-def _rows(bom: pd.DataFrame, positions: np.ndarray) -> list[int]:
-    """The first rows (sorted) of the lines at `positions`: a partial sort, not a full one."""
-    rows = bom["row"].to_numpy()[np.asarray(positions, dtype=np.int64)]
-    if rows.size > MAX_ROWS_LISTED:
-        rows = np.partition(rows, MAX_ROWS_LISTED - 1)[:MAX_ROWS_LISTED]
-    return [int(r) for r in np.sort(rows)]
-
-
 def _rows_text(rows: list[int], limit: int = 8) -> str:
     shown = ", ".join(str(r) for r in rows[:limit])
     return f"row{'s' if len(rows) > 1 else ''} {shown}{' …' if len(rows) > limit else ''}"
@@ -151,25 +143,19 @@ def _aligned_producers(
 
 
 def _resource(scores: Scores, context: ScoringContext, bom: pd.DataFrame) -> list[Action]:
-    lines = scores.lines
+    # A line's exposure, driver and tier are its profile's: everything is worked out per
+    # profile, and only the first rows are looked up per line.
     threshold = context.reference.policy.tiers.medium / 100.0
-    exposure = lines["exposure"].to_numpy(float)
-    driver = lines["driver"].to_numpy(dtype=object)
-    exposed = lines["scored"].to_numpy(bool) & (exposure >= threshold) & pd.notna(driver)
+    exposure = scores.profile_exposure
+    driver = scores.profile_driver
+    exposed = (exposure >= threshold) & pd.notna(driver)
+    driver_codes, drivers = pd.factorize(np.where(exposed, driver, None), sort=True)
     out: list[Action] = []
-    positions = np.flatnonzero(exposed)
-    codes, drivers = pd.factorize(driver[exposed], sort=True)
-    tier_codes, tier_names = pd.factorize(lines["tier"].to_numpy(dtype=object)[exposed])
-    row_numbers = bom["row"].to_numpy()[positions]
-    # One lexsort by (driver, row); each driver's lines are then a slice, rows in order.
-    order = np.lexsort((row_numbers, codes))
-    bounds = np.searchsorted(codes[order], np.arange(len(drivers) + 1))
-    for code, mineral in enumerate(drivers):
-        mineral = str(mineral)
-        members = order[bounds[code] : bounds[code + 1]]
-        rows = [int(r) for r in row_numbers[members[:MAX_ROWS_LISTED]]]
-        tiers = np.asarray(tier_names, dtype=object)[np.unique(tier_codes[members])]
-        top = float(exposure[positions[members]].max())
+    for code, mineral in enumerate(str(d) for d in drivers):
+        members = driver_codes == code
+        rows = scores.first_rows(bom, np.append(members, False), limit=MAX_ROWS_LISTED)
+        tiers = set(scores.profile_tier[members])
+        top = float(exposure[members].max())
         parts, facts = [], []
         for stage in STAGES:
             entry = context.reference.supply.get((mineral, stage))
@@ -202,11 +188,8 @@ def _resource(scores: Scores, context: ScoringContext, bom: pd.DataFrame) -> lis
                 facts=facts,
             )
         )
-    country = bom["supplier_country"]
-    made = np.flatnonzero(country.isin(sorted(context.covered)).to_numpy(dtype=bool))
-    if len(made):
-        rows = _rows(bom, made)
-        names = sorted({str(c) for c in pd.unique(country.iloc[made])})
+    made, names, rows = scores.made_in(bom, context.covered, MAX_ROWS_LISTED)
+    if made:
         groups = [
             g for g in (context.reference.policy.covered_group,) if g in context.reference.groups
         ]
@@ -228,7 +211,7 @@ def _resource(scores: Scores, context: ScoringContext, bom: pd.DataFrame) -> lis
             Action(
                 family="re-source",
                 priority="high",
-                title=f"Move manufacturing of {len(made)} line(s) out of covered nations",
+                title=f"Move manufacturing of {made} line(s) out of covered nations",
                 detail=(
                     f"{_rows_text(rows)} are made in {', '.join(names)}; qualify a second source "
                     "in an aligned country for these parts"
@@ -261,57 +244,69 @@ def _engage(scores: Scores, context: ScoringContext, bom: pd.DataFrame) -> list[
     bases = {k: d.basis for k, d in scores.distributions.items()}
     declared = np.zeros(len(pm), dtype=bool)
     for stage in STAGES:
-        basis = pm[f"dist_{stage}"].map(bases).to_numpy()
-        declared |= np.isin(basis, ["declaration", "bom"])
-    wanted = pm[(~declared) & (pm["china_touch"].to_numpy(float) > 0)]
-    if wanted.empty:
+        codes, keys = pd.factorize(pm[f"dist_{stage}"])
+        known = [bases.get(k) in ("declaration", "bom") for k in keys]
+        declared |= np.array([*known, False])[codes]
+    wanted = (~declared) & (pm["china_touch"].to_numpy(float) > 0)
+    if not wanted.any():
         return []
-    wanted_minerals = wanted.groupby("profile")["mineral"].agg(list).to_dict()
-    profile = scores.profile
-    positions = np.flatnonzero(scores.profile_mask(np.fromiter(wanted_minerals, np.int64)))
-    # Suppliers factorized once; blanks and stray spaces fold together after a strip.
-    codes, uniques = pd.factorize(bom["supplier"], use_na_sentinel=True)
-    stripped = pd.Index([str(u).strip() for u in uniques] + [""], dtype=object)
+    wanted_profiles = pm["profile"].to_numpy()[wanted]
+    mineral_codes, mineral_names = pd.factorize(
+        pm["mineral"].to_numpy(dtype=object)[wanted], sort=True
+    )
+    wanted_line = scores.profile_table(wanted_profiles)[scores.profile]
+    # Suppliers by code; blanks and stray spaces fold together after a strip. Lines that
+    # want nothing go to an extra group, left out.
+    codes, values = scores.column_codes(bom, "supplier")
+    stripped = pd.Index([str(v).strip() for v in values[:-1]] + [""], dtype=object)
     names_code, names = pd.factorize(stripped, sort=True)
-    supplier = names_code[codes[positions]]
-    spend = np.nan_to_num(bom["spend"].to_numpy(float)[positions], nan=0.0)
     n_groups = len(names)
-    group_spend = np.bincount(supplier, weights=spend, minlength=n_groups)
-    group_lines = np.bincount(supplier, minlength=n_groups)
+    group = np.where(wanted_line, names_code[codes], n_groups)
+    spend = nan_to_zero(bom["spend"].to_numpy(float))
+    group_spend = np.bincount(group, weights=spend, minlength=n_groups + 1)[:-1]
+    group_lines = np.bincount(group, minlength=n_groups + 1)[:-1]
     present = np.flatnonzero(group_lines)
     order = sorted(present, key=lambda g: (-group_spend[g], -group_lines[g], str(names[g])))
-    # Rows of each group, sorted: one lexsort, then a slice per group.
-    row_numbers = bom["row"].to_numpy()[positions]
-    by_group = np.lexsort((row_numbers, supplier))
-    bounds = np.searchsorted(supplier[by_group], np.arange(n_groups + 1))
-    # The profiles present in each group, from the distinct (group, profile) integer pairs.
-    n_profiles = int(profile.max(initial=-1)) + 1
-    pairs = np.unique(supplier.astype(np.int64) * n_profiles + profile[positions])
-    profiles_of: dict[int, list[int]] = {}
-    for g, p in zip((pairs // n_profiles).tolist(), (pairs % n_profiles).tolist(), strict=True):
-        profiles_of.setdefault(g, []).append(p)
-    # A profile's lines share one tier: read it at the profile's first line.
-    seen, first = np.unique(profile, return_index=True)
-    line_tiers = scores.lines["tier"].to_numpy(dtype=object)
-    tier_of = dict(zip(seen.tolist(), line_tiers[first], strict=True))
+    top, rest = order[:MAX_SUPPLIERS], order[MAX_SUPPLIERS:]
+    # Each line's place: 0.. for the top suppliers, len(top) for the rest, then one more for
+    # the lines left out. The profiles in each place: a (place, profile) table.
+    places = len(top) + 2
+    place = np.full(n_groups + 1, len(top), dtype=np.int64)
+    place[top] = np.arange(len(top))
+    place[n_groups] = len(top) + 1
+    line_place = place[group]
+    width = len(scores.profile_lines) + 1
+    in_place = np.zeros(places * width, dtype=bool)
+    in_place[line_place * width + (scores.profile + 1)] = True
+    in_place = in_place.reshape(places, width)[:, 1:]
+    tier_codes, tier_names = pd.factorize(scores.profile_tier)
 
-    def group_minerals(groups: Iterable[int]) -> list[str]:
-        return sorted({m for g in groups for p in profiles_of[g] for m in wanted_minerals[p]})
+    def rows_of(i: int, expected: int) -> list[int]:
+        table = np.arange(places) == i
+        return scores.first_rows(bom, table, line_place, expected, MAX_ROWS_LISTED)
+
+    def minerals_of(i: int) -> list[str]:
+        held = np.bincount(
+            mineral_codes[in_place[i][wanted_profiles]], minlength=len(mineral_names)
+        )
+        return [str(m) for m in mineral_names[held > 0]]
+
+    def tiers_of(i: int) -> np.ndarray:
+        return tier_names[np.bincount(tier_codes[in_place[i]], minlength=len(tier_names)) > 0]
 
     out: list[Action] = []
-    for g in order[:MAX_SUPPLIERS]:
-        name = str(names[g])
-        minerals = group_minerals([g])
+    for i, g in enumerate(top):
+        minerals = minerals_of(i)
         by_template: dict[str, list[str]] = {}
         for mineral in minerals:
             by_template.setdefault(_template(context, mineral), []).append(mineral)
         asks = "; ".join(f"{t} for {', '.join(ms)}" for t, ms in sorted(by_template.items()))
-        rows = [int(r) for r in row_numbers[by_group[bounds[g] : bounds[g + 1]]][:MAX_ROWS_LISTED]]
-        who = name or "the suppliers of lines with no supplier named"
+        rows = rows_of(i, int(group_lines[g]))
+        who = str(names[g]) or "the suppliers of lines with no supplier named"
         out.append(
             Action(
                 family="engage-suppliers",
-                priority=_tier_priority(tier_of[p] for p in profiles_of[g]),
+                priority=_tier_priority(tiers_of(i)),
                 title=f"Ask {who} for {'/'.join(sorted(by_template))} declarations",
                 detail=(
                     f"{_rows_text(rows)}: no smelter or mine declaration, so the scores use "
@@ -322,9 +317,8 @@ def _engage(scores: Scores, context: ScoringContext, bom: pd.DataFrame) -> list[
                 facts=[RMI_FACT],
             )
         )
-    rest = order[MAX_SUPPLIERS:]
     if rest:
-        rows = _rows(bom, positions[np.isin(supplier, rest)])
+        rows = rows_of(len(top), int(group_lines[rest].sum()))
         out.append(
             Action(
                 family="engage-suppliers",
@@ -332,7 +326,7 @@ def _engage(scores: Scores, context: ScoringContext, bom: pd.DataFrame) -> list[
                 title=f"Ask {len(rest)} more supplier(s) for declarations",
                 detail=f"{_rows_text(rows)}: smaller suppliers without declarations (see the JSON)",
                 rows=rows,
-                minerals=group_minerals(rest),
+                minerals=minerals_of(len(top)),
                 facts=[RMI_FACT],
             )
         )
@@ -340,10 +334,6 @@ def _engage(scores: Scores, context: ScoringContext, bom: pd.DataFrame) -> list[
 
 
 # --- export controls and the EU benchmark ------------------------------------------------------
-
-
-def _mineral_lines(scores: Scores, mineral: str) -> np.ndarray:
-    return scores.mineral_lines(mineral)
 
 
 def _export_controls(scores: Scores, context: ScoringContext, bom: pd.DataFrame) -> list[Action]:
@@ -357,7 +347,7 @@ def _export_controls(scores: Scores, context: ScoringContext, bom: pd.DataFrame)
         suspended = [c for c, s in measures if s == "suspended"]
         if not active and not suspended:
             continue
-        rows = _rows(bom, _mineral_lines(scores, m["mineral"]))
+        rows = scores.mineral_rows(bom, m["mineral"], MAX_ROWS_LISTED)
         parts = []
         if active:
             first = min(c.since for c in active)
@@ -435,7 +425,7 @@ def _benchmark(scores: Scores, context: ScoringContext, bom: pd.DataFrame) -> li
                 facts.append(fact)
         if not breaches:
             continue
-        rows = _rows(bom, _mineral_lines(scores, m["mineral"]))
+        rows = scores.mineral_rows(bom, m["mineral"], MAX_ROWS_LISTED)
         out.append(
             Action(
                 family="export-controls",
@@ -459,18 +449,27 @@ def _pricing(scores: Scores, context: ScoringContext, bom: pd.DataFrame) -> list
     pm = scores.profile_minerals
     prices = context.reference.prices
     out: list[Action] = []
+    without_mass: np.ndarray | None = None
     for (mineral, kind), floor in sorted(prices.items()):
-        if kind != "floor" or pm.empty:
+        at = scores.mineral_pm_rows(mineral)
+        if kind != "floor" or not len(at):
             continue
-        group = pm[pm["mineral"].to_numpy() == mineral]
-        if group.empty:
-            continue
-        positions = scores.mineral_lines(mineral)
-        rows = _rows(bom, positions)
+        group = {
+            c: pm[c].to_numpy(float)[at] for c in ("lines", "mass_known", "mass_kg", "china_touch")
+        }
+        rows = scores.mineral_rows(bom, mineral, MAX_ROWS_LISTED)
         has_mass = bool((group["mass_known"] > 0).any())
         contained = float(group["mass_kg"].sum())  # over the lines that have a mass
         value = contained * floor.per_kg_contained
-        missing = _rows(bom, positions[np.isnan(scores.mass_basis[positions])])
+        # Lines without a mass are in the profiles where not every line has one.
+        short = group["lines"] > group["mass_known"]
+        missing: list[int] = []
+        if short.any():
+            if without_mass is None:
+                without_mass = np.where(np.isnan(scores.mass_basis), scores.profile, -1)
+            table = scores.profile_table(pm["profile"].to_numpy()[at][short])
+            count = int((group["lines"] - group["mass_known"])[short].sum())
+            missing = scores.first_rows(bom, table, without_mass, count, MAX_ROWS_LISTED)
         name = _name(context, mineral)
         text = (
             f"{_rows_text(rows)}: aligned {floor.product} has a floor of {floor.value:g} "

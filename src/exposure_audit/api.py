@@ -12,12 +12,12 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from exposure_audit import __version__
 from exposure_audit.bom import CleanBom, clean_bom, match_columns, read_bom
-from exposure_audit.diff import DiffResult, attach_baseline, diff  # noqa: F401  (re-exported)
 from exposure_audit.errors import StrictModeError, UsageError
 from exposure_audit.findings import evaluate
 from exposure_audit.issues import IssueLog
@@ -39,6 +39,18 @@ from exposure_audit.report.model import (
 )
 from exposure_audit.scoring import ScoringContext, score
 from exposure_audit.waivers import apply_waivers, load_waivers
+
+_FROM_DIFF = ("DiffResult", "attach_baseline", "diff")
+
+
+def __getattr__(name: str) -> Any:
+    """`diff`, `attach_baseline` and `DiffResult`, re-exported from diff.py on first use: an
+    audit does not import diff.py."""
+    if name in _FROM_DIFF:
+        from exposure_audit import diff as diff_module
+
+        return getattr(diff_module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass
@@ -196,12 +208,14 @@ def _result(
         ],
         axis=1,
     )
-    lines["supplier_country"] = (
-        lines["supplier_country"].astype(object).where(lines["supplier_country"].notna(), None)
-    )
+    # Missing countries as None: the values with None appended, taken by code.
+    codes, values = scores.column_codes(bom, "supplier_country")
+    country = pd.Series(values[codes], index=lines.index, dtype=object, copy=False)
+    lines["supplier_country"] = country
     n_rows = len(bom)
     mapped_rows = int(scores.lines["scored"].sum())
-    unmapped_mask = ~scores.lines["scored"] & bom["valid"]
+    # The first 500 unmapped lines: positions first, then only those rows are read.
+    unmapped_mask = ~scores.lines["scored"].to_numpy(bool) & bom["valid"].to_numpy(bool)
     unmapped = [
         Unmapped(
             row=int(r.row),
@@ -209,9 +223,9 @@ def _result(
             description=r.description or None,
             suggestions=list(r.suggestions),
         )
-        for r in lines.loc[unmapped_mask, ["row", "part_number", "description", "suggestions"]]
-        .head(500)
-        .itertuples(index=False)
+        for r in lines.iloc[unmapped_mask.nonzero()[0][:500]][
+            ["row", "part_number", "description", "suggestions"]
+        ].itertuples(index=False)
     ]
     issue_models, issue_counts = loaded.issues.to_models()
     reference = loaded.reference

@@ -37,51 +37,15 @@ def evaluate(scores: Scores, bom: pd.DataFrame, context: ScoringContext) -> list
     """Run every enabled rule; findings come sorted by severity (highest first), then id."""
     rules = {r.id: r for r in context.reference.policy.rules if r.enabled}
     found: list[Finding] = []
-    try:
-        for rule_id, check in _CHECKS.items():
-            rule = rules.get(rule_id)
-            if rule is not None:
-                found.extend(check(rule, scores, bom, context))
-    finally:
-        _MINERAL_ROWS.clear()  # the cache holds the frames: let them go with the audit
+    for rule_id, check in _CHECKS.items():
+        rule = rules.get(rule_id)
+        if rule is not None:
+            found.extend(check(rule, scores, bom, context))
     return sort_findings(found)
 
 
 def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: (-SEVERITY_ORDER.get(f.severity, 0), f.id))
-
-
-def _rows(bom: pd.DataFrame, lines: Iterable[int]) -> list[int]:
-    """The first spreadsheet rows of `lines` (index labels of `bom`), sorted: array operations,
-    so a million-line hit costs a gather and a partial sort."""
-    labels = np.asarray(lines if isinstance(lines, np.ndarray | pd.Index) else list(lines))
-    if labels.size == 0:
-        return []
-    positions = bom.index.get_indexer(labels)
-    if (positions < 0).any():
-        raise KeyError(f"{int((positions < 0).sum())} line(s) not in the BOM")
-    rows = bom["row"].to_numpy()[positions]
-    if rows.size > MAX_ROWS_LISTED:
-        rows = np.partition(rows, MAX_ROWS_LISTED - 1)[:MAX_ROWS_LISTED]
-    return [int(r) for r in np.sort(rows)]
-
-
-def _mineral_rows(scores: Scores, bom: pd.DataFrame, mineral: str) -> list[int]:
-    """The rows of the lines holding `mineral`; computed for every mineral at once, once per
-    `scores` (several rules ask for the same mineral)."""
-    cache = _MINERAL_ROWS.get(id(scores))
-    if cache is None or cache[0] is not scores or cache[1] is not bom:
-        pm = scores.profile_minerals
-        by_mineral: dict[str, list[int]] = {}
-        for name in pd.unique(pm["mineral"]) if len(pm) else []:
-            by_mineral[str(name)] = _rows(bom, bom.index[scores.mineral_lines(str(name))])
-        cache = (scores, bom, by_mineral)
-        _MINERAL_ROWS.clear()
-        _MINERAL_ROWS[id(scores)] = cache
-    return list(cache[2].get(mineral, []))
-
-
-_MINERAL_ROWS: dict[int, tuple[Scores, pd.DataFrame, dict[str, list[int]]]] = {}
 
 
 def _mineral_finding(
@@ -101,7 +65,7 @@ def _mineral_finding(
         severity=rule.severity,
         mineral=mineral["mineral"],
         stage=stage,
-        rows=_mineral_rows(scores, bom, mineral["mineral"]),
+        rows=scores.mineral_rows(bom, mineral["mineral"], MAX_ROWS_LISTED),
         message=message,
     )
 
@@ -130,19 +94,21 @@ def _product_exposure(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: Scorin
 
 def _line_exposure(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContext):
     threshold = rule.threshold if rule.threshold is not None else 0.8
-    lines = scores.lines
-    hit = lines.index[lines["scored"] & (lines["exposure"] >= threshold)]
-    if len(hit) == 0:
+    # A line's exposure and driver are its profile's.
+    hit = scores.profile_exposure >= threshold
+    count = int(scores.profile_lines[hit].sum())
+    if count == 0:
         return []
-    drivers = sorted({d for d in lines.loc[hit, "driver"] if d})
+    drivers = sorted({d for d in scores.profile_driver[hit] if d})
+    table = np.append(hit, False)
     return [
         Finding(
             id=rule.id,
             rule=rule.id,
             severity=rule.severity,
-            rows=_rows(bom, hit),
+            rows=scores.first_rows(bom, table, limit=MAX_ROWS_LISTED),
             message=(
-                f"{len(hit)} line(s) have a China touch of {_pct(threshold)} or more "
+                f"{count} line(s) have a China touch of {_pct(threshold)} or more "
                 f"(driven by {', '.join(drivers) or 'n/a'})"
             ),
         )
@@ -246,19 +212,17 @@ def _export_controls(status: str):
 
 
 def _covered_supplier(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContext):
-    country = bom["supplier_country"]
-    hit = bom.index[country.isin(sorted(ctx.covered)).to_numpy(dtype=bool)]
-    if len(hit) == 0:
+    count, names, rows = scores.made_in(bom, ctx.covered, MAX_ROWS_LISTED)
+    if count == 0:
         return []
-    names = sorted({str(c) for c in country.loc[hit]})
     return [
         Finding(
             id=rule.id,
             rule=rule.id,
             severity=rule.severity,
             stage="manufacturing",
-            rows=_rows(bom, hit),
-            message=f"{len(hit)} line(s) are made in a covered nation ({', '.join(names)})",
+            rows=rows,
+            message=f"{count} line(s) are made in a covered nation ({', '.join(names)})",
         )
     ]
 
@@ -309,8 +273,7 @@ def _no_aligned(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringConte
 
 
 def _unmapped(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContext):
-    lines = scores.lines
-    hit = lines.index[~lines["scored"] & bom["valid"]]
+    hit = np.flatnonzero(~scores.lines["scored"].to_numpy(bool) & bom["valid"].to_numpy(bool))
     if len(hit) == 0:
         return []
     return [
@@ -318,7 +281,7 @@ def _unmapped(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContext
             id=rule.id,
             rule=rule.id,
             severity=rule.severity,
-            rows=_rows(bom, hit),
+            rows=scores.rows_at(bom, hit, MAX_ROWS_LISTED),
             message=(
                 f"{len(hit)} line(s) match no material archetype and are not scored; "
                 "add a Material column or extend materials.yaml"
@@ -328,7 +291,7 @@ def _unmapped(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContext
 
 
 def _estimated(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContext):
-    hit = bom.index[scores.estimated & (scores.profile >= 0)]
+    hit = np.flatnonzero(scores.estimated & (scores.profile >= 0))
     if len(hit) == 0:
         return []
     return [
@@ -336,7 +299,7 @@ def _estimated(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContex
             id=rule.id,
             rule=rule.id,
             severity=rule.severity,
-            rows=_rows(bom, hit),
+            rows=scores.rows_at(bom, hit, MAX_ROWS_LISTED),
             message=(
                 f"{len(hit)} line(s) use a typical unit mass from the reference, not a BOM mass"
             ),

@@ -70,6 +70,8 @@ class IssueLog:
     def __init__(self, sheet: str | None = None) -> None:
         self.sheet = sheet
         self._frames: list[pd.DataFrame] = []
+        self._codes: list[str] = []
+        """The code of each frame (one code per frame)."""
 
     def add_cells(
         self,
@@ -83,6 +85,7 @@ class IssueLog:
         rows_arr = np.asarray(rows)
         if rows_arr.size == 0:
             return
+        self._codes.append(code.value)
         self._frames.append(
             pd.DataFrame(
                 {
@@ -104,6 +107,7 @@ class IssueLog:
         column: str | None = None,
         value: object = None,
     ) -> None:
+        self._codes.append(code.value)
         self._frames.append(
             pd.DataFrame(
                 {
@@ -119,6 +123,7 @@ class IssueLog:
 
     def extend(self, other: IssueLog) -> None:
         self._frames.extend(other._frames)
+        self._codes.extend(other._codes)
 
     def frame(self) -> pd.DataFrame:
         if not self._frames:
@@ -126,31 +131,58 @@ class IssueLog:
         return pd.concat(self._frames, ignore_index=True)
 
     def count(self, severity: str | None = None) -> int:
-        frame = self.frame()
-        return int(len(frame) if severity is None else (frame["severity"] == severity).sum())
+        return sum(
+            len(frame)
+            for code, frame in zip(self._codes, self._frames, strict=True)
+            if severity is None or IssueCode(code).severity == severity  # type: ignore[attr-defined]
+        )
 
     def to_models(self, limit: int = MAX_ISSUES_PER_CODE) -> tuple[list[Issue], dict[str, int]]:
         """Issues sorted by row then code, at most `limit` per code; and counts per code."""
-        frame = self.frame()
-        if frame.empty:
+        if not self._frames:
             return [], {}
-        counts = frame["code"].value_counts().sort_index()
+        counts: dict[str, int] = {}
+        for code, frame in zip(self._codes, self._frames, strict=True):
+            counts[code] = counts.get(code, 0) + len(frame)
+        # A code's first `limit` issues have a row at or before its limit-th smallest row, so
+        # only those rows are sorted (a million-line BOM can carry 100k issues).
+        keys = [frame["row"].fillna(0).to_numpy(np.int64) for frame in self._frames]
+        cutoff: dict[str, int] = {}
+        for code in (c for c, n in counts.items() if n > limit):
+            rows = np.concatenate([k for c, k in zip(self._codes, keys, strict=True) if c == code])
+            cutoff[code] = int(np.partition(rows, limit - 1)[limit - 1])
+        frame = pd.concat(
+            [
+                f if c not in cutoff else f.iloc[np.flatnonzero(k <= cutoff[c])]
+                for c, f, k in zip(self._codes, self._frames, keys, strict=True)
+            ],
+            ignore_index=True,
+        )
         frame = frame.assign(_row=frame["row"].fillna(0).astype(np.int64))
         frame = frame.sort_values(["_row", "code", "column"], kind="stable", na_position="first")
         kept = frame.groupby("code", sort=False).head(limit)
+        cells = zip(
+            *(kept[c].tolist() for c in ("code", "severity", "message", "row", "column", "value")),
+            strict=True,
+        )
         issues = [
             Issue(
-                code=r.code,
-                severity=r.severity,
-                message=r.message.replace("{value}", r.value or ""),
+                code=code,
+                severity=severity,
+                message=message.replace("{value}", value or ""),
                 sheet=self.sheet,
-                row=None if pd.isna(r.row) else int(r.row),
-                column=None if pd.isna(r.column) else r.column,
-                value=r.value,
+                row=None if _missing(row) else int(row),
+                column=None if _missing(column) else column,
+                value=value,
             )
-            for r in kept.itertuples(index=False)
+            for code, severity, message, row, column, value in cells
         ]
-        return issues, {str(k): int(v) for k, v in counts.items()}
+        return issues, {code: counts[code] for code in sorted(counts)}
+
+
+def _missing(value: object) -> bool:
+    """`pd.isna` for one cell, without its overhead."""
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
 def _show(value: object) -> str:

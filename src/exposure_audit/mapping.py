@@ -8,17 +8,18 @@ back to every line that carries it.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 import pandas as pd
+from pandas.api.extensions import ExtensionArray
 
-from exposure_audit.bom.clean import factorize_columns
 from exposure_audit.issues import IssueCode, IssueLog
 from exposure_audit.reference import ReferenceSet
 from exposure_audit.reference.models import Material
+from exposure_audit.reference.patterns import Need, pattern_needs
 from exposure_audit.text import fold
 
 FUZZY_MATCH = 90.0
@@ -121,34 +122,52 @@ class Matcher:
         }
         self.mineral_names = reference.mineral_aliases()
         self._alias_keys = list(self.aliases)
-        # For `_pattern`: the rules by priority, highest first (stable, so ties keep the table's
-        # order). Each compiles its patterns on first use: a BOM touches a few of them.
-        self._ordered = sorted(
-            (
-                _Rule(m.priority, m.id, tuple(m.patterns), tuple(m.exclude))
-                for m in self.materials.values()
-                if m.patterns
-            ),
-            key=lambda rule: -rule.priority,
+        # For `_pattern`: every pattern, the rules by priority, highest first (stable, so ties
+        # keep the table's order), each rule's patterns in order. Pattern i is bit i of the
+        # prefilter's masks; it is compiled on first use, as a BOM touches only some of them.
+        rules = sorted(
+            (m for m in self.materials.values() if m.patterns), key=lambda m: -m.priority
         )
-
-    @cached_property
-    def rules(self) -> list[tuple[int, str, list[re.Pattern[str]], list[re.Pattern[str]]]]:
-        """(priority, material id, patterns, excludes) per material with patterns, in table
-        order."""
-        return [
-            (
-                m.priority,
-                m.id,
-                [re.compile(p) for p in m.patterns],
-                [re.compile(p) for p in m.exclude],
-            )
-            for m in self.materials.values()
-            if m.patterns
+        self._rule_of = [rule for rule in rules for _ in rule.patterns]
+        self._sources = [p for rule in rules for p in rule.patterns]
+        self._compiled: list[re.Pattern[str] | None] = [None] * len(self._sources)
+        self._compiled_excludes: dict[str, list[re.Pattern[str]]] = {}
+        # Worked out when the reference was loaded, unless the set was built some other way.
+        needs = [
+            reference.pattern_needs[p] if p in reference.pattern_needs else pattern_needs(p)
+            for p in self._sources
         ]
+        self._prefilter = _Prefilter(needs)
 
     def match(self, text: str, mineral: str = "", cas: str = "") -> Match:
         """Match one line's folded text (parts joined by " | "), mineral cell and CAS cell."""
+        return self.match_all([(text, mineral, cas)])[0]
+
+    def match_all(self, keys: Iterable[tuple[str, str, str]]) -> list[Match]:
+        """`match` for many (text, mineral, CAS) at once: the fuzzy matches are scored together."""
+        matches: list[Match | None] = []
+        fuzzy: dict[int, list[str]] = {}
+        for text, mineral, cas in keys:
+            found = self._exact(text, mineral, cas)
+            if found is None:
+                parts = [p for p in text.split(PART_SEPARATOR) if p]
+                if parts:
+                    fuzzy[len(matches)] = parts
+                else:
+                    found = Match(None, "none", 0.0, "no text to match")
+            matches.append(found)
+        if fuzzy:
+            for index, found in zip(fuzzy, self._fuzzy(list(fuzzy.values())), strict=True):
+                matches[index] = found
+        return matches  # type: ignore[return-value]  # every None was filled by _fuzzy
+
+    def minerals_named(self, cell: str) -> list[str | None]:
+        """Mineral ids for a mineral cell ("Cobalt", "Cu; Sn", "Nd/Pr"); None where unknown."""
+        names = [fold(n) for n in _MINERAL_SPLIT.split(cell) if fold(n)]
+        return [self.mineral_names.get(n) for n in names]
+
+    def _exact(self, text: str, mineral: str, cas: str) -> Match | None:
+        """The mineral column, a CAS number, an exact alias or a pattern, in that order."""
         if mineral.strip():
             ids = self.minerals_named(mineral)
             if ids and all(ids):
@@ -158,49 +177,48 @@ class Matcher:
                     1.0,
                     f"mineral column names {', '.join(ids)}",
                 )
-        for number in _CAS.findall(cas) + _CAS.findall(text):
+        # Only a cell holding a dash can hold a CAS number (folded BOM text never does).
+        numbers = _CAS.findall(cas) if "-" in cas else []
+        if "-" in text:
+            numbers += _CAS.findall(text)
+        for number in numbers:
             if number in self.cas:
                 return Match(self.cas[number], "cas", 1.0, f"CAS number {number}")
-        parts = [p for p in text.split(PART_SEPARATOR) if p]
-        for part in parts:
-            if part in self.aliases:
+        for part in text.split(PART_SEPARATOR):
+            if part and part in self.aliases:
                 return Match(self.aliases[part], "alias", 0.95, f"{part!r} is a known name")
-        hit = self._pattern(text)
-        if hit is not None:
-            return hit
-        if not parts:
-            return Match(None, "none", 0.0, "no text to match")
-        return self._fuzzy(parts)
-
-    def minerals_named(self, cell: str) -> list[str | None]:
-        """Mineral ids for a mineral cell ("Cobalt", "Cu; Sn", "Nd/Pr"); None where unknown."""
-        names = [fold(n) for n in _MINERAL_SPLIT.split(cell) if fold(n)]
-        return [self.mineral_names.get(n) for n in names]
+        return self._pattern(text)
 
     def _pattern(self, text: str) -> Match | None:
         best: tuple[int, int, int, str, str] | None = None
-        for rule in self._ordered:
+        decided = None  # the rule whose first matching pattern was seen (hit or vetoed)
+        candidates = self._prefilter.candidates(text)
+        while candidates:
+            # Lowest bit first: rules by priority, each rule's patterns in order.
+            bit = candidates & -candidates
+            candidates ^= bit
+            index = bit.bit_length() - 1
+            rule = self._rule_of[index]
             if best is not None and rule.priority < best[0]:
                 break  # a lower priority can no longer win
-            if rule.quick is not None and rule.quick.search(text) is None:
+            if rule is decided:
                 continue
-            for pattern in rule.patterns:
-                found = pattern.search(text)
-                if found is None:
-                    continue
-                if any(ex.search(text) for ex in rule.excludes):
-                    break
-                # Higher priority first, then the longer match, then the earlier one.
-                key = (
-                    rule.priority,
-                    found.end() - found.start(),
-                    -found.start(),
-                    rule.material_id,
-                    found.group(0),
-                )
-                if best is None or key[:3] > best[:3]:
-                    best = key
-                break
+            found = self._regex(index).search(text)
+            if found is None:
+                continue
+            decided = rule
+            if any(ex.search(text) for ex in self._excludes(rule)):
+                continue
+            # Higher priority first, then the longer match, then the earlier one.
+            key = (
+                rule.priority,
+                found.end() - found.start(),
+                -found.start(),
+                rule.id,
+                found.group(0),
+            )
+            if best is None or key[:3] > best[:3]:
+                best = key
         if best is None:
             return None
         in_first_part = text.find(best[4]) < len(text.split(PART_SEPARATOR)[0])
@@ -211,18 +229,53 @@ class Matcher:
             f"pattern of {best[3]} matched {best[4]!r}",
         )
 
-    def _fuzzy(self, parts: Sequence[str]) -> Match:
+    def _regex(self, index: int) -> re.Pattern[str]:
+        compiled = self._compiled[index]
+        if compiled is None:
+            compiled = self._compiled[index] = re.compile(self._sources[index])
+        return compiled
+
+    def _excludes(self, rule: Material) -> list[re.Pattern[str]]:
+        excludes = self._compiled_excludes.get(rule.id)
+        if excludes is None:
+            excludes = self._compiled_excludes[rule.id] = [re.compile(p) for p in rule.exclude]
+        return excludes
+
+    def _fuzzy(self, texts: Sequence[Sequence[str]]) -> list[Match]:
+        """Fuzzy matches for texts (each given as its parts) that nothing else matched."""
         from rapidfuzz import fuzz, process
 
+        queries = list(dict.fromkeys(part for parts in texts for part in parts))
+        row = {query: i for i, query in enumerate(queries)}
+        # Plain similarity catches spacing ("sac 305"), token-sort catches word order. Each
+        # part's five best aliases per scorer, ties in table order, as `process.extract` ranks.
+        top: list[list[tuple[str, float]]] = [[] for _ in queries]
+        limit = min(5, len(self._alias_keys))
+        for scorer in (fuzz.ratio, fuzz.token_sort_ratio):
+            if not limit:
+                break
+            scores = process.cdist(queries, self._alias_keys, scorer=scorer, dtype=np.float64)
+            # Each row's aliases scoring at least its limit-th best, by row, score, then position;
+            # the first `limit` of each row are kept.
+            floor = -np.partition(-scores, limit - 1, axis=1)[:, [limit - 1]]
+            rows, columns = np.nonzero(scores >= floor)
+            order = np.lexsort((columns, -scores[rows, columns], rows))
+            rows, columns = rows[order], columns[order]
+            kept = np.arange(len(rows)) - np.searchsorted(rows, rows) < limit
+            for r, c, score in zip(
+                rows[kept].tolist(),
+                columns[kept].tolist(),
+                scores[rows[kept], columns[kept]].tolist(),
+                strict=True,
+            ):
+                top[r].append((self._alias_keys[c], score))
+        return [self._fuzzy_one(parts, [top[row[p]] for p in parts]) for parts in texts]
+
+    def _fuzzy_one(self, parts: Sequence[str], found: Sequence[list[tuple[str, float]]]) -> Match:
         best_score, best_id, best_part = 0.0, None, ""
         suggestions: dict[str, float] = {}
-        for part in parts:
-            # Plain similarity catches spacing ("sac 305"), token-sort catches word order.
-            found = [
-                *process.extract(part, self._alias_keys, scorer=fuzz.ratio, limit=5),
-                *process.extract(part, self._alias_keys, scorer=fuzz.token_sort_ratio, limit=5),
-            ]
-            for alias, score, _ in found:
+        for part, aliases in zip(parts, found, strict=True):
+            for alias, score in aliases:
                 material_id = self.aliases[alias]
                 suggestions[material_id] = max(suggestions.get(material_id, 0.0), score)
                 if score > best_score:
@@ -243,43 +296,57 @@ class Matcher:
         return Match(None, "none", 0.0, "no archetype matched", ranked)
 
 
-class _Rule:
-    """One material's patterns, compiled when first needed."""
+# --- which patterns can match a text ------------------------------------------------------------
+#
+# Searching every text with every pattern costs a regex search per pair. Instead each pattern's
+# needs (`reference/patterns.py`: strings any match holds, e.g. "lead acid" at the start of a
+# word for r"\blead acid\b") are indexed by word, and a text is searched only with the patterns
+# whose strings it holds.
 
-    def __init__(
-        self, priority: int, material_id: str, patterns: tuple[str, ...], excludes: tuple[str, ...]
-    ) -> None:
-        self.priority = priority
-        self.material_id = material_id
-        self._patterns = patterns
-        self._excludes = excludes
-
-    @cached_property
-    def patterns(self) -> list[re.Pattern[str]]:
-        return [re.compile(p) for p in self._patterns]
-
-    @cached_property
-    def excludes(self) -> list[re.Pattern[str]]:
-        return [re.compile(p) for p in self._excludes]
-
-    @cached_property
-    def quick(self) -> re.Pattern[str] | None:
-        """One alternation of the patterns: a text it misses matches none of them."""
-        return _any_of(self._patterns)
+_WORD = re.compile(r"\w+")
 
 
-def _any_of(patterns: Sequence[str]) -> re.Pattern[str] | None:
-    """One regex matching wherever any of `patterns` matches (None when they cannot be joined,
-    e.g. inline flags or back-references; the rule is then always tried)."""
-    if len(patterns) < 2:
-        return None
-    joined = "|".join(f"(?:{p})" for p in patterns)
-    if re.search(r"\\\d|\(\?P[=<]|\(\?[aiLmsux]", joined):
-        return None
-    try:
-        return re.compile(joined)
-    except re.error:
-        return None
+class _Prefilter:
+    """The patterns' needs indexed by word: `candidates(text)` is a bit mask of the patterns
+    that may match `text` (a superset: never leaves out one that matches)."""
+
+    def __init__(self, needs: Sequence[Need | None]) -> None:
+        self.always = 0
+        self.words: dict[str, int] = {}  # a word of the text is the key
+        self.prefixes: dict[str, int] = {}  # a word of the text starts with the key
+        self.substrings: dict[str, int] = {}  # the text holds the key anywhere
+        for index, need in enumerate(needs):
+            if need is None:
+                self.always |= 1 << index
+                continue
+            for string, at_word in need:
+                head = _WORD.match(string) if at_word else None
+                if head is None:
+                    table, key = self.substrings, string
+                elif head.end() == len(string):
+                    table, key = self.prefixes, string
+                else:  # "lead acid": the word starting there is "lead"
+                    table, key = self.words, head.group()
+                table[key] = table.get(key, 0) | 1 << index
+        self._lengths = sorted({len(key) for key in self.prefixes})
+        self._by_word: dict[str, int] = {}
+
+    def candidates(self, text: str) -> int:
+        mask = self.always
+        for word in _WORD.findall(text):
+            found = self._by_word.get(word)
+            if found is None:
+                found = self.words.get(word, 0)
+                for length in self._lengths:
+                    if length > len(word):
+                        break
+                    found |= self.prefixes.get(word[:length], 0)
+                self._by_word[word] = found
+            mask |= found
+        for string, bits in self.substrings.items():
+            if string in text:
+                mask |= bits
+        return mask
 
 
 _MATCHERS: dict[int, Matcher] = {}
@@ -300,63 +367,109 @@ def map_contents(bom: pd.DataFrame, reference: ReferenceSet, sheet: str | None =
     """Match every line and expand it into per-mineral contents with masses where known."""
     matcher = matcher_for(reference)
     log = IssueLog(sheet=sheet)
-    # Each distinct (text, mineral, CAS) is matched once; the three columns are factorized and
-    # their codes combined, so no per-line key string is built.
-    codes, (texts, minerals, cas) = factorize_columns(
-        [bom["text"], bom["mineral"], bom["cas_number"]]
-    )
-    matches = [matcher.match(*key) for key in zip(texts, minerals, cas, strict=True)]
+    # Each distinct (text, mineral, CAS) is matched once and its result taken to its lines by
+    # code, so no per-line key string or Python object is built.
+    codes, (texts, minerals, cas) = _distinct_rows([bom["text"], bom["mineral"], bom["cas_number"]])
+    matches = matcher.match_all(zip(texts, minerals, cas, strict=True))
     table = pd.DataFrame(
         {
             "archetype": [m.archetype for m in matches],
             "method": [m.method for m in matches],
             "confidence": [m.confidence for m in matches],
-            "reason": [m.reason for m in matches],
             "suggestions": [list(m.suggestions) for m in matches],
         }
     )
-    lines = table.iloc[codes].reset_index(drop=True)
-    lines.index = bom.index
-    lines["mapped"] = lines["archetype"].notna() & bom["valid"].to_numpy()
-    _report_unknown_minerals(bom, matcher, log)
-    unmapped = lines["archetype"].isna() & bom["valid"]
+    valid = bom["valid"].to_numpy(bool)
+    mapped = table["archetype"].notna().to_numpy(bool)[codes] & valid
+    rows = bom["row"].to_numpy()
+    _report_unknown_minerals(bom, matcher, minerals, codes, log)
+    unmapped = valid & ~mapped
     log.add_cells(
         IssueCode.UNKNOWN_MATERIAL,
-        bom.loc[unmapped, "row"],
-        bom.loc[unmapped, "description"],
+        rows[unmapped],
+        bom["description"][unmapped],
         None,
         "no material archetype matches '{value}'; add a Material column, or --map",
     )
 
-    archetypes = list(table["archetype"].dropna().unique())
+    archetypes = list(dict.fromkeys(m.archetype for m in matches if m.archetype is not None))
     composition = _composition_table(reference, archetypes, matcher)
     composition = composition.sort_values(
         ["archetype", "mineral"], kind="stable", ignore_index=True
     )
     # A line's contents are its archetype's composition x its mass basis: the BOM mass where
-    # given, else the typical unit mass x quantity (then the mass is "estimated").
-    typical = composition.drop_duplicates("archetype").set_index("archetype")["typical_mass_kg"]
-    line_typical = table["archetype"].map(typical).to_numpy(float)[codes] * bom[
+    # given, else the typical unit mass x quantity (then the mass is "estimated"). An archetype
+    # without composition rows has no typical mass here.
+    typical = dict(zip(composition["archetype"], composition["typical_mass_kg"], strict=True))
+    line_typical = np.array([typical.get(m.archetype, np.nan) for m in matches])[codes] * bom[
         "quantity"
     ].to_numpy(float)
     line_mass = bom["line_mass_kg"].to_numpy(float)
     has_mass = ~np.isnan(line_mass)
-    in_contents = table["archetype"].isin(typical.index).to_numpy(bool)[codes] & lines[
-        "mapped"
-    ].to_numpy(bool)
-    lines["mass_basis_kg"] = np.where(has_mass, line_mass, line_typical)
-    lines["estimated"] = in_contents & ~has_mass & ~np.isnan(line_typical)
-
-    estimated = lines["estimated"].to_numpy(bool)
+    estimated = mapped & ~has_mass & ~np.isnan(line_typical)
+    lines = pd.DataFrame(
+        {
+            **{name: _take(table[name], codes) for name in table.columns},
+            "mapped": mapped,
+            "mass_basis_kg": np.where(has_mass, line_mass, line_typical),
+            "estimated": estimated,
+        },
+        index=bom.index,
+        copy=False,  # every column is a new array already
+    )
     if estimated.any():
         log.add_cells(
             IssueCode.ESTIMATED_MASS,
-            bom.loc[estimated, "row"],
-            lines.loc[estimated, "archetype"],
+            rows[estimated],
+            table["archetype"].take(codes[estimated]),
             None,
             "no mass given; the typical mass of {value} was used",
         )
     return Mapping(lines=lines, composition=composition, issues=log)
+
+
+def _distinct_rows(columns: Sequence[pd.Series]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Codes 0..k-1 of the distinct rows of some text columns, and each column's values for
+    those rows (object arrays)."""
+    factorized = [_factorize(column) for column in columns]
+    # `key` numbers each line's combination of codes; members[i][k] is column i's code in
+    # combination k (0 throughout for a column holding one value).
+    key = np.zeros(len(columns[0]), dtype=np.intp)
+    members = [np.zeros(1, dtype=np.intp) for _ in columns]
+    first = True
+    for i, (codes, uniques) in enumerate(factorized):
+        n = len(uniques)
+        if n < 2:
+            continue
+        if first:  # the first column holding several values: its codes are the key
+            first = False
+            key = codes
+            members = [np.zeros(n, dtype=np.intp) for _ in columns]
+            members[i] = np.arange(n)
+        else:
+            key, combined = pd.factorize(np.asarray(key, np.int64) * n + codes)
+            members = [m[combined // n] for m in members]
+            members[i] = combined % n
+    # A categorical may hold categories no line uses: number the keys in use 0..k-1.
+    used = np.bincount(key, minlength=len(members[0])) > 0
+    if not used.all():
+        key = np.cumsum(used)[key] - 1
+    return key, [uniques[m[used]] for m, (_, uniques) in zip(members, factorized, strict=True)]
+
+
+def _take(column: pd.Series, codes: np.ndarray) -> np.ndarray | ExtensionArray:
+    """The column's value for each code (numpy columns gather faster as numpy arrays)."""
+    if isinstance(column.dtype, np.dtype):
+        return column.to_numpy()[codes]
+    return column.array.take(codes)
+
+
+def _factorize(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(code per line, value per code) of a text column; a categorical lends its codes."""
+    if isinstance(column.dtype, pd.CategoricalDtype) and not column.hasnans:
+        return column.cat.codes.to_numpy(), column.cat.categories.to_numpy(object)
+    codes, uniques = pd.factorize(column, use_na_sentinel=False)
+    return codes, np.asarray(uniques, dtype=object)
 
 
 def _composition_table(
@@ -374,17 +487,18 @@ def _composition_table(
     return pd.DataFrame(records, columns=["archetype", "mineral", "fraction", "typical_mass_kg"])
 
 
-def _report_unknown_minerals(bom: pd.DataFrame, matcher: Matcher, log: IssueLog) -> None:
-    cells = bom["mineral"]
-    if not cells.ne("").any():
+def _report_unknown_minerals(
+    bom: pd.DataFrame, matcher: Matcher, minerals: np.ndarray, codes: np.ndarray, log: IssueLog
+) -> None:
+    """Flag mineral cells naming no mineral (`minerals`: the cell of each distinct row)."""
+    named = {m: m == "" or all(matcher.minerals_named(m)) for m in set(minerals)}
+    if all(named.values()):
         return
-    uniques = pd.unique(cells[cells.ne("")])
-    unknown = {u for u in uniques if not all(matcher.minerals_named(u))}
-    bad = cells.isin(unknown)
+    bad = ~np.array([named[m] for m in minerals], dtype=bool)[codes]
     log.add_cells(
         IssueCode.UNKNOWN_MINERAL,
-        bom.loc[bad, "row"],
-        cells[bad],
+        bom["row"][bad],
+        bom["mineral"][bad],
         None,
         "mineral '{value}' is not in the reference; the material text was used instead",
     )

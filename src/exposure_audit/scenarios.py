@@ -347,12 +347,19 @@ def cut_shares(
     lm = scores.line_minerals if table is None else table
     out = pd.DataFrame(index=lm.index)
     complement = np.ones(len(lm))
+    if len(lm):
+        mineral_codes, uniques = pd.factorize(lm["mineral"])
+        minerals = np.asarray(uniques, dtype=object)
     for stage in ALL_STAGES:
         share = np.zeros(len(lm))
         if len(lm):
-            pairs = lm[["mineral", f"dist_{stage}"]].drop_duplicates()
-            values = {}
-            for mineral, key in pairs.itertuples(index=False):
+            # One share per distinct (mineral, distribution) pair, taken to the rows by code.
+            key_codes, key_uniques = pd.factorize(lm[f"dist_{stage}"])
+            keys = np.asarray(key_uniques, dtype=object)
+            pair_codes, pairs = pd.factorize(mineral_codes * len(keys) + key_codes)
+            values = np.zeros(len(pairs))
+            for i, pair in enumerate(pairs.tolist()):
+                mineral, key = minerals[pair // len(keys)], keys[pair % len(keys)]
                 countries: set[str] = set()
                 for cut in scenario.cuts:
                     if stage in cut.stages and (cut.minerals is None or mineral in cut.minerals):
@@ -360,21 +367,12 @@ def cut_shares(
                 if countries:
                     dist = scores.distributions.get(str(key))
                     shares = dist.shares if dist is not None else {}
-                    values[(mineral, key)] = min(1.0, sum(shares.get(c, 0.0) for c in countries))
-            if values:
-                index = pd.MultiIndex.from_frame(lm[["mineral", f"dist_{stage}"]])
-                share = pd.Series(values).reindex(index).fillna(0.0).to_numpy(dtype=float)
+                    values[i] = min(1.0, sum(shares.get(c, 0.0) for c in countries))
+            share = values[pair_codes]
         out[f"cut_{stage}"] = share
         complement *= 1.0 - share
     out["cut_touch"] = 1.0 - complement
     return out
-
-
-def _sorted_rows(bom: pd.DataFrame, positions: np.ndarray, limit: int | None = None) -> list[int]:
-    rows = bom["row"].to_numpy()[positions]
-    if limit is not None and rows.size > limit:
-        rows = np.partition(rows, limit - 1)[:limit]
-    return [int(r) for r in np.sort(rows)]
 
 
 def _run(
@@ -386,8 +384,8 @@ def _run(
     reference = context.reference
     frame = pm.join(cut_shares(scenario, scores, pm)) if len(pm) else pm.assign(cut_touch=0.0)
     frame = frame[frame["cut_touch"] > 1e-12]
-    spend = bom["spend"]
-    scored = scores.lines["scored"]
+    spend = bom["spend"].to_numpy(float)
+    scored = scores.lines["scored"].to_numpy(bool)
     if frame.empty:
         top = pd.DataFrame(
             {"cut_touch": [], "mineral": [], "spend": [], "spend_known": []},
@@ -400,41 +398,58 @@ def _run(
         top = ordered.drop_duplicates("profile").set_index("profile")
     q = top["cut_touch"]
     affected_positions = np.flatnonzero(scores.profile_mask(top.index.to_numpy()))
-    line_spend = spend.to_numpy(float)[affected_positions]
+    line_spend = spend[affected_positions]
     has_spend = ~np.isnan(line_spend)
-    affected = _sorted_rows(bom, affected_positions)
-    any_spend = bool(spend[scored].notna().any())
+    affected = scores.rows_at(bom, affected_positions, None)
+    any_spend = bool((~np.isnan(spend) & scored).any())
     var_by_profile = top["spend"] * q
     value_at_risk = float(var_by_profile.sum()) if any_spend else None
     affected_spend = float(line_spend[has_spend].sum()) if any_spend else None
-    no_spend = _sorted_rows(bom, affected_positions[~has_spend], MAX_ROWS_LISTED)
+    no_spend = scores.rows_at(bom, affected_positions[~has_spend], MAX_ROWS_LISTED)
 
-    weights = _alternative_weights(frame)
+    weights = _alternative_weights(frame).to_numpy(float)
     minerals: list[ScenarioMineral] = []
     overall: dict[str, list[tuple[float, float]]] = {}
-    for mineral, group in frame.groupby("mineral", sort=True):
+    # Each mineral's rows of the frame, in order: a stable sort by mineral, then a slice each.
+    codes, names = pd.factorize(frame["mineral"], sort=True)
+    by_mineral = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[by_mineral], np.arange(len(names) + 1))
+    column = {
+        c: frame[c].to_numpy(float)
+        for c in ("lines", "mass_kg", "mass_known", "cut_touch", *(f"cut_{s}" for s in STAGES))
+    }
+    profiles = frame["profile"].to_numpy()
+    top_minerals = top["mineral"].to_numpy(dtype=object)
+    var_values = var_by_profile.to_numpy(float)
+    for i, mineral in enumerate(str(m) for m in names):
+        at = by_mineral[bounds[i] : bounds[i + 1]]
         alternatives: dict[str, float] = {}
         for stage in STAGES:
-            if group[f"cut_{stage}"].max() <= 0:
+            cut = column[f"cut_{stage}"][at]
+            if cut.max() <= 0:
                 continue
-            alt = _aligned_alternative(scenario, context, str(mineral), stage)
+            alt = _aligned_alternative(scenario, context, mineral, stage)
             if alt is None:
                 continue
             alternatives[stage] = alt
-            weight = float((weights.loc[group.index] * group[f"cut_{stage}"]).sum())
-            overall.setdefault(stage, []).append((alt, weight))
-        driven = top.index[top["mineral"].to_numpy() == mineral]
-        info = reference.minerals.get(str(mineral))
-        positions = np.flatnonzero(scores.profile_mask(group["profile"].to_numpy()))
+            overall.setdefault(stage, []).append((alt, float((weights[at] * cut).sum())))
+        info = reference.minerals.get(mineral)
+        holding = scores.profile_table(profiles[at])
         minerals.append(
             ScenarioMineral(
-                mineral=str(mineral),
-                name=info.name if info else str(mineral),
-                lines=int(group["lines"].sum()),
-                rows=_sorted_rows(bom, positions, MAX_ROWS_LISTED),
-                mass_kg=float(group["mass_kg"].sum()) if (group["mass_known"] > 0).any() else None,
-                cut_share=float(group["cut_touch"].max()),
-                value_at_risk=float(var_by_profile.reindex(driven).sum()) if any_spend else None,
+                mineral=mineral,
+                name=info.name if info else mineral,
+                lines=int(column["lines"][at].sum()),
+                rows=scores.first_rows(bom, holding, limit=MAX_ROWS_LISTED),
+                mass_kg=(
+                    float(column["mass_kg"][at].sum())
+                    if (column["mass_known"][at] > 0).any()
+                    else None
+                ),
+                cut_share=float(column["cut_touch"][at].max()),
+                value_at_risk=(
+                    float(var_values[top_minerals == mineral].sum()) if any_spend else None
+                ),
                 aligned_alternative=alternatives,
             )
         )
@@ -547,10 +562,9 @@ def run_price_shocks(
         mine = pm[pm["mineral"].to_numpy() == mineral] if len(pm) else pm
         fraction_of = np.zeros(int(scores.profile.max(initial=-1)) + 1)
         fraction_of[mine["profile"].to_numpy(np.int64)] = mine["fraction"].to_numpy(float)
-        positions = scores.mineral_lines(mineral)
+        positions = scores.row_order(bom, scores.mineral_lines(mineral))
         mass = scores.mass_basis[positions] * fraction_of[scores.profile[positions]]
-        order = np.argsort(row_numbers[positions], kind="stable")
-        line_rows, mass = row_numbers[positions][order], mass[order]
+        line_rows = row_numbers[positions]
         known = ~np.isnan(mass)
         lines: list[PriceShockLine] = []
         missing: list[NotEstimated] = []

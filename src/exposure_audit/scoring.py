@@ -14,7 +14,8 @@ Formulas (README "Scoring"):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+import weakref
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -28,6 +29,8 @@ from exposure_audit.reference.models import ALL_STAGES, OTHER
 
 UNKNOWN = "unknown"
 NO_DATA = "nodata"
+MAX_ROWS = 500
+"""The rows a finding, an action or a scenario lists."""
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,8 @@ class Scores:
 
     Everything per line and mineral is computed once per *profile* (the archetype, the BOM's
     countries, the declarations and whether the line has a mass: all a line's scores depend
-    on) and joined back by integer code. `line_minerals` expands it per line on demand."""
+    on) and joined back by integer code. `line_minerals` expands it per line on demand; the
+    lines behind a finding are found by profile (`first_rows`), never through that expansion."""
 
     lines: pd.DataFrame
     minerals: list[dict[str, Any]]
@@ -96,6 +100,15 @@ class Scores:
     mass_basis: np.ndarray = field(default_factory=lambda: np.zeros(0))
     """Per line: the mass that the composition fractions apply to (NaN when unknown)."""
     estimated: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    profile_lines: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    """Per profile: how many lines have it."""
+    profile_exposure: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """Per profile: the exposure of its lines; `profile_driver` and `profile_tier` likewise."""
+    profile_driver: np.ndarray = field(default_factory=lambda: np.zeros(0, object))
+    profile_tier: np.ndarray = field(default_factory=lambda: np.zeros(0, object))
+    _cache: dict[Any, tuple[Any, Any]] = field(default_factory=dict, repr=False)
+    """Values worked out for a BOM frame (held weakly), by key; scoring leaves its column codes
+    here for the later steps."""
 
     @cached_property
     def line_minerals(self) -> pd.DataFrame:
@@ -130,21 +143,161 @@ class Scores:
         out["agg_weight"] = np.where(use_mass, np.nan_to_num(mass, nan=0.0), weight)
         return out
 
+    @cached_property
+    def _rows_by_mineral(self) -> dict[str, np.ndarray]:
+        pm = self.profile_minerals
+        if pm.empty:
+            return {}
+        codes, names = pd.factorize(pm["mineral"])
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
+        return {str(name): order[bounds[i] : bounds[i + 1]] for i, name in enumerate(names)}
+
+    def mineral_pm_rows(self, mineral: str) -> np.ndarray:
+        """The positions, ascending, of `mineral`'s rows in `profile_minerals`."""
+        return self._rows_by_mineral.get(mineral, np.zeros(0, np.int64))
+
+    def mineral_profiles(self, mineral: str) -> np.ndarray:
+        """The profiles holding `mineral`, ascending."""
+        return self.profile_minerals["profile"].to_numpy()[self.mineral_pm_rows(mineral)]
+
     def mineral_lines(self, mineral: str) -> np.ndarray:
         """Positions of the lines holding `mineral`."""
-        return np.flatnonzero(
-            self.profile_mask(
-                self.profile_minerals.loc[
-                    self.profile_minerals["mineral"].to_numpy() == mineral, "profile"
-                ].to_numpy()
-            )
-        )
+        return np.flatnonzero(self.profile_mask(self.mineral_profiles(mineral)))
 
     def profile_mask(self, profiles: np.ndarray) -> np.ndarray:
         """Per line: whether its profile is one of `profiles` (a lookup table, not np.isin)."""
-        table = np.zeros(int(self.profile.max(initial=-1)) + 2, dtype=bool)
+        return self.profile_table(profiles)[self.profile]
+
+    def profile_table(self, profiles: np.ndarray) -> np.ndarray:
+        """Per profile, plus a last False entry that unscored lines (-1) read: whether it is one
+        of `profiles`."""
+        table = np.zeros(len(self.profile_lines) + 1, dtype=bool)
         table[np.asarray(profiles, dtype=np.int64)] = True
-        return table[self.profile]  # -1 (unscored) reads the last entry, always False
+        return table
+
+    def mineral_rows(self, bom: pd.DataFrame, mineral: str, limit: int = MAX_ROWS) -> list[int]:
+        """The first `limit` spreadsheet rows (ascending) of the lines holding `mineral`."""
+
+        def rows() -> list[int]:
+            table = self.profile_table(self.mineral_profiles(mineral))
+            return self.first_rows(bom, table, limit=limit)
+
+        return list(self._kept(bom, ("rows of", mineral, limit), rows))
+
+    def first_rows(
+        self,
+        bom: pd.DataFrame,
+        table: np.ndarray,
+        codes: np.ndarray | None = None,
+        expected: int | None = None,
+        limit: int = MAX_ROWS,
+    ) -> list[int]:
+        """The first `limit` spreadsheet rows (ascending) of the lines whose code (default: the
+        profile; -1 reads the table's last entry) is marked in `table`. `expected`, how many
+        lines are marked, lets a scan stop early (known for profiles)."""
+        if codes is None:
+            codes = self.profile
+            expected = int(self.profile_lines[table[:-1]].sum())
+        rows, ordered = self._row_numbers(bom)
+        if not ordered:
+            return _smallest(rows[table[codes]], limit)
+        return rows[first_positions(codes, table, limit, expected)].tolist()
+
+    def rows_at(
+        self, bom: pd.DataFrame, positions: np.ndarray, limit: int | None = MAX_ROWS
+    ) -> list[int]:
+        """The first `limit` (None: all) spreadsheet rows, ascending, of the lines at
+        `positions` (ascending)."""
+        rows, ordered = self._row_numbers(bom)
+        if ordered:
+            return rows[positions[:limit]].tolist()
+        return _smallest(rows[positions], limit)
+
+    def row_order(self, bom: pd.DataFrame, positions: np.ndarray) -> np.ndarray:
+        """`positions` (ascending) reordered by spreadsheet row (stable)."""
+        rows, ordered = self._row_numbers(bom)
+        return positions if ordered else positions[np.argsort(rows[positions], kind="stable")]
+
+    def made_in(
+        self, bom: pd.DataFrame, countries: Collection[str], limit: int = MAX_ROWS
+    ) -> tuple[int, list[str], list[int]]:
+        """Lines whose supplier country is one of `countries`: how many, which of those
+        countries (sorted), and their first `limit` rows. Worked out per distinct country."""
+        codes, values = self.column_codes(bom, "supplier_country")
+        hit = np.array([v is not None and v in countries for v in values], dtype=bool)
+        if not hit.any():
+            return 0, [], []
+        # Lines per value (the last entry: missing), as some values may be unused.
+        per_value = np.roll(np.bincount(codes + 1, minlength=len(values)), -1)
+        hit &= per_value > 0
+        count = int(per_value[hit].sum())
+        names = sorted(str(v) for v in values[hit])
+        return count, names, self.first_rows(bom, hit, codes, count, limit) if count else []
+
+    def _row_numbers(self, bom: pd.DataFrame) -> tuple[np.ndarray, bool]:
+        """The rows of `bom`'s lines, and whether they ascend (then the first lines of a subset
+        hold its smallest rows: no sort, and a prefix of the lines is enough)."""
+
+        def numbers() -> tuple[np.ndarray, bool]:
+            rows = bom["row"].to_numpy()
+            return rows, bool(np.all(rows[1:] >= rows[:-1]))
+
+        return self._kept(bom, "row numbers", numbers)
+
+    def column_codes(self, bom: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """Per line, the code of its value in `bom[column]` (-1: missing), and the distinct
+        values (object) followed by None, so `values[codes]` gives the column back with None
+        for missing. Kept from scoring for the frame scored."""
+        return self._kept(bom, ("codes", column), lambda: factorize_column(bom, column))
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The cache holds weak references (not picklable, and to frames of this process).
+        return {**self.__dict__, "_cache": {}}
+
+    def _kept(self, bom: pd.DataFrame, key: Any, make: Callable[[], Any]) -> Any:
+        """`make()` for `bom`, worked out once. The frame is held weakly: it is not kept alive
+        for the scores' sake."""
+        held = self._cache.get(key)
+        if held is None or held[0]() is not bom:
+            held = (weakref.ref(bom), make())
+            self._cache[key] = held
+        return held[1]
+
+
+def factorize_column(bom: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """Codes (-1: missing) and values (object, then None) of a BOM column; an absent column is
+    all missing. A Categorical lends its codes (its values may include some no line uses)."""
+    if column not in bom:
+        return np.full(len(bom), -1, np.int64), np.array([None], dtype=object)
+    series = bom[column]
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        codes, uniques = series.cat.codes.to_numpy(), series.cat.categories
+    else:
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    return codes.astype(np.int64, copy=False), np.append(np.asarray(uniques, dtype=object), None)
+
+
+def first_positions(
+    codes: np.ndarray, table: np.ndarray, limit: int, expected: int | None = None
+) -> np.ndarray:
+    """Ascending positions of the first `limit` items whose code is marked in `table` (code -1
+    reads the last entry). When `expected` (how many are marked) is well above `limit`, only a
+    prefix of the items is read, grown until it holds enough."""
+    n = len(codes)
+    k = n if not expected or expected <= limit else min(n, 2 * limit * n // expected + 4096)
+    while True:
+        hits = np.flatnonzero(table[codes[:k]])
+        if len(hits) >= limit or k >= n:
+            return hits[:limit]
+        k = min(n, 4 * k)
+
+
+def _smallest(rows: np.ndarray, limit: int | None) -> list[int]:
+    """The `limit` (None: all) smallest of `rows`, ascending: a partial sort, not a full one."""
+    if limit is not None and rows.size > limit:
+        rows = np.partition(rows, limit - 1)[:limit]
+    return np.sort(rows).tolist()
 
 
 _MEASURES = ("china", "feoc", "aligned", "unknown")
@@ -186,169 +339,158 @@ def score(
     basis = lines["mass_basis_kg"].to_numpy(float)
     estimated = lines["estimated"].to_numpy(bool)
 
-    # The profile of each scored line: integer codes combined, then factorized (no strings).
-    arch_codes, archetypes = pd.factorize(lines["archetype"].where(scored))
+    # The profile of each scored line: integer codes combined, then numbered (no strings).
+    arch_codes, archetypes = pd.factorize(lines["archetype"])
+    arch_codes = np.where(scored, arch_codes, -1)
     starts, counts = composition_blocks(composition, archetypes)
-    country_columns = {
-        "manufacturing": "supplier_country",
-        "mining": "mining_country",
-        "processing": "processing_country",
-    }
     key = arch_codes.astype(np.int64)
-    countries: dict[str, np.ndarray] = {}
-    country_codes: dict[str, np.ndarray] = {}
-    for stage, column in country_columns.items():
-        if column in bom:
-            codes, uniques = pd.factorize(bom[column], use_na_sentinel=True)
-        else:
-            codes, uniques = np.full(n, -1, np.int64), pd.Index([])
-        countries[stage] = np.append(np.asarray(uniques, dtype=object), None)
-        country_codes[stage] = codes
-        key = key * (len(uniques) + 1) + (codes + 1)
+    size = len(archetypes)  # how many keys there can be
+    column_codes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for column in _COUNTRY_COLUMNS.values():
+        column_codes[column] = factorize_column(bom, column)
+        codes, values = column_codes[column]
+        key = key * len(values) + (codes + 1)
+        size *= len(values)
     # The driver's tie-break on contained mass only sees whether the line's mass is positive.
     key = key * 2 + (basis > 0)
     override_codes, override_entries = _override_codes(overrides, lines.index, n)
     key = key * (len(override_entries) + 1) + override_codes
-    key = np.where(scored, key, -1)
-    profile, profile_keys = pd.factorize(key, use_na_sentinel=False)
-    profile = profile.astype(np.int64)
-    if (key < 0).any():
-        # The unscored lines share one code: drop it and renumber.
-        unscored = int(np.flatnonzero(profile_keys < 0)[0])
-        profile = np.where(scored, profile - (profile > unscored), -1)
-    n_profiles = int(profile.max(initial=-1)) + 1
-    first_line = np.full(n_profiles, 0, np.int64)
-    scored_positions = np.flatnonzero(scored)
-    first_line[profile[scored_positions][::-1]] = scored_positions[::-1]
+    size *= 2 * (len(override_entries) + 1)
+    profile, first_line = _number_profiles(key, scored, size)
+    n_profiles = len(first_line)
 
     # One row per profile and mineral.
     p_arch = arch_codes[first_line]
     p_items, p_rows = expand(p_arch, starts, counts) if n_profiles else (np.zeros(0, int),) * 2
-    pm = pd.DataFrame(
-        {
-            "profile": p_items.astype(np.int64),
-            "archetype": composition["archetype"].to_numpy(dtype=object)[p_rows],
-            "mineral": composition["mineral"].to_numpy(dtype=object)[p_rows],
-            "fraction": composition["fraction"].to_numpy(float)[p_rows],
-        }
-    )
+    mineral_codes, mineral_names = pd.factorize(composition["mineral"].to_numpy(dtype=object))
+    # Its columns, in order; the frame is built once they are all known.
+    columns: dict[str, np.ndarray] = {
+        "profile": p_items.astype(np.int64),
+        "archetype": composition["archetype"].to_numpy(dtype=object)[p_rows],
+        "mineral": composition["mineral"].to_numpy(dtype=object)[p_rows],
+        "fraction": composition["fraction"].to_numpy(float)[p_rows],
+    }
+    n_pm = len(p_items)
     pm_line = first_line[p_items]
-    minerals_arr = pm["mineral"].to_numpy(dtype=object)
+    pm_mineral = mineral_codes[p_rows]
+    minerals_arr = columns["mineral"]
+    # Distribution keys: built once per country or mineral, gathered by code.
+    dist_keys: dict[str, np.ndarray] = {}
     for stage in ALL_STAGES:
-        country = countries[stage][country_codes[stage][pm_line]]
+        codes, values = column_codes[_COUNTRY_COLUMNS[stage]]
+        named = np.array([f"country/{c}" for c in values[:-1]] + [None], dtype=object)
         if stage == "manufacturing":
-            fallback = np.full(len(pm), UNKNOWN, dtype=object)
+            fallback: Any = UNKNOWN
         else:
-            fallback = np.array([f"ref/{m}/{stage}" for m in minerals_arr], dtype=object)
-        keys = np.where(
-            pd.isna(country), fallback, np.array([f"country/{c}" for c in country], dtype=object)
-        )
-        pm[f"dist_{stage}"] = keys
-    for row, (p_line, mineral) in enumerate(zip(pm_line, minerals_arr, strict=True)):
-        for (ov_mineral, stage), dist in override_entries.get(
-            int(override_codes[p_line]), {}
-        ).items():
-            if ov_mineral == mineral:
-                pm.at[row, f"dist_{stage}"] = dist
+            fallback = np.array([f"ref/{m}/{stage}" for m in mineral_names], dtype=object)
+            fallback = fallback[pm_mineral]
+        line_codes = codes[pm_line]
+        dist_keys[stage] = np.where(line_codes >= 0, named[line_codes], fallback)
+    pm_override = override_codes[pm_line]
+    for row in np.flatnonzero(pm_override):
+        for (ov_mineral, stage), dist in override_entries[int(pm_override[row])].items():
+            if ov_mineral == minerals_arr[row]:
+                dist_keys[stage][row] = dist
     for stage in ALL_STAGES:
-        for dist_key in pd.unique(pm[f"dist_{stage}"]):
+        columns[f"dist_{stage}"] = dist_keys[stage]
+    # Each stage's distinct keys, in order of appearance, and each row's code.
+    dist_codes = {stage: pd.factorize(dist_keys[stage]) for stage in ALL_STAGES}
+    for stage in ALL_STAGES:
+        for dist_key in dist_codes[stage][1]:
             if dist_key not in distributions:
                 distributions[dist_key] = _distribution_for_key(reference, dist_key)
     stats = _distribution_stats(distributions, context)
 
     # Per profile and mineral: shares by stage, China touch and aligned chain.
-    touch_complement = np.ones(len(pm))
-    chain = np.ones(len(pm))
-    chain_stages = np.zeros(len(pm))
+    touch_complement = np.ones(n_pm)
+    chain = np.ones(n_pm)
+    chain_stages = np.zeros(n_pm)
+    stat_of = {key: i for i, key in enumerate(stats.index)}
+    stat_columns = {
+        m: stats[m].to_numpy() for m in ("china", "feoc", "aligned", "unknown", "has_data")
+    }
     for stage in ALL_STAGES:
-        positions = stats.index.get_indexer(pm[f"dist_{stage}"])
-        joined = {
-            m: stats[m].to_numpy()[positions]
-            for m in ("china", "feoc", "aligned", "unknown", "has_data")
-        }
+        # Looked up once per distinct key, gathered by code.
+        codes, keys = dist_codes[stage]
+        positions = np.array([stat_of[k] for k in keys], dtype=np.int64)[codes]
+        joined = {m: values[positions] for m, values in stat_columns.items()}
         for measure in _MEASURES:
-            pm[f"{measure}_{stage}"] = joined[measure].astype(float)
+            columns[f"{measure}_{stage}"] = joined[measure].astype(float)
         has_data = joined["has_data"].astype(bool)
         touch_complement *= 1.0 - joined["china"].astype(float)
         chain = np.where(has_data, chain * joined["aligned"].astype(float), chain)
         chain_stages += has_data
-    pm["china_touch"] = 1.0 - touch_complement
-    pm["aligned_chain"] = np.where(chain_stages > 0, chain, 0.0)
+    columns["china_touch"] = 1.0 - touch_complement
+    columns["aligned_chain"] = np.where(chain_stages > 0, chain, 0.0)
 
-    # Per profile: exposure and driver; per line: gathered by profile code.
-    p_exposure, p_driver = _profile_drivers(pm, basis[first_line] > 0, n_profiles)
+    # Per profile: exposure and driver; per line: gathered by profile code (-1 reads the
+    # appended "not scored" entry).
+    p_exposure, p_driver = _profile_drivers(columns, basis[first_line] > 0, n_profiles)
     tiers = context.reference.policy.tiers
     p_tier = _tiers(p_exposure, tiers)
-    has_profile = profile >= 0
-    safe = np.where(has_profile, profile, 0)
     line_frame = pd.DataFrame(index=bom.index)
     line_frame["scored"] = scored
-    line_frame["exposure"] = np.where(has_profile, p_exposure[safe] if n_profiles else 0.0, np.nan)
-    driver = np.full(n, None, dtype=object)
-    tier = np.full(n, None, dtype=object)
-    if n_profiles:
-        driver[has_profile] = p_driver[profile[has_profile]]
-        tier[has_profile] = p_tier[profile[has_profile]]
-    line_frame["driver"] = pd.Series(driver, index=bom.index, dtype=object)
-    # Contained mass of each line: the sum of basis x fraction over its minerals.
-    per_line_minerals = np.where(has_profile, counts[arch_codes] if len(counts) else 0, 0)
-    mineral_mass = np.full(n, np.nan)
-    with_minerals = per_line_minerals > 0
-    if with_minerals.any():
-        acc = np.zeros(int(with_minerals.sum()))
-        arch = arch_codes[with_minerals]
-        line_basis = basis[with_minerals]
-        fractions = composition["fraction"].to_numpy(float)
-        for j in range(int(counts.max())):
-            take = j < counts[arch]
-            acc[take] += line_basis[take] * fractions[starts[arch[take]] + j]
-        mineral_mass[with_minerals] = acc
-    line_frame["mineral_mass_kg"] = mineral_mass
-    line_frame["tier"] = pd.Series(tier, index=bom.index, dtype=object)
-
-    weighting, weights = _weights(bom, line_frame, with_minerals, context.weighting)
-    line_frame["weight"] = weights
-    w = weights.to_numpy(float)
-
-    # Sums per profile (np.bincount), so aggregates never go through line x mineral.
-    def per_profile(values: np.ndarray) -> np.ndarray:
-        return np.bincount(profile[has_profile], weights=values[has_profile], minlength=n_profiles)
-
-    p_count = np.bincount(profile[has_profile], minlength=n_profiles).astype(float)
-    p_weight = per_profile(w)
-    p_mass = per_profile(np.nan_to_num(basis, nan=0.0))
-    p_mass_known = per_profile((~np.isnan(basis)).astype(float))
+    line_frame["exposure"] = np.append(p_exposure, np.nan)[profile]
+    for column, values in (("driver", p_driver), ("tier", p_tier)):
+        line_frame[column] = pd.Series(
+            np.append(values, None)[profile], index=bom.index, dtype=object, copy=False
+        )
     spend_values = bom["spend"].to_numpy(float)
-    p_spend = per_profile(np.nan_to_num(spend_values, nan=0.0))
-    p_spend_known = per_profile((~np.isnan(spend_values)).astype(float))
+    spend_known = ~np.isnan(spend_values)
+    basis_known = ~np.isnan(basis)
+    fractions = composition["fraction"].to_numpy(float)
+    weighting, w = _weights(
+        spend_values,
+        spend_known,
+        basis_known,
+        scored,
+        context.weighting,
+        lambda at: np.append(counts, 0)[arch_codes[at]] > 0,
+        lambda held: _contained_mass(arch_codes, held, basis, starts, counts, fractions),
+    )
+    line_frame["weight"] = w
 
-    prof = pm["profile"].to_numpy()
-    n_minerals = counts[p_arch][prof] if len(pm) else np.zeros(0)
+    # Sums per profile (np.bincount; unscored lines fall in bin 0, dropped), so aggregates
+    # never go through line x mineral.
+    shifted = profile + 1
+
+    def per_profile(values: np.ndarray) -> np.ndarray:
+        return np.bincount(shifted, weights=values, minlength=n_profiles + 1)[1:]
+
+    # Lines per profile, and how many have a mass or a cost: one count per (profile, has a
+    # mass, has a cost).
+    kinds = np.bincount(
+        shifted * 4 + basis_known * 2 + spend_known, minlength=4 * (n_profiles + 1)
+    ).reshape(-1, 4)[1:]
+    p_count = kinds.sum(axis=1).astype(float)
+    p_mass_known = kinds[:, 2:].sum(axis=1).astype(float)
+    p_spend_known = kinds[:, 1::2].sum(axis=1).astype(float)
+    p_weight = per_profile(w)
+    p_mass = per_profile(nan_to_zero(basis))
+    p_spend = per_profile(nan_to_zero(spend_values))
+
+    prof, fraction = columns["profile"], columns["fraction"]
+    n_minerals = counts[p_arch][prof] if n_pm else np.zeros(0)
     # Per-mineral aggregates weigh by contained mass where every line of the mineral has one,
     # else by the line weight shared among the line's minerals.
-    complete = (
-        pd.Series(p_mass_known[prof] == p_count[prof])
-        .groupby(minerals_arr)
-        .transform("all")
-        .to_numpy(bool)
-        if len(pm)
-        else np.zeros(0, bool)
+    incomplete = np.bincount(
+        pm_mineral, weights=p_mass_known[prof] != p_count[prof], minlength=len(mineral_names)
     )
-    pm["use_mass"] = complete
-    pm["agg_weight"] = np.where(
-        complete,
-        pm["fraction"].to_numpy() * p_mass[prof],
-        p_weight[prof] / np.maximum(n_minerals, 1),
+    complete = (incomplete == 0)[pm_mineral]
+    columns["use_mass"] = complete
+    columns["agg_weight"] = np.where(
+        complete, fraction * p_mass[prof], p_weight[prof] / np.maximum(n_minerals, 1)
     )
-    pm["lines"] = p_count[prof]
-    pm["mass_kg"] = pm["fraction"].to_numpy() * p_mass[prof]
-    pm["mass_known"] = p_mass_known[prof]
-    pm["spend"] = p_spend[prof]
-    pm["spend_known"] = p_spend_known[prof]
+    columns["lines"] = p_count[prof]
+    columns["mass_kg"] = fraction * p_mass[prof]
+    columns["mass_known"] = p_mass_known[prof]
+    columns["spend"] = p_spend[prof]
+    columns["spend_known"] = p_spend_known[prof]
+    pm = pd.DataFrame(columns)
 
     total_weight = float(p_weight.sum())
     exposure = float((p_weight * p_exposure).sum() / total_weight) if total_weight > 0 else 0.0
-    any_spend = bool(np.any(~np.isnan(spend_values) & scored))
+    any_spend = bool(np.any(spend_known & scored))
     value_at_risk = float((p_spend * p_exposure).sum())
     score_value = round(100 * exposure)
     lines_by_tier = {
@@ -364,11 +506,10 @@ def score(
         "aligned_chain": _weighted_mean(pm["aligned_chain"], pm["agg_weight"]),
         "lines_by_tier": lines_by_tier,
     }
-    kinds = {
-        m: ("mass" if ok else "line weight")
-        for m, ok in pm.groupby("mineral")["use_mass"].first().items()
+    weighted_by = {
+        str(m): "mass" if incomplete[i] == 0 else "line weight" for i, m in enumerate(mineral_names)
     }
-    minerals = _mineral_scores(pm, distributions, context, kinds)
+    minerals = _mineral_scores(pm, distributions, context, weighted_by)
     return Scores(
         lines=line_frame,
         minerals=minerals,
@@ -379,7 +520,82 @@ def score(
         profile_minerals=pm,
         mass_basis=basis,
         estimated=estimated,
+        profile_lines=p_count.astype(np.int64),
+        profile_exposure=p_exposure,
+        profile_driver=p_driver,
+        profile_tier=p_tier,
+        _cache={("codes", c): (weakref.ref(bom), v) for c, v in column_codes.items()},
     )
+
+
+def _number_profiles(
+    key: np.ndarray, scored: np.ndarray, size: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per line: its key's number, in order of first appearance among the scored lines (-1
+    when not scored); and the first line of each number.
+
+    Keys lie in 0..size-1; when that range is small, a table indexed by key finds each key's
+    first line (no hashing), else pd.factorize numbers them."""
+    n = len(key)
+    if size <= max(n, 1 << 16):
+        at = np.where(scored, key, size)  # the unscored lines share one extra slot
+        first = np.full(size + 1, n, np.int64)
+        first[at[::-1]] = np.arange(n - 1, -1, -1)  # the last write, the first line, wins
+        first[size] = n
+        present = np.flatnonzero(first < n)
+        present = present[np.argsort(first[present], kind="stable")]
+        number = np.full(size + 1, -1, np.int64)
+        number[present] = np.arange(len(present))
+        return number[at], first[present]
+    key = np.where(scored, key, -1)
+    profile, profile_keys = pd.factorize(key, use_na_sentinel=False)
+    profile = profile.astype(np.int64)
+    if (key < 0).any():
+        # The unscored lines share one code: drop it and renumber.
+        unscored = int(np.flatnonzero(profile_keys < 0)[0])
+        profile = np.where(scored, profile - (profile > unscored), -1)
+    first_line = np.full(int(profile.max(initial=-1)) + 1, 0, np.int64)
+    scored_positions = np.flatnonzero(scored)
+    first_line[profile[scored_positions][::-1]] = scored_positions[::-1]
+    return profile, first_line
+
+
+_COUNTRY_COLUMNS = {
+    "mining": "mining_country",
+    "processing": "processing_country",
+    "manufacturing": "supplier_country",
+}
+
+
+def _contained_mass(
+    arch_codes: np.ndarray,
+    with_minerals: np.ndarray,
+    basis: np.ndarray,
+    starts: np.ndarray,
+    counts: np.ndarray,
+    fractions: np.ndarray,
+) -> np.ndarray:
+    """Per line: the sum of basis x fraction over its archetype's minerals, added in the
+    composition's order (NaN for lines without minerals)."""
+    out = np.full(len(arch_codes), np.nan)
+    items = np.flatnonzero(with_minerals)
+    if not items.size:
+        return out
+    # Lines grouped by archetype (a radix sort on small codes): each block is then one
+    # archetype, whose fractions are scalars.
+    arch = arch_codes[items]
+    order = np.argsort(arch.astype(np.uint16) if arch.max() < 65536 else arch, kind="stable")
+    items, arch = items[order], arch[order]
+    line_basis = basis[items]
+    acc = np.zeros(len(items))
+    bounds = np.flatnonzero(np.r_[True, arch[1:] != arch[:-1], True])
+    for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+        first = starts[arch[a]]
+        block, block_basis = acc[a:b], line_basis[a:b]
+        for fraction in fractions[first : first + counts[arch[a]]].tolist():
+            block += block_basis * fraction
+    out[items] = acc
+    return out
 
 
 def _override_codes(
@@ -406,7 +622,7 @@ def _override_codes(
 
 
 def _profile_drivers(
-    pm: pd.DataFrame, positive_mass: np.ndarray, n_profiles: int
+    pm: Mapping[str, np.ndarray], positive_mass: np.ndarray, n_profiles: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Exposure and driving mineral of each profile.
 
@@ -416,13 +632,13 @@ def _profile_drivers(
     mass), then to the first mineral by name."""
     exposure = np.zeros(n_profiles)
     driver = np.full(n_profiles, None, dtype=object)
-    if pm.empty:
+    prof = pm["profile"]
+    if not len(prof):
         return exposure, driver
-    upstream = np.fmax(pm["china_mining"].to_numpy(float), pm["china_processing"].to_numpy(float))
+    upstream = np.fmax(pm["china_mining"], pm["china_processing"])
     mineral_codes, minerals = pd.factorize(pm["mineral"], sort=True)
-    prof = pm["profile"].to_numpy()
-    mass = np.where(positive_mass[prof], pm["fraction"].to_numpy(float), 0.0)
-    touch = pm["china_touch"].to_numpy(float)
+    mass = np.where(positive_mass[prof], pm["fraction"], 0.0)
+    touch = pm["china_touch"]
     order = np.lexsort((mineral_codes, -mass, -upstream, -touch, prof))
     sorted_prof = prof[order]
     first = np.ones(len(order), dtype=bool)
@@ -476,30 +692,46 @@ def _distribution_stats(
 
 
 def _weights(
-    bom: pd.DataFrame, line_frame: pd.DataFrame, has_minerals: np.ndarray, requested: str
-) -> tuple[str, pd.Series]:
+    spend: np.ndarray,
+    spend_known: np.ndarray,
+    basis_known: np.ndarray,
+    scored: np.ndarray,
+    requested: str,
+    holds_minerals: Callable[[Any], np.ndarray],
+    contained_mass: Callable[[np.ndarray], np.ndarray],
+) -> tuple[str, np.ndarray]:
     """Line weights: spend, contained critical-mineral mass, or one per line.
 
     `auto` takes spend when every scored line has a cost, else mass when every scored line
-    with minerals has a mass, else count.
+    with minerals has a mass, else count. Whether lines hold minerals (`holds_minerals(at)`,
+    for the lines at `at`) and their contained mass (NaN without minerals) are worked out
+    only when needed: a line without a mass basis has no contained mass.
     """
-    scored = line_frame["scored"]
-    spend = bom["spend"]
-    mass = line_frame["mineral_mass_kg"]
+    mass: np.ndarray | None = None
     if requested == "auto":
-        if scored.any() and spend[scored].notna().all() and (spend[scored] > 0).any():
+        requested = "count"
+        if scored.any() and not (scored & ~spend_known).any() and (scored & (spend > 0)).any():
             requested = "spend"
-        elif scored.any() and mass[scored & has_minerals].notna().all() and (mass > 0).any():
-            requested = "mass"
-        else:
-            requested = "count"
+        elif scored.any() and not holds_minerals(np.flatnonzero(scored & ~basis_known)).any():
+            held = holds_minerals(slice(None))
+            mass = contained_mass(held)
+            if not np.isnan(mass[scored & held]).any() and (mass > 0).any():
+                requested = "mass"
     if requested == "spend":
-        weights = spend.fillna(0.0).clip(lower=0.0)
+        filled = np.where(spend_known, spend, 0.0)
+        weights = np.where(filled >= 0.0, filled, 0.0)
     elif requested == "mass":
-        weights = mass.fillna(0.0)
+        mass = contained_mass(holds_minerals(slice(None))) if mass is None else mass
+        weights = np.where(np.isnan(mass), 0.0, mass)
     else:
-        weights = pd.Series(1.0, index=bom.index)
-    return requested, weights.where(scored, 0.0).astype(float)
+        return requested, scored.astype(float)
+    return requested, np.where(scored, weights, 0.0)
+
+
+def nan_to_zero(values: np.ndarray) -> np.ndarray:
+    """`np.nan_to_num(values, nan=0.0)` in fewer passes when nothing is infinite."""
+    out = np.where(np.isnan(values), 0.0, values)
+    return np.nan_to_num(values, nan=0.0) if np.isinf(out).any() else out
 
 
 def _weighted_mean(values: pd.Series, weights: pd.Series) -> float | None:
@@ -516,17 +748,52 @@ def _mineral_scores(
     mineral_weighting: Mapping[str, str],
 ) -> list[dict[str, Any]]:
     """Per mineral and stage: shares, HHI, top countries and provenance, from the per-profile
-    sums (each profile row stands for all its lines)."""
+    sums (each profile row stands for all its lines).
+
+    NOTE: the rows are regrouped by mineral (stably, so each mineral's rows keep their order)
+    and every sum runs over one mineral's contiguous slice: the same additions, in the same
+    order, as summing each mineral's group on its own."""
     reference = context.reference
     if pm.empty:
         return []
+    codes, names = pd.factorize(pm["mineral"], sort=True)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
+    col = {
+        c: pm[c].to_numpy(float)[order]
+        for c in (
+            "agg_weight",
+            "lines",
+            "mass_kg",
+            "mass_known",
+            "spend",
+            "spend_known",
+            "china_touch",
+            "aligned_chain",
+            *(f"{m}_{stage}" for stage in ALL_STAGES for m in _MEASURES),
+        )
+    }
+    spans = list(zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True))
+    totals = [float(col["agg_weight"][a:b].sum()) for a, b in spans]
+    # A mineral with no weight counts its stages one per line-mineral.
+    stage_weights = np.where(
+        np.repeat(np.array(totals) > 0, np.diff(bounds)), col["agg_weight"], col["lines"]
+    )
+    by_key = _weights_by_key(pm, order, spans, stage_weights)
     out: list[dict[str, Any]] = []
-    for mineral, group in pm.groupby("mineral", sort=True):
-        weights = group["agg_weight"]
-        total = float(weights.sum())
+    for i, mineral in enumerate(names):
+        a, b = spans[i]
+        weights, total = col["agg_weight"][a:b], totals[i]
+        stage_total = total if total > 0 else float(stage_weights[a:b].sum())
         stages: dict[str, Any] = {}
         for stage in ALL_STAGES:
-            stages[stage] = _stage_summary(group, stage, weights, total, distributions)
+            stages[stage] = _stage_summary(
+                {m: col[f"{m}_{stage}"][a:b] for m in _MEASURES},
+                stage_weights[a:b],
+                stage_total,
+                by_key.get((stage, i), []),
+                distributions,
+            )
         controls = [
             {
                 "measure": c.measure,
@@ -549,19 +816,55 @@ def _mineral_scores(
                 if mineral in reference.minerals
                 else mineral,
                 "mass_kg": (
-                    float(group["mass_kg"].sum()) if group["mass_known"].gt(0).any() else None
+                    float(col["mass_kg"][a:b].sum()) if (col["mass_known"][a:b] > 0).any() else None
                 ),
                 "spend": (
-                    float(group["spend"].sum()) if group["spend_known"].gt(0).any() else None
+                    float(col["spend"][a:b].sum()) if (col["spend_known"][a:b] > 0).any() else None
                 ),
-                "lines": int(group["lines"].sum()),
+                "lines": int(col["lines"][a:b].sum()),
                 "weighting": mineral_weighting.get(mineral, "line weight"),
-                "china_touch": _ratio((group["china_touch"] * weights).sum(), total),
-                "aligned_chain": _ratio((group["aligned_chain"] * weights).sum(), total),
+                "china_touch": _ratio((col["china_touch"][a:b] * weights).sum(), total),
+                "aligned_chain": _ratio((col["aligned_chain"][a:b] * weights).sum(), total),
                 "export_controls": controls,
                 "stages": stages,
             }
         )
+    return out
+
+
+def _weights_by_key(
+    pm: pd.DataFrame, order: np.ndarray, spans: Sequence[tuple[int, int]], weights: np.ndarray
+) -> dict[tuple[str, int], list[tuple[str, float]]]:
+    """(stage, mineral number) -> [(distribution key, summed weight)], keys sorted.
+
+    NOTE: the sums are the ones `Series.groupby(keys).sum()` gives on each mineral alone:
+    pandas adds a group whose keys come sorted with np.add.reduceat (pairwise), any other with
+    a compensated sum per key. The latter are done in one groupby for every such mineral and
+    stage (each group keeps its rows and their order, so its sum is the same)."""
+    out: dict[tuple[str, int], list[tuple[str, float]]] = {}
+    compensated: list[tuple[tuple[str, int], np.ndarray, np.ndarray, np.ndarray]] = []
+    for stage in ALL_STAGES:
+        codes, uniques = pd.factorize(pm[f"dist_{stage}"], sort=True)
+        ranks, keys = codes[order], np.asarray(uniques, dtype=object)
+        for i, (a, b) in enumerate(spans):
+            r, w = ranks[a:b], weights[a:b]
+            if (r[1:] >= r[:-1]).all() and not np.isnan(w).any():
+                starts = np.flatnonzero(np.concatenate(([True], r[1:] != r[:-1])))
+                sums = np.add.reduceat(w, starts)
+                out[(stage, i)] = list(zip(keys[r[starts]].tolist(), sums.tolist(), strict=True))
+            else:
+                compensated.append(((stage, i), r, w, keys))
+    if compensated:
+        offsets = np.cumsum([0] + [len(keys) for *_, keys in compensated])[:-1]
+        labels = np.concatenate(
+            [o + r for o, (_, r, _, _) in zip(offsets, compensated, strict=True)]
+        )
+        values = np.concatenate([w for _, _, w, _ in compensated])
+        sums = pd.Series(values).groupby(labels).sum()
+        found, totals = sums.index.to_numpy(), sums.to_numpy()
+        for o, (where, _, _, keys) in zip(offsets, compensated, strict=True):
+            a, b = np.searchsorted(found, [o, o + len(keys)])
+            out[where] = list(zip(keys[found[a:b] - o].tolist(), totals[a:b].tolist(), strict=True))
     return out
 
 
@@ -579,23 +882,20 @@ def _ratio(numerator: float, denominator: float) -> float:
 
 
 def _stage_summary(
-    group: pd.DataFrame,
-    stage: str,
-    weights: pd.Series,
+    shares: Mapping[str, np.ndarray],
+    weights: np.ndarray,
     total: float,
+    by_key: Sequence[tuple[str, float]],
     distributions: Mapping[str, Distribution],
 ) -> dict[str, Any]:
-    keys = group[f"dist_{stage}"]
-    if total <= 0:
-        weights = group["lines"].astype(float)  # one per line-mineral
-        total = float(weights.sum())
-    by_key = weights.groupby(keys.to_numpy()).sum()
+    """One mineral's stage: `shares` (china, feoc, aligned, unknown) and `weights` per profile
+    row, `by_key` the weight behind each distribution key."""
     countries: dict[str, float] = {}
     bases: set[str] = set()
     sources: set[tuple[str | None, str | None]] = set()
     files: set[str] = set()
-    for key, weight in by_key.items():
-        dist = distributions[str(key)]
+    for key, weight in by_key:
+        dist = distributions[key]
         bases.add(dist.basis)
         if dist.basis in ("reference", "declaration"):
             sources.add((dist.source, dist.year))
@@ -607,10 +907,10 @@ def _stage_summary(
     has_data = bases - {"none"}
     source, year = sorted(sources, key=str)[0] if len(sources) == 1 else (None, None)
     return {
-        "china_share": _ratio((group[f"china_{stage}"] * weights).sum(), total),
-        "feoc_share": _ratio((group[f"feoc_{stage}"] * weights).sum(), total),
-        "aligned_share": _ratio((group[f"aligned_{stage}"] * weights).sum(), total),
-        "unknown_share": _ratio((group[f"unknown_{stage}"] * weights).sum(), total),
+        "china_share": _ratio((shares["china"] * weights).sum(), total),
+        "feoc_share": _ratio((shares["feoc"] * weights).sum(), total),
+        "aligned_share": _ratio((shares["aligned"] * weights).sum(), total),
+        "unknown_share": _ratio((shares["unknown"] * weights).sum(), total),
         "recycled_share": countries.get("RECYCLED", 0.0),
         "hhi": sum((100 * s) ** 2 for s in named.values()) if has_data else None,
         "top": [{"country": c, "share": s} for c, s in ranked[:3]],

@@ -260,7 +260,11 @@ def clean_bom(
             "country {value!r} matches no country; use a name or ISO code, "
             "or add an alias in countries.yaml".replace("{value!r}", "'{value}'"),
         )
-        countries[name] = pd.Series(names.per_line(iso), dtype=object)
+        # ISO codes as a Categorical over the few distinct codes (missing: NaN).
+        codes, distinct = pd.factorize(pd.Series(iso, dtype=object), use_na_sentinel=True)
+        countries[name] = pd.Series(
+            pd.Categorical.from_codes(names.per_line(codes), pd.Index(distinct, dtype=object))
+        )
 
     # Costs: spend is the extended cost where given, else quantity x unit cost.
     spend = np.full(n, np.nan)
@@ -330,7 +334,12 @@ def clean_bom(
         "currency",
     ):
         out[name] = fields[name].series()
-    out["text"] = pd.Series(mapping_values[mapping_codes], dtype=object)
+    # Folded texts of different (material, description, notes) may coincide: made distinct
+    # for the Categorical, which the mapper factorizes for free.
+    text_codes, texts = pd.factorize(mapping_values)
+    out["text"] = pd.Series(
+        pd.Categorical.from_codes(text_codes[mapping_codes], pd.Index(texts, dtype=object))
+    )
     out["quantity"] = quantity
     out["line_mass_kg"] = line_mass
     out["mass_given"] = ~np.isnan(line_mass)
@@ -463,15 +472,6 @@ def combine_codes(
         keys = np.asarray(keys, dtype=np.int64)
         members = [m[keys // max(size, 1)] for m in members] + [keys % max(size, 1)]
     return np.asarray(combined, dtype=np.intp), members
-
-
-def factorize_columns(columns: Sequence[pd.Series]) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Codes of the distinct rows of several columns (first appearance order), and each
-    column's values for those distinct rows (object arrays)."""
-    factorized = [pd.factorize(c, use_na_sentinel=False) for c in columns]
-    codes, members = combine_codes([c for c, _ in factorized], [len(u) for _, u in factorized])
-    values = [np.asarray(u, dtype=object)[m] for (_, u), m in zip(factorized, members, strict=True)]
-    return codes, values
 
 
 # --- text --------------------------------------------------------------------------------------

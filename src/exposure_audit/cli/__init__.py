@@ -8,16 +8,12 @@ from __future__ import annotations
 
 import re
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from exposure_audit.cli.audit import EPILOG as AUDIT_EPILOG
 from exposure_audit.cli.audit import audit_command
-from exposure_audit.cli.diff import EPILOG as DIFF_EPILOG
-from exposure_audit.cli.diff import diff_command
-from exposure_audit.cli.validate import EPILOG as VALIDATE_EPILOG
-from exposure_audit.cli.validate import validate_command
 
 HELP = (
     "How exposed a bill of materials is to China-dominated critical-mineral supply chains, and "
@@ -35,17 +31,6 @@ Examples
   exposure-audit materials "N52 12x5x3mm"      how a BOM text maps to a material
 """
 
-app = typer.Typer(
-    name="exposure-audit",
-    help=HELP,
-    epilog=EPILOG,
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-
 
 def _version(value: bool) -> None:
     if value:
@@ -55,7 +40,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def root(
     version: Annotated[
         bool,
@@ -70,13 +54,47 @@ def root(
     """How exposed a bill of materials is to China-dominated critical-mineral supply chains."""
 
 
-app.command("audit", epilog=AUDIT_EPILOG)(audit_command)
-app.command("validate", epilog=VALIDATE_EPILOG)(validate_command)
-app.command("diff", epilog=DIFF_EPILOG)(diff_command)
+def _build_app() -> typer.Typer:
+    """The `exposure-audit` app with every command. Built on first use (`main`, or `app`
+    imported from here): the `audit` script never loads the other commands' modules."""
+    from exposure_audit.cli import browse
+    from exposure_audit.cli.diff import EPILOG as DIFF_EPILOG
+    from exposure_audit.cli.diff import diff_command
+    from exposure_audit.cli.validate import EPILOG as VALIDATE_EPILOG
+    from exposure_audit.cli.validate import validate_command
 
-from exposure_audit.cli import browse as _browse  # noqa: E402  (registers its commands)
+    application = typer.Typer(
+        name="exposure-audit",
+        help=HELP,
+        epilog=EPILOG,
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    application.callback()(root)
+    application.command("audit", epilog=AUDIT_EPILOG)(audit_command)
+    application.command("validate", epilog=VALIDATE_EPILOG)(validate_command)
+    application.command("diff", epilog=DIFF_EPILOG)(diff_command)
+    browse.register(application)
+    _plain_help(application)
+    return application
 
-_browse.register(app)
+
+def _app() -> typer.Typer:
+    application = globals().get("app")
+    if application is None:
+        application = globals()["app"] = _build_app()
+    return application
+
+
+def __getattr__(name: str) -> Any:
+    """`app`, built on first use."""
+    if name == "app":
+        return _app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 audit_app = typer.Typer(
     name="audit",
@@ -114,7 +132,6 @@ def _plain_help(application: typer.Typer) -> None:
             _plain_help(group.typer_instance)
 
 
-_plain_help(app)
 _plain_help(audit_app)
 
 
@@ -134,7 +151,7 @@ def _run(application: typer.Typer, prog: str) -> None:
 
 def main() -> None:
     """Entry point of `exposure-audit` and `python -m exposure_audit`."""
-    _run(app, "exposure-audit")
+    _run(_app(), "exposure-audit")
 
 
 def audit_main() -> None:

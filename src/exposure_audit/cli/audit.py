@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated
 
@@ -15,6 +17,7 @@ from exposure_audit.cli.common import (
     Weighting,
     check_outputs,
     err_console,
+    gc_paused,
     handle_errors,
     out_console,
     set_prog,
@@ -174,13 +177,15 @@ def audit_command(
     """Audit a bill of materials: which critical minerals it holds, how much of their supply
     runs through China and covered nations, and how much through aligned countries."""
     set_prog(ctx)
-    with handle_errors(debug):
+    with handle_errors(debug), contextlib.ExitStack() as single_bom:
         if len(boms) == 1 and not boms[0].is_dir():
             from exposure_audit.bom import prefetch
 
+            # One audit keeps what it allocates (millions of cells, a frame per step) to the
+            # end: cyclic collections would walk it again and again and free nothing.
+            single_bom.enter_context(gc_paused())
             prefetch.start(boms[0], sheet)  # parses while the imports below run
         from exposure_audit.api import audit
-        from exposure_audit.diff import attach_baseline, load_report
         from exposure_audit.errors import UsageError
         from exposure_audit.progress import spinner
 
@@ -209,7 +214,11 @@ def audit_command(
             raise typer.Exit(
                 audit_portfolio(boms, options, output_format.value, checked, quiet, fail_on.value)
             )
-        baseline_report = load_report(baseline, "--baseline") if baseline else None
+        baseline_report = None
+        if baseline:  # diff.py only when there is a baseline to compare with
+            from exposure_audit.diff import attach_baseline, load_report
+
+            baseline_report = load_report(baseline, "--baseline")
         with spinner(f"Auditing {boms[0]}…", quiet):
             result = audit(boms[0], options)
         if not quiet:
@@ -316,29 +325,34 @@ def warn_waivers(result) -> None:
 
 
 def emit(result, output_format: str, checked: list[tuple[Path, str]], quiet: bool) -> None:
-    """Print the chosen format to stdout, then write each --output file atomically."""
-    from exposure_audit.report import FORMATTERS
+    """Print the chosen format to stdout, then write each --output file atomically.
 
-    if output_format == "table":
-        from exposure_audit.report.table import build
+    Only the formatters used are imported (the table needs rich, the others do not)."""
+    with gc_paused():
+        if output_format == "table":
+            from exposure_audit.report.table import build
 
-        console = out_console()
-        console.print(build(result, console.width))
-    else:
-        stdout_write(_render(FORMATTERS, output_format, result))
-    for path, fmt in checked:
-        write_atomic(path, _render(FORMATTERS, fmt, result))
-        if not quiet:
-            err_console().print(f"wrote {path}", style="dim", markup=False)
+            console = out_console()
+            console.print(build(result, console.width))
+        else:
+            stdout_write(_render(output_format, result))
+        for path, fmt in checked:
+            write_atomic(path, _render(fmt, result))
+            if not quiet:
+                err_console().print(f"wrote {path}", style="dim", markup=False)
 
 
-def _render(formatters, name: str, result) -> str | bytes:
+def _render(name: str, result) -> str | bytes | Iterable[str]:
+    """The report in format `name`: whole, or in pieces from formatters that write large
+    reports that way (`chunks`: JSON), so it is never all in memory at once."""
     from exposure_audit.errors import UsageError
+    from exposure_audit.report import formatter
 
-    formatter = formatters.get(name)
-    if formatter is None:
+    found = formatter(name)
+    if found is None:
         raise UsageError(f"the {name} format is not available yet", "use --format json or table")
-    return formatter.render(result)
+    chunks = getattr(found, "chunks", None)
+    return chunks(result) if chunks is not None else found.render(result)
 
 
 def exit_code_for(result, fail_on: str) -> int:

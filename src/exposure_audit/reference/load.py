@@ -37,6 +37,7 @@ from exposure_audit.reference.models import (
     SupplyFile,
     partial_date_end,
 )
+from exposure_audit.reference.patterns import Need, pattern_needs
 from exposure_audit.text import fold
 
 FILES: dict[str, type[BaseModel]] = {
@@ -110,6 +111,9 @@ class ReferenceSet:
     """(mineral, kind) -> published price (prices.yaml; kind is average or floor)."""
     scenarios: dict[str, Scenario] = field(default_factory=dict)
     """Scenario id -> named supply-cut scenario (scenarios.yaml)."""
+    pattern_needs: dict[str, Need | None] = field(default_factory=dict)
+    """Material pattern -> strings a text needs for it to match (`patterns.pattern_needs`),
+    worked out here so that it is cached with the tables."""
 
     @property
     def version(self) -> str:
@@ -205,6 +209,10 @@ def _load(key: tuple[tuple[str, ...], str | None, bool], stamp: tuple[float, ...
 # any edit to a table (or an upgrade) misses the cache. A cache that cannot be read or
 # written is ignored: the tables are then parsed as before.
 
+CACHE_FORMAT = 2
+"""Part of the cache key: raise it when `ReferenceSet` gains or changes a field, so that sets
+pickled by an older build of the same version are not read back."""
+
 
 def cache_directory() -> Path | None:
     """Where the parsed reference is cached; None when disabled (EXPOSURE_AUDIT_NO_CACHE=1)."""
@@ -228,7 +236,9 @@ def _disk_key(key: tuple[tuple[str, ...], str | None, bool]) -> str | None:
     if cache_directory() is None:
         return None
     user_dirs, policy_file, include_bundled = key
-    digest = hashlib.sha256(f"{__version__}|{sys.version}|{include_bundled}".encode())
+    digest = hashlib.sha256(
+        f"{__version__}|{CACHE_FORMAT}|{sys.version}|{include_bundled}".encode()
+    )
     try:
         bases = [str(bundled_directory())] if include_bundled else []
         for index, directory in enumerate([*bases, *user_dirs]):
@@ -469,6 +479,7 @@ def _merge(
         sources=sources,
         prices=prices,
         scenarios=scenarios,
+        pattern_needs={p: pattern_needs(p) for m in materials.values() for p in m.patterns},
     )
 
 

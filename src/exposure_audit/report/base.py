@@ -353,9 +353,9 @@ def terminal_extras(result: AuditResult) -> list[Any]:
     """Rich renderables the terminal report adds after the table report: waived findings and
     the change since a baseline (waiver warnings go to stderr). Text is never markup."""
     from rich import box
-    from rich.table import Table
     from rich.text import Text
 
+    from exposure_audit.report.fast_table import FastTable as Table
     from exposure_audit.report.table import plain
 
     parts: list[Any] = []

@@ -14,13 +14,13 @@ import pandas as pd
 from rich import box
 from rich.console import Console, Group
 from rich.panel import Panel
-from rich.table import Table
 from rich.text import Text
 
 from exposure_audit.report.base import fmt_mass as mass_text
 from exposure_audit.report.base import fmt_money as money
 from exposure_audit.report.base import fmt_pct as pct
 from exposure_audit.report.base import mineral_stake, price_text
+from exposure_audit.report.fast_table import FastTable as Table
 from exposure_audit.report.model import STAGE_ASSUMPTION, AuditResult
 
 TIER_STYLE = {
@@ -43,7 +43,8 @@ TOP_ACTIONS = 12
 def plain(value: object) -> Text:
     """BOM text as inert terminal text: control characters shown escaped, markup not parsed."""
     text = "" if value is None else str(value)
-    if any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in text):
+    # isprintable() is False for every control character (and for some other characters)
+    if not text.isprintable() and any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in text):
         text = text.encode("unicode_escape").decode("ascii")
     return Text(text)
 
@@ -175,9 +176,13 @@ def _lines_table(result: AuditResult) -> Table | None:
     scored = np.flatnonzero(result.lines["scored"].to_numpy(bool))
     if len(scored) == 0:
         return None
-    top = result.lines.iloc[_top_lines(result.lines, scored, TOP_LINES)]
+    positions = _top_lines(result.lines, scored, TOP_LINES)
+    top = {
+        name: _cells(result.lines[name], positions)
+        for name in ("row", "part_number", "description", "archetype", "driver", "exposure", "tier")
+    }
     table = Table(
-        title=f"Riskiest lines (top {len(top)} of {len(scored)})",
+        title=f"Riskiest lines (top {len(positions)} of {len(scored)})",
         box=box.SIMPLE_HEAD,
         title_justify="left",
         title_style="bold",
@@ -197,34 +202,64 @@ def _lines_table(result: AuditResult) -> Table | None:
             overflow="fold" if name == "description" else "ellipsis",
             max_width=40 if name == "description" else None,
         )
-    for r in top.itertuples(index=False):
+    for row, part, description, archetype, driver, exposure, tier in zip(
+        *top.values(), strict=True
+    ):
         table.add_row(
-            str(r.row),
-            plain(r.part_number),
-            plain(r.description),
-            plain(r.archetype),
-            plain(r.driver or "–"),
-            pct(r.exposure),
-            Text(r.tier or "", style=TIER_STYLE.get(r.tier or "", "")),
+            str(row),
+            plain(part),
+            plain(description),
+            plain(archetype),
+            plain(driver or "–"),
+            pct(exposure),
+            Text(tier or "", style=TIER_STYLE.get(tier or "", "")),
         )
     return table
+
+
+def _cells(column: pd.Series, positions: np.ndarray) -> list[Any]:
+    """The values at `positions`, as `itertuples` gives them (Python scalars).
+
+    NOTE: one lookup per value: `lines.iloc[positions]` copies every column of a large frame,
+    and its first call on text columns loads pyarrow's take kernel (~10 ms) for ten rows."""
+    values = [column.iat[i] for i in positions]
+    return [v.item() if isinstance(v, np.generic) else v for v in values]
 
 
 def _top_lines(lines: pd.DataFrame, candidates: np.ndarray, count: int) -> np.ndarray:
     """Positions of the `count` lines with the highest exposure, ties by row then position.
 
-    A partial sort: only the lines at or above the `count`-th highest exposure are sorted, not
-    all of a million lines.
+    A partial sort: only the lines above the `count`-th highest exposure, and of the lines tied
+    with it the first by row and position, are sorted, not all of a million lines.
     """
     exposure = lines["exposure"].to_numpy(float)[candidates]
+    all_rows = lines["row"].to_numpy()
     if len(candidates) > count and not np.isnan(exposure).any():
-        threshold = np.partition(exposure, len(exposure) - count)[len(exposure) - count]
-        keep = exposure >= threshold  # every line tied with the last place stays in the running
+        highest = exposure.max()
+        tied = exposure == highest
+        if np.count_nonzero(tied) >= count:  # common: many lines at the top exposure
+            threshold = highest
+        else:
+            threshold = np.partition(exposure, len(exposure) - count)[len(exposure) - count]
+            tied = exposure == threshold
+        keep = exposure > threshold
+        tied_at = np.flatnonzero(tied)
+        keep[_first_by_row(all_rows[candidates[tied_at]], tied_at, count - keep.sum())] = True
         candidates, exposure = candidates[keep], exposure[keep]
-    rows = lines["row"].to_numpy()[candidates]
+    rows = all_rows[candidates]
     # Highest exposure first (NaN last, as sort_values puts it), then row; lexsort is stable.
     order = np.lexsort((rows, np.where(np.isnan(exposure), np.inf, -exposure)))
     return candidates[order[:count]]
+
+
+def _first_by_row(tied_rows: np.ndarray, tied: np.ndarray, count: int) -> np.ndarray:
+    """The `count` members of `tied` (positions, ascending; their rows `tied_rows`) first by
+    row, then position."""
+    if len(tied) <= count:
+        return tied
+    last = np.partition(tied_rows, count - 1)[count - 1]  # the row of the last one chosen
+    below = tied[tied_rows < last]
+    return np.concatenate([below, tied[tied_rows == last][: count - len(below)]])
 
 
 def _unmapped_table(result: AuditResult) -> Table:

@@ -95,6 +95,10 @@ def load(path: str | Path, options: Options | None = None) -> Loaded:
     """Read, clean and map a BOM. Raises `BomReadError`, `ReferenceDataError`, `UsageError`."""
     options = options or Options()
     reference = load_reference(options.reference_dirs, options.policy_file, options.include_bundled)
+    try:  # before read_bom, while a prefetch thread may still be parsing the file
+        sha256 = _sha256(Path(path))
+    except OSError:
+        sha256 = None  # read_bom says what is wrong with the file
     raw = read_bom(path, sheet=options.sheet)
     columns = match_columns(raw.headers, options.column_map)
     bom = clean_bom(raw, columns, reference.countries.aliases)
@@ -107,7 +111,7 @@ def load(path: str | Path, options: Options | None = None) -> Loaded:
         raw_format=raw.format,
         sheet=raw.sheet,
         header_row=raw.header_row,
-        sha256=_sha256(Path(path)),
+        sha256=sha256 or _sha256(Path(path)),
         bom=bom,
         mapping=mapping,
         reference=reference,

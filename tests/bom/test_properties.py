@@ -177,3 +177,37 @@ def test_dates_are_not_numbers():
         pd.Series([dt.date(2020, 1, 1), dt.datetime(2020, 1, 1, 5)], dtype=object)
     )
     assert bad.all()
+
+
+# Columns of mostly numbers take shortcuts (whole numbers hashed and formatted by numpy, float
+# cells taken without hashing): they must agree cell by cell with the general path.
+spreadsheet_cells = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=True, width=64),
+    st.integers(-(10**6), 10**6).map(float),
+    st.sampled_from(["", " ", "Total", "10", " 3 ", "-2", "1,5", "2 g", "n/a"]),
+    st.booleans(),
+    st.dates(),
+)
+
+
+@FAST
+@given(st.lists(spreadsheet_cells, min_size=1, max_size=30))
+def test_column_text_shortcuts_agree_with_cell_text(values):
+    from exposure_audit.bom.clean import _column_text, cell_text
+
+    text = _column_text(pd.Series(values, dtype=object))
+    got = [text.values[c] for c in text.codes]
+    assert got == [cell_text(v).strip() for v in values]
+    assert len(set(text.values)) == len(text.values)  # one code per distinct text
+
+
+@FAST
+@given(st.lists(spreadsheet_cells, min_size=1, max_size=30))
+def test_number_shortcut_agrees_with_parsing_each_cell(values):
+    from exposure_audit.bom.clean import _parse_cells
+
+    values_all, bad_all = _parse_cells(pd.Series(values, dtype=object))
+    one_by_one = [_parse_cells(pd.Series([v], dtype=object)) for v in values]
+    for i, (value, bad) in enumerate(one_by_one):
+        assert bool(bad_all[i]) == bool(bad[0])
+        assert (math.isnan(values_all[i]) and math.isnan(value[0])) or values_all[i] == value[0]

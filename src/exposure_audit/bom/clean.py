@@ -508,9 +508,21 @@ def _column_text(series: pd.Series) -> _Text:
         return arrow_text(pa.array(series.to_numpy(), type=pa.string()))
     if series.dtype != object:
         return arrow_text(pa.array(series.astype("str")))
+    values = series.to_numpy()
+    numbers = _float_cells(values)
+    if numbers.sum() * 2 > len(values):
+        whole = _whole_number_text(values, numbers)
+        if whole is not None:
+            return whole
     # Cells of several types: each distinct cell is made text once (as `_text` would), then
     # cells that give the same text (1 and 1.0) share a code.
     codes, uniques = pd.factorize(series, use_na_sentinel=False)
+    if _may_hold_bools(uniques):  # False hashes like 0: give checkbox cells their own text
+        is_bool = np.fromiter((type(v) is bool for v in values), bool, len(values))
+        if is_bool.any():
+            values = values.copy()
+            values[is_bool] = [str(v) for v in values[is_bool]]
+            codes, uniques = pd.factorize(values, use_na_sentinel=False)
     cells = pd.Series(uniques, dtype=object)
     if pd.api.types.infer_dtype(cells, skipna=False) in _NUMBER_KINDS:
         texts = _number_text(cells)
@@ -531,6 +543,36 @@ def arrow_text(array: pa.Array | pa.ChunkedArray) -> _Text:
     if stripped.equals(uniques):
         return _Text(codes, pd.Index(uniques))
     return _Text.of(stripped).under(codes)
+
+
+def _float_cells(values: np.ndarray) -> np.ndarray:
+    """Which cells of an object column are floats (how calamine gives numbers)."""
+    return np.fromiter((type(v) is float for v in values), bool, len(values))
+
+
+def _whole_number_text(values: np.ndarray, numbers: np.ndarray) -> _Text | None:
+    """Text codes of a column of mostly whole numbers (an item-number column, a distinct
+    value per line): the numbers are hashed and formatted as integers by numpy, the few other
+    cells (a "Total" label) one by one. None when some number is not whole."""
+    floats = values[numbers].astype(float)
+    whole = np.isfinite(floats) & (np.abs(floats) < 1e15)
+    if not whole.all() or not (floats == np.floor(floats)).all():
+        return None
+    codes = np.empty(len(values), dtype=np.intp)
+    number_codes, distinct = pd.factorize(floats.astype(np.int64))
+    codes[numbers] = number_codes
+    texts = pd.Series(pa.array(distinct).cast(pa.string()), dtype="str")  # formatted in C++
+    if numbers.all():
+        return _Text(codes, pd.Index(texts))
+    rest = _column_text(pd.Series(values[~numbers], dtype=object))
+    codes[~numbers] = rest.codes + len(texts)
+    joined = pd.concat([texts, pd.Series(rest.values)], ignore_index=True)
+    digits = [t for t in rest.values if t.lstrip("-").isdigit()]
+    if digits and not texts.isin(digits).any():
+        digits = []
+    if digits:  # a text cell "10" and a number 10 must share a code
+        return _Text.of(joined).under(codes)
+    return _Text(codes, pd.Index(joined))
 
 
 _NUMBER_KINDS = {"floating", "integer", "mixed-integer-float"}
@@ -680,6 +722,10 @@ def _parse_distinct(series: pd.Series) -> _Numbers:
     if pd.api.types.is_numeric_dtype(series.dtype):
         values = series.to_numpy(dtype=float, na_value=np.nan)
         return _finite(_Numbers(np.arange(n), values, np.zeros(n, dtype=bool), values))
+    if series.dtype == object:
+        numbers = _float_cells(series.to_numpy())
+        if numbers.any() and numbers.sum() * 2 > n:
+            return _mostly_numbers(series.to_numpy(), numbers)
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
     if series.dtype == object and _may_hold_bools(uniques):
         # True/False cells would read as 1/0 (and hash like them); a checkbox is no quantity.
@@ -714,6 +760,27 @@ def _parse_distinct(series: pd.Series) -> _Numbers:
             parsed[i] = _none_to_nan(parse_number(text, decimal_comma))
     codes = np.where(codes < 0, len(unique_values), codes)
     return _finite(_Numbers(codes, parsed, np.isnan(parsed) & ~blank, [*unique_values, None]))
+
+
+def _mostly_numbers(values: np.ndarray, numbers: np.ndarray) -> _Numbers:
+    """A column whose cells are mostly numbers already: those are taken as they are (one slot
+    each, no hashing), and only the other cells are parsed once per distinct cell."""
+    floats = values[numbers].astype(float)
+    rest = _parse_distinct(pd.Series(values[~numbers], dtype=object))
+    codes = np.empty(len(values), dtype=np.intp)
+    codes[~numbers] = rest.codes
+    codes[numbers] = len(rest.values) + np.arange(len(floats))
+    cells = np.empty(len(rest.cells) + len(floats), dtype=object)
+    cells[: len(rest.cells)] = rest.cells
+    cells[len(rest.cells) :] = floats
+    return _finite(
+        _Numbers(
+            codes,
+            np.concatenate([rest.values, floats]),
+            np.concatenate([rest.bad, np.zeros(len(floats), dtype=bool)]),
+            cells,
+        )
+    )
 
 
 def _may_hold_bools(uniques: Sequence[object]) -> bool:

@@ -211,3 +211,46 @@ def test_number_shortcut_agrees_with_parsing_each_cell(values):
     for i, (value, bad) in enumerate(one_by_one):
         assert bool(bad_all[i]) == bool(bad[0])
         assert (math.isnan(values_all[i]) and math.isnan(value[0])) or values_all[i] == value[0]
+
+
+def _rows_to_keep_one_by_one(frame, columns):
+    """The row-skipping rules applied row by row, on each cell's text: the reference that the
+    vectorised `_rows_to_keep` must agree with."""
+    from exposure_audit.bom.clean import _NUMBER_START, _TOTAL_KEYS, _match_key, cell_text
+
+    mapped = list(dict.fromkeys([*columns.fields.values(), *sum(columns.text.values(), [])]))
+    quantity = columns.header("quantity")
+    keep = []
+    for _, row in frame.iterrows():
+        texts = {h: cell_text(row[h]).strip() for h in mapped}
+        if all(t == "" for t in texts.values()):
+            keep.append(False)
+            continue
+        if quantity is not None and texts[quantity][:1] in _NUMBER_START:
+            keep.append(True)
+            continue
+        keys = {h: _match_key(pd.Series([t], dtype="str")).iloc[0] for h, t in texts.items()}
+        header_keys = {h: _match_key(pd.Series([h], dtype=object)).iloc[0] for h in mapped}
+        total = any(k in _TOTAL_KEYS for k in keys.values())
+        if quantity is not None:
+            total = total and texts[quantity] == ""
+        same = sum(keys[h] == header_keys[h] for h in mapped)
+        keep.append(not (total or same >= max(2, len(mapped) // 2)))
+    return keep
+
+
+row_cells = st.one_of(
+    spreadsheet_cells, st.sampled_from(["Qty", "Description", "Sub-Total:", "TOTAL", "Part No"])
+)
+
+
+@FAST
+@given(st.lists(st.tuples(row_cells, row_cells, row_cells), min_size=1, max_size=15))
+def test_row_skipping_agrees_with_the_rules_row_by_row(rows):
+    from exposure_audit.bom.clean import _rows_to_keep
+
+    frame = pd.DataFrame(rows, columns=["Part No", "Description", "Qty"], dtype=object)
+    columns = match_columns(list(frame.columns))
+    keep, skipped = _rows_to_keep(frame, columns)
+    assert keep.tolist() == _rows_to_keep_one_by_one(frame, columns)
+    assert skipped == int((~keep).sum())

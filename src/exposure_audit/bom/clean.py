@@ -367,14 +367,17 @@ def clean_bom(
 # --- rows to skip ------------------------------------------------------------------------------
 
 
+_NUMBER_FIELDS = ("quantity", "unit_mass", "total_mass", "unit_cost", "extended_cost")
+
+
 def _rows_to_keep(
     frame: pd.DataFrame, columns: ColumnMap, text_of: Callable[[str], _Text] | None = None
 ) -> tuple[np.ndarray, int]:
     """Blank rows, total and subtotal rows, and repeated header rows are left out and counted.
 
     Only the recognised columns are looked at: a row with nothing in any of them says nothing.
-    Cells are compared by a key (accents, case, spaces and punctuation dropped), computed once
-    per distinct cell of the few candidate rows.
+    Cells are compared by a key (accents, case, spaces and punctuation dropped), computed only
+    for the few candidate rows.
     """
     n = len(frame)
     if n == 0:
@@ -385,16 +388,22 @@ def _rows_to_keep(
         def text_of(h: str) -> _Text:
             return _column_text(frame[h])
 
-    texts = {h: text_of(h) for h in mapped}
+    # A number column of spreadsheet cells is not made text as a whole (its text is never
+    # used): only its cells that are not plain numbers are.
+    numeric = {columns.header(name) for name in _NUMBER_FIELDS} - {None}
+    cells = {
+        h: _NumberCells(frame[h].to_numpy())
+        if h in numeric and frame[h].dtype == object
+        else _TextCells(text_of(h))
+        for h in mapped
+    }
     blank = np.ones(n, dtype=bool)
-    for t in texts.values():
-        blank &= t.per_line(t.values == "")
+    for column in cells.values():
+        blank &= column.blank()
     # Total and repeated header rows have no number in the quantity column: look only there.
     quantity_header = columns.header("quantity")
     if quantity_header is not None:
-        quantity = texts[quantity_header]
-        no_number = [not isinstance(v, str) or v[:1] not in _NUMBER_START for v in quantity.values]
-        candidates = quantity.per_line(np.array(no_number, dtype=bool))
+        candidates = cells[quantity_header].no_number()
     else:
         candidates = np.ones(n, dtype=bool)
     candidates &= ~blank
@@ -403,23 +412,61 @@ def _rows_to_keep(
         at = np.flatnonzero(candidates)
         total = np.zeros(len(at), dtype=bool)
         same_as_header = np.zeros(len(at), dtype=np.int64)
-        for header, t in texts.items():
-            codes = t.codes[at]
-            present = np.unique(codes)
-            keys = _match_key(pd.Series(t.values[present], dtype="str"))
+        for header, column in cells.items():
+            keys = _match_key(pd.Series(column.texts_at(at), dtype="str")).to_numpy(object)
             header_key = _match_key(pd.Series([header], dtype=object)).iloc[0]
-            is_total = np.zeros(len(t.values), dtype=bool)
-            is_total[present] = keys.isin(_TOTAL_KEYS).to_numpy(bool)
-            is_header = np.zeros(len(t.values), dtype=bool)
-            is_header[present] = keys.eq(header_key).fillna(False).to_numpy(bool)
-            total |= is_total[codes]
-            same_as_header += is_header[codes]
+            total |= np.isin(keys, list(_TOTAL_KEYS))
+            same_as_header += keys == header_key
         if quantity_header is not None:
-            quantity = texts[quantity_header]
-            total &= quantity.per_line(quantity.values == "")[at]
+            total &= cells[quantity_header].blank()[at]
         repeated = same_as_header >= max(2, len(mapped) // 2)
         skip[at] = total | repeated
     return ~skip, int(skip.sum())
+
+
+class _TextCells:
+    """A column's cells seen through its text codes, for row skipping."""
+
+    def __init__(self, text: _Text) -> None:
+        self.text = text
+
+    def blank(self) -> np.ndarray:
+        return self.text.per_line(self.text.values == "")
+
+    def no_number(self) -> np.ndarray:
+        """Cells whose text does not start like a number."""
+        starts = [v[:1] not in _NUMBER_START for v in self.text.values]
+        return self.text.per_line(np.array(starts, dtype=bool))
+
+    def texts_at(self, lines: np.ndarray) -> np.ndarray:
+        return self.text.values.to_numpy(dtype=object)[self.text.codes[lines]]
+
+
+class _NumberCells:
+    """A number column's raw cells, for row skipping: finite numbers are neither blank nor
+    text-like, so only the other cells (blanks, labels, "12 g") are made text."""
+
+    def __init__(self, values: np.ndarray) -> None:
+        self.values = values
+        self.number = _float_cells(values)
+        self.number[self.number] = np.isfinite(values[self.number].astype(float))
+        self.other = _TextCells(_column_text(pd.Series(values[~self.number], dtype=object)))
+
+    def _spread(self, other: np.ndarray) -> np.ndarray:
+        out = np.zeros(len(self.values), dtype=bool)
+        out[~self.number] = other
+        return out
+
+    def blank(self) -> np.ndarray:
+        return self._spread(self.other.blank())
+
+    def no_number(self) -> np.ndarray:
+        return self._spread(self.other.no_number())
+
+    def texts_at(self, lines: np.ndarray) -> np.ndarray:
+        texts = np.empty(len(lines), dtype=object)
+        texts[:] = [cell_text(v).strip() for v in self.values[lines]]
+        return texts
 
 
 def _match_key(text: pd.Series) -> pd.Series:

@@ -76,7 +76,7 @@ def test_xlsx_and_csv_versions_agree(stem, monkeypatch):
 def test_examples_find_what_a_person_would(monkeypatch):
     monkeypatch.chdir(ROOT)
     battery = json.loads(render("ev_battery_pack.xlsx"))
-    cell = next(line for line in battery["lines"] if line["part_number"] == "10")
+    cell = next(line for line in battery["lines"] if line["part_number"] == "INR21700-50E")
     assert cell["match"]["archetype"] == "li_cell_nmc811"
     assert {m["mineral"] for m in cell["minerals"]} >= {"lithium", "nickel", "cobalt", "graphite"}
     motor = json.loads(render("pm_motor.xlsx"))

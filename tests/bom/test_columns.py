@@ -164,3 +164,14 @@ def test_header_score_counts_distinct_fields():
     assert header_score(["Qty", "Quantity"]) == 1
     assert header_score(["Widget BOM rev B", None, 3.5]) == 0
     assert header_score(["x" * 200, "Qty"]) == 1
+
+
+def test_a_part_number_column_beats_an_item_position_column():
+    columns = match_columns(["Item No.", "Mfr Part Number", "Description", "Qty"])
+    assert columns.fields["part_number"] == "Mfr Part Number"
+    assert columns.duplicates == {"Item No.": "part_number"}
+    assert columns.unmatched == ["Item No."]
+    # Alone, an item column is still the part number; --map still wins.
+    assert match_columns(["Item No.", "Qty"]).fields["part_number"] == "Item No."
+    mapped = match_columns(["Item No.", "Part Number", "Qty"], {"part_number": "Item No."})
+    assert mapped.fields["part_number"] == "Item No."

@@ -316,6 +316,44 @@ class ColumnMap:
         return self.fields.get(name)
 
 
+# "Item No." and "Line" columns are often positions (10, 20, 30) rather than part numbers.
+_POSITION_HEADERS = frozenset(
+    fold_header(s)
+    for s in ("item", "item no", "item number", "item nr", "item id", "line", "line no")
+)
+
+
+def _prefer_part_number(
+    fields: dict[str, str],
+    unmatched: list[str],
+    duplicates: dict[str, str],
+    overrides: Mapping[str, str],
+) -> None:
+    """When the part number was taken from an "Item No." or "Line" column and a later column is
+    a part number proper ("Part Number", "Mfr Part Number", "MPN"), that one is used (in place)."""
+    current = fields.get("part_number")
+    if (
+        current is None
+        or "part_number" in overrides
+        or fold_header(current) not in _POSITION_HEADERS
+    ):
+        return
+    better = next(
+        (
+            h
+            for h, field in duplicates.items()
+            if field == "part_number" and fold_header(h) not in _POSITION_HEADERS
+        ),
+        None,
+    )
+    if better is None:
+        return
+    fields["part_number"] = better
+    del duplicates[better]
+    duplicates[current] = "part_number"
+    unmatched[unmatched.index(better)] = current
+
+
 def classify_header(header: str) -> tuple[str | None, float | None, str | None]:
     """One header -> (field, mass factor to kg, currency) or (None, None, None).
 
@@ -440,6 +478,7 @@ def match_columns(headers: Sequence[str], overrides: Mapping[str, str] | None = 
         else:
             unmatched.append(header)
             duplicates[header] = name
+    _prefer_part_number(fields, unmatched, duplicates, overrides)
     return ColumnMap(
         fields=fields,
         text={k: v for k, v in text.items() if v},

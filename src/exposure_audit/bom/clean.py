@@ -647,12 +647,9 @@ def _text(series: pd.Series | None, n: int, index: pd.Index) -> pd.Series:
         return pd.Series(np.full(n, "", dtype=object), index=index, dtype="str")
     if series.index is not index and not series.index.equals(index):
         series = series.loc[index]
-    if series.dtype == object:
-        kind = pd.api.types.infer_dtype(series, skipna=False)
-        if kind in _NUMBER_KINDS:
-            return _number_text(series)
-        if kind != "string":
-            return _map_unique(series, lambda v: cell_text(v).strip()).astype("str")
+    if series.dtype == object:  # spreadsheet cells: the text codes' shortcuts, then per line
+        text = _column_text(series)
+        return pd.Series(text.values.array.take(text.codes), index=series.index)
     return series.astype("str").str.strip()
 
 

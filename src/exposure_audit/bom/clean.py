@@ -599,8 +599,8 @@ def _float_cells(values: np.ndarray) -> np.ndarray:
 
 def _whole_number_text(values: np.ndarray, numbers: np.ndarray) -> _Text | None:
     """Text codes of a column of mostly whole numbers (an item-number column, a distinct
-    value per line): the numbers are hashed and formatted as integers by numpy, the few other
-    cells (a "Total" label) one by one. None when some number is not whole."""
+    value per line): the numbers are hashed as integers by numpy and formatted by arrow, the
+    few other cells (a "Total" label) one by one. None when some number is not whole."""
     floats = values[numbers].astype(float)
     whole = np.isfinite(floats) & (np.abs(floats) < 1e15)
     if not whole.all() or not (floats == np.floor(floats)).all():
@@ -615,9 +615,7 @@ def _whole_number_text(values: np.ndarray, numbers: np.ndarray) -> _Text | None:
     codes[~numbers] = rest.codes + len(texts)
     joined = pd.concat([texts, pd.Series(rest.values)], ignore_index=True)
     digits = [t for t in rest.values if t.lstrip("-").isdigit()]
-    if digits and not texts.isin(digits).any():
-        digits = []
-    if digits:  # a text cell "10" and a number 10 must share a code
+    if digits and texts.isin(digits).any():  # a text cell "10" and a number 10 share a code
         return _Text.of(joined).under(codes)
     return _Text(codes, pd.Index(joined))
 

@@ -448,7 +448,7 @@ class _NumberCells:
 
     def __init__(self, values: np.ndarray) -> None:
         self.values = values
-        self.number = _float_cells(values)
+        self.number = _cells_of_type(values, float)
         self.number[self.number] = np.isfinite(values[self.number].astype(float))
         self.other = _TextCells(_column_text(pd.Series(values[~self.number], dtype=object)))
 
@@ -556,7 +556,7 @@ def _column_text(series: pd.Series) -> _Text:
     if series.dtype != object:
         return arrow_text(pa.array(series.astype("str")))
     values = series.to_numpy()
-    numbers = _float_cells(values)
+    numbers = _cells_of_type(values, float)
     if numbers.sum() * 2 > len(values):
         whole = _whole_number_text(values, numbers)
         if whole is not None:
@@ -565,7 +565,7 @@ def _column_text(series: pd.Series) -> _Text:
     # cells that give the same text (1 and 1.0) share a code.
     codes, uniques = pd.factorize(series, use_na_sentinel=False)
     if _may_hold_bools(uniques):  # False hashes like 0: give checkbox cells their own text
-        is_bool = np.fromiter((type(v) is bool for v in values), bool, len(values))
+        is_bool = _cells_of_type(values, bool)
         if is_bool.any():
             values = values.copy()
             values[is_bool] = [str(v) for v in values[is_bool]]
@@ -592,9 +592,10 @@ def arrow_text(array: pa.Array | pa.ChunkedArray) -> _Text:
     return _Text.of(stripped).under(codes)
 
 
-def _float_cells(values: np.ndarray) -> np.ndarray:
-    """Which cells of an object column are floats (how calamine gives numbers)."""
-    return np.fromiter((type(v) is float for v in values), bool, len(values))
+def _cells_of_type(values: np.ndarray, kind: type) -> np.ndarray:
+    """Which cells of an object column are exactly of `kind` (calamine gives numbers as float,
+    checkboxes as bool; a bool is no float here, though it is an int)."""
+    return np.fromiter((type(v) is kind for v in values), bool, len(values))
 
 
 def _whole_number_text(values: np.ndarray, numbers: np.ndarray) -> _Text | None:
@@ -765,13 +766,13 @@ def _parse_distinct(series: pd.Series) -> _Numbers:
         values = series.to_numpy(dtype=float, na_value=np.nan)
         return _finite(_Numbers(np.arange(n), values, np.zeros(n, dtype=bool), values))
     if series.dtype == object:
-        numbers = _float_cells(series.to_numpy())
+        numbers = _cells_of_type(series.to_numpy(), float)
         if numbers.any() and numbers.sum() * 2 > n:
             return _mostly_numbers(series.to_numpy(), numbers)
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
     if series.dtype == object and _may_hold_bools(uniques):
         # True/False cells would read as 1/0 (and hash like them); a checkbox is no quantity.
-        is_bool = np.fromiter((type(v) is bool for v in series.to_numpy()), bool, len(series))
+        is_bool = _cells_of_type(series.to_numpy(), bool)
         if is_bool.any():
             series = series.where(~is_bool, _BOOL_CELL)
             codes, uniques = pd.factorize(series, use_na_sentinel=True)

@@ -6,9 +6,11 @@ Heavy modules (pandas, rich, the reference tables) are imported inside the comma
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import sys
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -135,18 +137,39 @@ def _plain_help(application: typer.Typer) -> None:
 _plain_help(audit_app)
 
 
-def _run(application: typer.Typer, prog: str) -> None:
+def _run(application: typer.Typer, prog: str) -> NoReturn:
     """Run a Typer app; anything that escapes the commands' own handlers exits 3, never 1."""
     try:
         application(prog_name=prog)
-    except SystemExit:
-        raise
+    except SystemExit as done:
+        _exit(done.code)
+    except KeyboardInterrupt:
+        _exit(130)  # as a shell reports Ctrl-C
     except BaseException as exc:  # noqa: BLE001
         sys.stderr.write(
             f"{prog}: error: internal error ({type(exc).__name__}: {exc}) — "
             "this is a bug; please report it\n"
         )
-        sys.exit(3)
+        _exit(3)
+    _exit(0)
+
+
+def _exit(code: object) -> NoReturn:
+    """End the process as soon as its output is out. The interpreter's own shutdown would free
+    every object of a large audit one by one (0.2 s after a 100,000-line audit) for nothing;
+    every file the tool writes is closed by then."""
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:
+        sys.stderr.write(f"{code}\n")
+        status = 1
+    for stream in (sys.stdout, sys.stderr):
+        # A closed pipe (`| head`) leaves nothing more to say.
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(status)
 
 
 def main() -> None:

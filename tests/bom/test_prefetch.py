@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from exposure_audit.bom import prefetch, read_bom
+from exposure_audit.bom import prefetch, read_bom, sheet_arrow
+from exposure_audit.bom.sheet_arrow import ArrowSheet
 from exposure_audit.bom.sniff import SheetCells
 from exposure_audit.errors import BomReadError
 
@@ -25,13 +26,33 @@ def reader_path(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
-def test_spreadsheet_sheet_parsed_in_the_thread(tmp_path, make_bom):
+def test_spreadsheet_parsed_in_the_thread_into_arrow(tmp_path, make_bom):
+    headers = ["Part Number", "Description", "Material", "Qty"]
+    path = make_bom(
+        tmp_path,
+        [["P-1", "Magnet", "NdFeB", 2]],
+        headers=headers,
+        extra_sheets=[("Cover", [["x"]])],
+    )
+    prefetch.start(path)
+    got = prefetch.take(path)
+    # As read_bom picks it: the first sheet whose header is recognised, not the cover.
+    assert isinstance(got, ArrowSheet) and got.name == "BOM" and got.sheets == ["Cover", "BOM"]
+    assert got.headers == headers
+    assert got.table.to_pylist() == [{"f0": "P-1", "f1": "Magnet", "f2": "NdFeB", "f3": "2"}]
+    assert got.encoded["Material"].dictionary.to_pylist() == ["NdFeB"]
+    assert prefetch.take(path) is None  # taken once
+
+
+def test_spreadsheet_typed_cells_in_the_thread_when_arrow_is_not_exact(
+    tmp_path, make_bom, monkeypatch
+):
+    monkeypatch.setattr(sheet_arrow, "read_sheet", lambda path, sheet=None: None)
     path = make_bom(tmp_path, [["P-1", "Magnet", "NdFeB", 2]], extra_sheets=[("Cover", [["x"]])])
     prefetch.start(path)
     got = prefetch.take(path)
     assert isinstance(got, SheetCells)
     assert got.name == "Cover"  # the first sheet; read_bom parses "BOM" itself
-    assert prefetch.take(path) is None  # taken once
 
     prefetch.start(path, "BOM")
     got = prefetch.take(path)

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from exposure_audit.bom import sniff
+from exposure_audit.bom import sheet_arrow, sniff
+from exposure_audit.bom.sheet_arrow import ArrowSheet
 
 
 @dataclass
@@ -59,7 +60,8 @@ def start(path: Path, sheet: str | None = None) -> None:
 
 
 def take(path: Path) -> object | None:
-    """What the thread parsed of `path` (a `SheetCells` or `TextTable`), or None."""
+    """What the thread parsed of `path` (an `ArrowSheet`, `SheetCells` or `TextTable`), or
+    None."""
     job = _jobs.pop(str(path), None)
     if job is None:
         return None
@@ -67,12 +69,15 @@ def take(path: Path) -> object | None:
     return job.result
 
 
-def _spreadsheet(path: Path, sheet: str | None) -> sniff.SheetCells:
+def _spreadsheet(path: Path, sheet: str | None) -> sniff.SheetCells | ArrowSheet:
     from python_calamine import CalamineWorkbook
 
     from exposure_audit.bom.safety import check_zip_container
 
     check_zip_container(path, str(path))  # before calamine inflates anything
+    fast = sheet_arrow.read_sheet(path, sheet)
+    if fast is not None:
+        return fast
     workbook = CalamineWorkbook.from_path(str(path))
     return sniff.sheet_cells(workbook, sheet if sheet is not None else workbook.sheet_names[0])
 

@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from exposure_audit.bom import prefetch
+from exposure_audit.bom import prefetch, sheet_arrow
+from exposure_audit.bom.sheet_arrow import ArrowSheet
 from exposure_audit.bom.sniff import (
     HEADER_SEARCH_ROWS,
     OLE_MAGIC,
@@ -102,6 +103,11 @@ def _read_spreadsheet(path: Path, shown: str, sheet: str | None, head: bytes) ->
             f"{shown} is not a spreadsheet (its content is neither xlsx nor xls)",
             "export the BOM again as .xlsx or .csv",
         )
+    prefetched = prefetch.take(path)
+    if not isinstance(prefetched, (SheetCells, ArrowSheet)) and head.startswith(ZIP_MAGIC):
+        prefetched = sheet_arrow.read_sheet(path, sheet)  # None when the typed path must read it
+    if isinstance(prefetched, ArrowSheet) and sheet in (None, prefetched.name):
+        return _arrow_sheet(path, shown, prefetched)
     import python_calamine
 
     try:
@@ -120,7 +126,6 @@ def _read_spreadsheet(path: Path, shown: str, sheet: str | None, head: bytes) ->
     candidates = [sheet] if sheet is not None else names
     seen: list[str] = []
     headers_only: list[str] = []
-    prefetched = prefetch.take(path)
     for name in candidates:
         if isinstance(prefetched, SheetCells) and prefetched.name == name:
             parsed = prefetched
@@ -172,6 +177,21 @@ def _read_spreadsheet(path: Path, shown: str, sheet: str | None, head: bytes) ->
         + (f"; seen {'; '.join(seen[:3])}" if seen else ""),
         "add a header row with columns such as Part Number, Description, Qty, or name the "
         "columns with --map FIELD=HEADER",
+    )
+
+
+def _arrow_sheet(path: Path, shown: str, sheet: ArrowSheet) -> RawTable:
+    """A `RawTable` of a sheet read into Arrow columns (see `sheet_arrow`)."""
+    frame = _drop_empty_unnamed(_arrow_frame(sheet.table, sheet.headers))
+    return RawTable(
+        path=shown,
+        format=path.suffix.lower().lstrip(".") or "xlsx",
+        frame=frame,
+        rows=np.arange(sheet.header_row + 1, sheet.header_row + 1 + len(frame), dtype=np.int64),
+        header_row=sheet.header_row,
+        sheet=sheet.name,
+        sheets=sheet.sheets,
+        encoded=sheet.encoded,
     )
 
 

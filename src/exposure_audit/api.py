@@ -7,8 +7,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,11 +97,9 @@ def load(path: str | Path, options: Options | None = None) -> Loaded:
     """Read, clean and map a BOM. Raises `BomReadError`, `ReferenceDataError`, `UsageError`."""
     options = options or Options()
     reference = load_reference(options.reference_dirs, options.policy_file, options.include_bundled)
-    try:  # before read_bom, while a prefetch thread may still be parsing the file
-        sha256 = _sha256(Path(path))
-    except OSError:
-        sha256 = None  # read_bom says what is wrong with the file
     raw = read_bom(path, sheet=options.sheet)
+    # Hashed in a thread (hashlib lets go of the GIL) while this one cleans and maps.
+    sha256 = _Digest(Path(path))
     columns = match_columns(raw.headers, options.column_map)
     bom = clean_bom(raw, columns, reference.countries.aliases)
     mapping = map_contents(bom.frame, reference, sheet=raw.sheet)
@@ -111,7 +111,7 @@ def load(path: str | Path, options: Options | None = None) -> Loaded:
         raw_format=raw.format,
         sheet=raw.sheet,
         header_row=raw.header_row,
-        sha256=sha256 or _sha256(Path(path)),
+        sha256=sha256.hexdigest(),
         bom=bom,
         mapping=mapping,
         reference=reference,
@@ -306,3 +306,21 @@ def _sha256(path: Path) -> str:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+class _Digest:
+    """A file's sha256, computed in a thread."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._value: str | None = None
+        self._thread = threading.Thread(target=self._run, name="bom-sha256", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        with contextlib.suppress(OSError):  # hexdigest() reads again and raises
+            self._value = _sha256(self._path)
+
+    def hexdigest(self) -> str:
+        self._thread.join()
+        return self._value if self._value is not None else _sha256(self._path)

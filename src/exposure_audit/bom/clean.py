@@ -801,7 +801,10 @@ def _parse_distinct(series: pd.Series) -> _Numbers:
         numbers = _cells_of_type(series.to_numpy(), float)
         if numbers.any() and numbers.sum() * 2 > n:
             return _mostly_numbers(series.to_numpy(), numbers)
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        codes, uniques = _used_categories(series)  # already hashed: no second factorize
+    else:
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
     if series.dtype == object and _may_hold_bools(uniques):
         # True/False cells would read as 1/0 (and hash like them); a checkbox is no quantity.
         is_bool = _cells_of_type(series.to_numpy(), bool)
@@ -839,6 +842,18 @@ def _parse_distinct(series: pd.Series) -> _Numbers:
             parsed[i] = _none_to_nan(parse_number(text, decimal_comma))
     codes = np.where(codes < 0, len(unique_values), codes)
     return _finite(_Numbers(codes, parsed, np.isnan(parsed) & ~blank, [*unique_values, None]))
+
+
+def _used_categories(series: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """A Categorical's codes and the categories its lines use (a skipped total row's cell is
+    not among them), as `pd.factorize` gives them but in the categories' order."""
+    codes = series.cat.codes.to_numpy()
+    categories = series.cat.categories
+    used = np.bincount(codes[codes >= 0], minlength=len(categories)) > 0
+    if used.all():
+        return codes, categories
+    renumber = np.cumsum(used) - 1
+    return np.where(codes >= 0, renumber[codes], -1), categories[used]
 
 
 def _mostly_numbers(values: np.ndarray, numbers: np.ndarray) -> _Numbers:

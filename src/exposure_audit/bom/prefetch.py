@@ -86,42 +86,45 @@ def _text(path: Path) -> TextTable | None:
     layout = sniff.text_layout(path, str(path))
     if layout.encoding not in ("utf-8", "utf-8-sig") or not layout.simple:
         return None  # the tolerant reader handles these
-    table = read_arrow(path, layout)
-    return TextTable(layout, table, encode_fields(table, layout.headers))
+    return read_arrow(path, layout)
 
 
-def encode_fields(table: object, headers: list[str]) -> dict[str, object]:
-    """Dictionary-encode the columns that `match_columns` would map to a field: the hashing
-    that cleaning starts with, done here in C++ with the GIL released."""
+def read_arrow(path: Path, layout: sniff.TextLayout) -> TextTable:
+    """The body below the header as string columns (blank cells are ""), parsed by pyarrow on
+    all cores, with the columns a BOM field comes from dictionary-encoded: the hashing that
+    cleaning starts with, done in C++. Raises pyarrow's errors for ragged rows or bad UTF-8."""
+    import pyarrow as pa
     import pyarrow.compute as pc
+    from pyarrow import csv
 
     from exposure_audit.bom.columns import match_columns
 
-    columns = match_columns(headers)
-    wanted = {*columns.fields.values(), *(h for hs in columns.text.values() for h in hs)}
-    return {
-        header: pc.dictionary_encode(table.column(i).combine_chunks())  # type: ignore[attr-defined]
-        for i, header in enumerate(headers)
-        if header in wanted
-    }
-
-
-def read_arrow(path: Path, layout: sniff.TextLayout) -> object:
-    """The body below the header as string columns (blank cells are ""), parsed by pyarrow on
-    all cores. Raises pyarrow's errors for ragged rows or bad UTF-8."""
-    import pyarrow as pa
-    from pyarrow import csv
-
+    columns = match_columns(layout.headers)
+    fields = {*columns.fields.values(), *(h for hs in columns.text.values() for h in hs)}
+    part_number = columns.header("part_number")
     names = [f"f{i}" for i in range(len(layout.headers))]
-    return csv.read_csv(
+    # Large strings are what pandas keeps: taken as they are, not cast (0.3 s at 1M lines).
+    # Field columns are encoded by the parser, block by block on all cores, except the part
+    # number: a value per line, whose blocks' dictionaries would cost more to merge than to
+    # hash the column once.
+    types = {
+        name: pa.dictionary(pa.int32(), pa.large_string())
+        if header in fields and header != part_number
+        else pa.large_string()
+        for name, header in zip(names, layout.headers, strict=True)
+    }
+    table = csv.read_csv(
         path,
         # The byte-order mark, if any, sits on a line we skip.
         read_options=csv.ReadOptions(skip_rows=layout.header_idx + 1, column_names=names),
         parse_options=csv.ParseOptions(delimiter=layout.delimiter, ignore_empty_lines=False),
         convert_options=csv.ConvertOptions(
-            # Large strings are what pandas keeps: taken as they are, not cast (0.3 s at 1M).
-            column_types=dict.fromkeys(names, pa.large_string()),
-            strings_can_be_null=False,
-            quoted_strings_can_be_null=False,
+            column_types=types, strings_can_be_null=False, quoted_strings_can_be_null=False
         ),
     )
+    encoded = {}
+    for i, header in enumerate(layout.headers):
+        if header in fields:
+            column = table.column(i).combine_chunks()  # merges the blocks' dictionaries
+            encoded[header] = column if header != part_number else pc.dictionary_encode(column)
+    return TextTable(layout, table, encoded)

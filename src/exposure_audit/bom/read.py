@@ -259,6 +259,8 @@ def _all_blank(frame: pd.DataFrame) -> bool:
 
 
 def _column_blank(values: pd.Series) -> bool:
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        values = values.cat.remove_unused_categories().cat.categories.to_series()
     if pd.api.types.is_string_dtype(values) and values.dtype != object:
         return bool(values.fillna("").str.strip().eq("").all())
     if values.dtype != object:
@@ -276,12 +278,11 @@ def _drop_empty_unnamed(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _read_text(path: Path, shown: str) -> RawTable:
     prefetched = prefetch.take(path)
-    encoded: dict[str, object] = {}
     if isinstance(prefetched, prefetch.TextTable):
-        layout, table, encoded = prefetched.layout, prefetched.table, prefetched.encoded
+        layout, table = prefetched.layout, prefetched
     else:
         layout, table = text_layout(path, shown), None
-    frame, encoding = _read_delimited(path, layout, table)
+    frame, encoding, encoded = _read_delimited(path, layout, table)
     frame = _drop_empty_unnamed(frame)
     if _all_blank(frame):
         raise BomReadError(
@@ -302,12 +303,13 @@ def _read_text(path: Path, shown: str) -> RawTable:
 
 
 def _read_delimited(
-    path: Path, layout: TextLayout, table: object | None = None
-) -> tuple[pd.DataFrame, str]:
+    path: Path, layout: TextLayout, table: prefetch.TextTable | None = None
+) -> tuple[pd.DataFrame, str, dict[str, object]]:
     """Read the body below the header as text columns; ragged rows are padded or widened.
 
-    `table` is the body already parsed by pyarrow (see `prefetch`). Returns the frame and the
-    encoding used (a file that is UTF-8 at its start but not further down is read as cp1252).
+    `table` is the body already parsed by pyarrow (see `prefetch`). Returns the frame, the
+    encoding used (a file that is UTF-8 at its start but not further down is read as cp1252)
+    and the field columns pyarrow dictionary-encoded, if it read the file.
     """
     encoding, delimiter, header_idx, headers = (
         layout.encoding,
@@ -321,7 +323,7 @@ def _read_delimited(
         except Exception:  # noqa: BLE001 - ragged rows, bad UTF-8: take the tolerant path
             table = None
     if table is not None:
-        return _arrow_frame(table, headers), encoding
+        return _arrow_frame(table.table, headers), encoding, table.encoded
     # NOTE: the tolerant path decodes the whole file once and lets the csv module split it,
     # so ragged rows, mixed line endings and line breaks in quoted fields never stop a read.
     data = path.read_bytes()
@@ -342,15 +344,16 @@ def _read_delimited(
     width = max([len(headers), *(len(r) for r in records)]) if records else len(headers)
     names = headers + [f"column {letters(i)}" for i in range(len(headers), width)]
     if not records:
-        return pd.DataFrame({h: pd.Series([], dtype=object) for h in names}), encoding
+        return pd.DataFrame({h: pd.Series([], dtype=object) for h in names}), encoding, {}
     if any(len(r) != width for r in records):
         records = [r + [""] * (width - len(r)) for r in records]
     frame = pd.DataFrame(records, columns=names, dtype=object)
-    return frame.astype(object), encoding
+    return frame.astype(object), encoding, {}
 
 
 def _arrow_frame(table: object, headers: list[str]) -> pd.DataFrame:
-    """pyarrow string columns -> a frame of pandas' default string dtype, without copying."""
+    """pyarrow string columns -> a frame of pandas' default string dtype, without copying
+    (dictionary-encoded columns become Categoricals of it)."""
     import pyarrow as pa
 
     text = pd.StringDtype("pyarrow", na_value=np.nan)

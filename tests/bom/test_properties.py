@@ -254,3 +254,58 @@ def test_row_skipping_agrees_with_the_rules_row_by_row(rows):
     keep, skipped = _rows_to_keep(frame, columns)
     assert keep.tolist() == _rows_to_keep_one_by_one(frame, columns)
     assert skipped == int((~keep).sum())
+
+
+# --- vectorised shortcuts agree with the per-value code they stand in for ----------------------
+
+_units = st.sampled_from(["g", "kg", "KG", "mg", "lbs", "oz", "pcs", "e", "usd", "EUR", "bananas"])
+_mass_like = st.builds(
+    lambda number, space, unit, tail: f"{number}{space}{unit}{tail}",
+    st.one_of(
+        st.integers(-(10**9), 10**9).map(str),
+        st.floats(-1e9, 1e9, allow_nan=False).map(lambda f: f"{f:.6f}"),
+        st.sampled_from(["+3", "007", "1,5", "1e3", "١٢", ".5"]),
+    ),
+    st.sampled_from(["", " ", "\t", "\xa0"]),
+    _units,
+    st.sampled_from(["", " ", "s"]),
+)
+
+
+@FAST
+@given(st.lists(st.one_of(_mass_like, st.text(max_size=8)), max_size=12))
+def test_number_and_word_agrees_with_the_mass_splitter(texts):
+    from exposure_audit.bom.clean import _number_and_word, _split_mass
+
+    found = _number_and_word(texts)
+    for text, hit, number, word in zip(texts, found.found, found.number, found.word, strict=True):
+        if not hit:
+            continue
+        # What the vectorised pass takes reads the same as one by one, and is never a number.
+        value, _, unit = _split_mass(text)
+        assert (number, word.lower()) == (value, unit)
+        assert parse_number(text) is None and parse_number(text, decimal_comma=True) is None
+
+
+@FAST
+@given(st.lists(st.text(max_size=6), max_size=12), st.integers(0, 3))
+def test_control_character_precheck_never_misses_one(texts, start):
+    from exposure_audit.bom.clean import _CONTROL, _may_hold_control
+
+    values = pd.Index(pd.Series(texts, dtype="str"))[start:]  # sliced: offsets do not start at 0
+    assert _may_hold_control(values) == any(_CONTROL.search(t) for t in values)
+
+
+@FAST
+@given(st.lists(st.sampled_from(["a", "b", "", "c", None]), min_size=1, max_size=20), st.data())
+def test_used_categories_factorize_as_pandas_does(cells, data):
+    from exposure_audit.bom.clean import _used_categories
+
+    keep = data.draw(st.lists(st.booleans(), min_size=len(cells), max_size=len(cells)))
+    series = pd.Series(pd.Categorical(cells))[pd.Series(keep)].reset_index(drop=True)
+    codes, uniques = _used_categories(series)
+    expected_codes, expected = pd.factorize(series, use_na_sentinel=True)
+    # The same grouping of lines, each line reading the same value.
+    assert sorted(uniques) == sorted(expected)
+    got = [None if c < 0 else uniques[c] for c in codes]
+    assert got == [None if c < 0 else expected[c] for c in expected_codes]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -83,8 +84,8 @@ def test_read_bom_gives_the_same_table_from_the_thread(tmp_path, make_csv):
         == direct.encoded.keys()
         == {"Part Number", "Description", "Material", "Qty"}
     )
-    for header, column in taken.encoded.items():
-        assert column.equals(direct.encoded[header])
+    for header in taken.encoded:
+        assert taken.encoded[header].equals(direct.encoded[header])
     assert taken.frame.equals(direct.frame)
     assert (taken.rows == direct.rows).all() and taken.header_row == direct.header_row
 
@@ -119,3 +120,25 @@ def test_importing_prefetch_does_not_import_pandas():
         "sys.exit(int('pandas' in sys.modules or 'numpy' in sys.modules))"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_part_number_encoded_after_the_table_is_handed_over(tmp_path, make_csv):
+    path = make_csv(tmp_path, CSV)
+    prefetch.start(path)
+    got = prefetch.take(path)
+    assert isinstance(got, prefetch.TextTable) and got.finish is not None
+    # Waited for when read, whether or not the thread is done by then.
+    assert got.encoded["Part Number"].dictionary.to_pylist() == ["P-1", "P-2"]
+    assert got.encoded.get("Part Number").indices.to_pylist() == [0, 1]
+
+
+def test_columns_wait_for_a_later_value_and_read_a_failed_one_as_absent():
+    ready, failed = prefetch.Later(), prefetch.Later()
+    columns = prefetch.Columns({"A": ready, "B": failed, "C": "plain"})
+    thread = threading.Timer(0.05, lambda: ready.set("encoded"))
+    thread.start()
+    failed.set(None)
+    assert columns["A"] == "encoded" and columns.get("A") == "encoded"
+    assert columns.get("B") is None and columns.get("B", "fallback") == "fallback"
+    assert columns.get("C") == "plain" and columns.get("missing") is None
+    thread.join()

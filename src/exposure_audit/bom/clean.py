@@ -173,8 +173,9 @@ def clean_bom(
                 column=header,
             )
 
-    # Text fields, kept as codes until the frame is built.
-    fields: dict[str, _Text] = {"part_number": text(columns.header("part_number"))}
+    # Text fields, kept as codes until the frame is built. The part number comes last: the
+    # prefetch thread may still be hashing it (see `prefetch.read_arrow`).
+    fields: dict[str, _Text] = {}
     for name in TEXT_FIELDS:
         fields[name] = _join([text(h) for h in columns.text.get(name, [])], n, " — ")
     for name in ("supplier", "mineral", "cas_number", "quantity_unit", "currency"):
@@ -311,6 +312,8 @@ def clean_bom(
     )
 
     # Duplicate part numbers: codes that occur more than once.
+    part = fields["part_number"] = text(columns.header("part_number"))
+    _flag_control_characters(fields, rows, columns, log, names=("part_number",))
     part = fields["part_number"]
     repeated = np.bincount(part.codes, minlength=len(part.values)) > 1
     dup = part.per_line(repeated & (part.values != ""))
@@ -391,9 +394,14 @@ def _rows_to_keep(
     # A number column of spreadsheet cells is not made text as a whole (its text is never
     # used): only its cells that are not plain numbers are.
     numeric = {columns.header(name) for name in _NUMBER_FIELDS} - {None}
+    # A part-number column of strings is looked at as it is: a value per line, its codes
+    # would say nothing more, and the prefetch thread may still be computing them.
+    part_number = columns.header("part_number")
     cells = {
         h: _NumberCells(frame[h].to_numpy())
         if h in numeric and frame[h].dtype == object
+        else _StringCells(frame[h])
+        if h == part_number and frame[h].dtype == "str"
         else _TextCells(text_of(h))
         for h in mapped
     }
@@ -441,6 +449,23 @@ class _TextCells:
     def texts_at(self, lines: np.ndarray) -> np.ndarray:
         # Only the few lines asked for: a part-number column has a million distinct values.
         return self.text.values.array.take(self.text.codes[lines]).to_numpy(dtype=object)
+
+
+class _StringCells:
+    """A column of strings as it is, for row skipping (stripped as `arrow_text` strips)."""
+
+    def __init__(self, values: pd.Series) -> None:
+        self.values = values
+
+    def blank(self) -> np.ndarray:
+        return self.values.str.strip().eq("").to_numpy(dtype=bool)
+
+    def no_number(self) -> np.ndarray:
+        starts = self.values.str.strip().str[:1]
+        return ~starts.isin(list(_NUMBER_START)).to_numpy(dtype=bool)
+
+    def texts_at(self, lines: np.ndarray) -> np.ndarray:
+        return self.values.iloc[lines].str.strip().to_numpy(dtype=object)
 
 
 class _NumberCells:
@@ -709,10 +734,14 @@ def _mapping_text(fields: dict[str, _Text]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _flag_control_characters(
-    fields: dict[str, _Text], rows: np.ndarray, columns: ColumnMap, log: IssueLog
+    fields: dict[str, _Text],
+    rows: np.ndarray,
+    columns: ColumnMap,
+    log: IssueLog,
+    names: Sequence[str] = ("description", "material", "notes", "supplier"),
 ) -> None:
     """Control characters (terminal escapes) in text are reported, then removed."""
-    for name in ("part_number", "description", "material", "notes", "supplier"):
+    for name in names:
         if columns.header(name) is None and not columns.text.get(name):
             continue
         text = fields[name]

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -251,3 +252,33 @@ def test_report_files_get_the_usual_permissions(bom, tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE(out.stat().st_mode) == 0o644
+
+
+@pytest.mark.parametrize(
+    ("args", "started"),
+    [
+        (["{bom}", "--format", "json"], [("{bom}", None)]),
+        (["{bom}", "--sheet", "BOM"], [("{bom}", "BOM")]),
+        (["{bom}", "--sheet=BOM"], [("{bom}", "BOM")]),
+        (["--format", "json", "{bom}"], []),  # not first: audit_command starts it
+        (["{bom}", "{other}"], []),  # a portfolio
+        (["{bom}", "--output", "{other}"], []),  # another file named: unsure which is the BOM
+        (["missing.csv"], []),
+        ([], []),
+    ],
+)
+def test_the_bom_named_first_is_parsed_before_the_command_line_is(
+    tmp_path, monkeypatch, args, started
+):
+    import exposure_audit.cli as cli
+    from exposure_audit.bom import prefetch
+
+    names = {"bom": str(tmp_path / "bom.csv"), "other": str(tmp_path / "other.csv")}
+    for name in names.values():
+        write_csv(Path(name), "Part Number,Qty", "P-1,1")
+    calls = []
+    monkeypatch.setattr(
+        prefetch, "start", lambda path, sheet=None: calls.append((str(path), sheet))
+    )
+    cli._prefetch([a.format(**names) for a in args])
+    assert calls == [(p.format(**names), s) for p, s in started]

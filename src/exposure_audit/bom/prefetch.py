@@ -62,7 +62,8 @@ class Columns(dict):
 
 
 class _Job:
-    def __init__(self, work: Callable[[], object]) -> None:
+    def __init__(self, work: Callable[[], object], sheet: str | None) -> None:
+        self.sheet = sheet
         self.result: object = None
         self.ready = threading.Event()
         # Not a daemon: at exit the interpreter waits for the parse instead of stopping the
@@ -86,16 +87,20 @@ _jobs: dict[str, _Job] = {}
 
 
 def start(path: Path, sheet: str | None = None) -> None:
-    """Begin parsing `path` (the first sheet, or `sheet`) in a thread."""
+    """Begin parsing `path` (the first sheet, or `sheet`) in a thread, unless that is under
+    way already."""
+    job = _jobs.get(str(path))
+    if job is not None and job.sheet == sheet:
+        return
     try:
         head = sniff.check_file(path, str(path))
     except Exception:  # noqa: BLE001 - read_bom will say what is wrong
         return
     if sniff.is_spreadsheet(path, head):
         if head.startswith(sniff.ZIP_MAGIC):
-            _jobs[str(path)] = _Job(lambda: _spreadsheet(path, sheet))
+            _jobs[str(path)] = _Job(lambda: _spreadsheet(path, sheet), sheet)
     elif sheet is None:
-        _jobs[str(path)] = _Job(lambda: _text(path))
+        _jobs[str(path)] = _Job(lambda: _text(path), sheet)
 
 
 def take(path: Path) -> object | None:

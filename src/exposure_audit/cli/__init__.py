@@ -174,9 +174,29 @@ def _exit(code: object) -> NoReturn:
 
 def main() -> None:
     """Entry point of `exposure-audit` and `python -m exposure_audit`."""
+    if sys.argv[1:2] == ["audit"]:
+        _prefetch(sys.argv[2:])
     _run(_app(), "exposure-audit")
 
 
 def audit_main() -> None:
     """Entry point of `audit`: the audit command directly, so `audit bom.xlsx` works."""
+    _prefetch(sys.argv[1:])
     _run(audit_app, "audit")
+
+
+def _prefetch(args: list[str]) -> None:
+    """Start parsing the BOM of `audit BOM ...` before Typer builds and parses the command line
+    (0.1 s), when the BOM is the first argument and the only file named: `audit_command` starts
+    it otherwise."""
+    from pathlib import Path
+
+    files = [a for a in args if not a.startswith("-") and Path(a).suffix and Path(a).is_file()]
+    if not args or files != args[:1]:
+        return
+    sheets = [v for k, v in zip(args, args[1:], strict=False) if k == "--sheet"]
+    sheets += [a.partition("=")[2] for a in args if a.startswith("--sheet=")]
+    if len(sheets) <= 1:
+        from exposure_audit.bom import prefetch
+
+        prefetch.start(Path(args[0]), sheets[0] if sheets else None)

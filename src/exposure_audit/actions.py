@@ -22,7 +22,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from exposure_audit.reference.models import STAGES
-from exposure_audit.scoring import Scores, ScoringContext, nan_to_zero
+from exposure_audit.scoring import Scores, ScoringContext
 
 FAMILIES = ("re-source", "engage-suppliers", "export-controls", "pricing")
 PRIORITIES = {"high": 0, "medium": 1, "low": 2}
@@ -251,9 +251,9 @@ def _engage(scores: Scores, context: ScoringContext, bom: pd.DataFrame) -> list[
     if not wanted.any():
         return []
     wanted_profiles = pm["profile"].to_numpy()[wanted]
-    mineral_codes, mineral_names = pd.factorize(
-        pm["mineral"].to_numpy(dtype=object)[wanted], sort=True
-    )
+    # Every mineral numbered (no text taken out per row); `minerals_of` lists those held.
+    mineral_codes, mineral_names = pd.factorize(pm["mineral"], sort=True)
+    mineral_codes = mineral_codes[wanted]
     wanted_line = scores.profile_table(wanted_profiles)[scores.profile]
     # Suppliers by code; blanks and stray spaces fold together after a strip. Lines that
     # want nothing go to an extra group, left out.
@@ -262,7 +262,7 @@ def _engage(scores: Scores, context: ScoringContext, bom: pd.DataFrame) -> list[
     names_code, names = pd.factorize(stripped, sort=True)
     n_groups = len(names)
     group = np.where(wanted_line, names_code[codes], n_groups)
-    spend = nan_to_zero(bom["spend"].to_numpy(float))
+    spend = scores.spend(bom)
     group_spend = np.bincount(group, weights=spend, minlength=n_groups + 1)[:-1]
     group_lines = np.bincount(group, minlength=n_groups + 1)[:-1]
     present = np.flatnonzero(group_lines)

@@ -50,8 +50,9 @@ class Mapping:
     by code. `contents` expands them on demand (tests, declarations)."""
 
     lines: pd.DataFrame
-    """Indexed like the BOM: archetype, method, confidence, mapped (bool), suggestions,
-    mass_basis_kg (the line mass, else typical unit mass x quantity) and estimated (bool)."""
+    """Indexed like the BOM: archetype (a Categorical, NaN when unmatched), method, confidence,
+    mapped (bool), suggestions, mass_basis_kg (the line mass, else typical unit mass x quantity)
+    and estimated (bool)."""
     composition: pd.DataFrame
     """One row per archetype and mineral, sorted: archetype, mineral, fraction, typical_mass_kg."""
     issues: IssueLog
@@ -67,11 +68,14 @@ def composition_blocks(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(start, count) of each archetype's rows in the sorted composition table (0 rows when it
     has none)."""
-    position = pd.Series(np.arange(len(composition)), index=composition["archetype"].to_numpy())
-    by_archetype = position.groupby(level=0)
-    wanted = pd.Index(archetypes, dtype=object)
-    starts = by_archetype.min().reindex(wanted).fillna(0).to_numpy(np.int64)
-    counts = by_archetype.size().reindex(wanted).fillna(0).to_numpy(np.int64)
+    # A few hundred rows: plain dicts beat a pandas groupby here.
+    first: dict[object, int] = {}
+    size: dict[object, int] = {}
+    for i, archetype in enumerate(composition["archetype"].tolist()):
+        first.setdefault(archetype, i)
+        size[archetype] = size.get(archetype, 0) + 1
+    starts = np.array([first.get(a, 0) for a in archetypes], dtype=np.int64)
+    counts = np.array([size.get(a, 0) for a in archetypes], dtype=np.int64)
     return starts, counts
 
 
@@ -409,7 +413,8 @@ def map_contents(bom: pd.DataFrame, reference: ReferenceSet, sheet: str | None =
     estimated = mapped & ~has_mass & ~np.isnan(line_typical)
     lines = pd.DataFrame(
         {
-            **{name: _take(table[name], codes) for name in table.columns},
+            "archetype": _archetype_per_line(matches, codes),
+            **{name: _take(table[name], codes) for name in table.columns[1:]},
             "mapped": mapped,
             "mass_basis_kg": np.where(has_mass, line_mass, line_typical),
             "estimated": estimated,
@@ -455,6 +460,19 @@ def _distinct_rows(columns: Sequence[pd.Series]) -> tuple[np.ndarray, list[np.nd
     if not used.all():
         key = np.cumsum(used)[key] - 1
     return key, [uniques[m[used]] for m, (_, uniques) in zip(members, factorized, strict=True)]
+
+
+def _archetype_per_line(matches: Sequence[Match], codes: np.ndarray) -> pd.Categorical:
+    """Each line's archetype as a Categorical (NaN: unmatched): codes, not a million strings.
+    The categories are sorted, so the column sorts as the text would."""
+    archetypes = sorted({m.archetype for m in matches if m.archetype is not None})
+    number = {archetype: i for i, archetype in enumerate(archetypes)}
+    per_match = np.array(
+        [-1 if m.archetype is None else number[m.archetype] for m in matches], dtype=np.int32
+    )
+    return pd.Categorical.from_codes(
+        per_match[codes], pd.Index(archetypes, dtype=object), validate=False
+    )
 
 
 def _take(column: pd.Series, codes: np.ndarray) -> np.ndarray | ExtensionArray:

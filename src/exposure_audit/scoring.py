@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.api.extensions import ExtensionArray
 
 from exposure_audit.mapping import composition_blocks, expand
 from exposure_audit.reference import ReferenceSet
@@ -223,17 +224,29 @@ class Scores:
         self, bom: pd.DataFrame, countries: Collection[str], limit: int = MAX_ROWS
     ) -> tuple[int, list[str], list[int]]:
         """Lines whose supplier country is one of `countries`: how many, which of those
-        countries (sorted), and their first `limit` rows. Worked out per distinct country."""
-        codes, values = self.column_codes(bom, "supplier_country")
-        hit = np.array([v is not None and v in countries for v in values], dtype=bool)
-        if not hit.any():
-            return 0, [], []
-        # Lines per value (the last entry: missing), as some values may be unused.
-        per_value = np.roll(np.bincount(codes + 1, minlength=len(values)), -1)
-        hit &= per_value > 0
-        count = int(per_value[hit].sum())
-        names = sorted(str(v) for v in values[hit])
-        return count, names, self.first_rows(bom, hit, codes, count, limit) if count else []
+        countries (sorted), and their first `limit` rows. Worked out per distinct country, and
+        once per frame (findings and actions both ask)."""
+
+        def made_in() -> tuple[int, list[str], list[int]]:
+            codes, values = self.column_codes(bom, "supplier_country")
+            hit = np.array([v is not None and v in countries for v in values], dtype=bool)
+            if not hit.any():
+                return 0, [], []
+            # Lines per value (the last entry: missing), as some values may be unused.
+            per_value = np.roll(np.bincount(codes + 1, minlength=len(values)), -1)
+            hit &= per_value > 0
+            count = int(per_value[hit].sum())
+            names = sorted(str(v) for v in values[hit])
+            return count, names, self.first_rows(bom, hit, codes, count, limit) if count else []
+
+        count, names, rows = self._kept(bom, ("made in", frozenset(countries), limit), made_in)
+        return count, list(names), list(rows)
+
+    def spend(self, bom: pd.DataFrame) -> np.ndarray:
+        """Per line: its spend, 0 where unknown (read-only; kept from scoring)."""
+        return self._kept(
+            bom, "spend", lambda: _read_only(nan_to_zero(bom["spend"].to_numpy(float)))
+        )
 
     def _row_numbers(self, bom: pd.DataFrame) -> tuple[np.ndarray, bool]:
         """The rows of `bom`'s lines, and whether they ascend (then the first lines of a subset
@@ -273,6 +286,9 @@ def factorize_column(bom: pd.DataFrame, column: str) -> tuple[np.ndarray, np.nda
     series = bom[column]
     if isinstance(series.dtype, pd.CategoricalDtype):
         codes, uniques = series.cat.codes.to_numpy(), series.cat.categories
+    elif series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) == "empty":
+        # A column the BOM lacks is all None: a scan, not a hash of a million objects.
+        codes, uniques = np.full(len(series), -1, np.int64), []
     else:
         codes, uniques = pd.factorize(series, use_na_sentinel=True)
     return codes.astype(np.int64, copy=False), np.append(np.asarray(uniques, dtype=object), None)
@@ -291,6 +307,12 @@ def first_positions(
         if len(hits) >= limit or k >= n:
             return hits[:limit]
         k = min(n, 4 * k)
+
+
+def _read_only(values: np.ndarray) -> np.ndarray:
+    """`values`, marked read-only: an array kept for later callers must not be changed."""
+    values.flags.writeable = False
+    return values
 
 
 def _smallest(rows: np.ndarray, limit: int | None) -> list[int]:
@@ -329,51 +351,57 @@ def score(
     reference = context.reference
     distributions: dict[str, Distribution] = dict(override_distributions or {})
     distributions[UNKNOWN] = Distribution({}, "none")
-    composition = (
-        contents[["archetype", "mineral", "fraction"]]
-        .drop_duplicates(["archetype", "mineral"])
-        .sort_values(["archetype", "mineral"], kind="stable", ignore_index=True)
-    )
+    composition = _composition(contents)
     n = len(bom)
     scored = lines["mapped"].to_numpy(bool)
     basis = lines["mass_basis_kg"].to_numpy(float)
     estimated = lines["estimated"].to_numpy(bool)
 
     # The profile of each scored line: integer codes combined, then numbered (no strings).
-    arch_codes, archetypes = pd.factorize(lines["archetype"])
+    # (A Categorical archetype, as `map_contents` gives, lends its codes.)
+    arch_codes, archetypes = factorize_column(lines, "archetype")
+    archetypes = archetypes[:-1]
     arch_codes = np.where(scored, arch_codes, -1)
     starts, counts = composition_blocks(composition, archetypes)
-    key = arch_codes.astype(np.int64)
+    # The key is built in place: no new million-item array per step.
+    key = arch_codes.copy()
     size = len(archetypes)  # how many keys there can be
     column_codes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for column in _COUNTRY_COLUMNS.values():
         column_codes[column] = factorize_column(bom, column)
         codes, values = column_codes[column]
-        key = key * len(values) + (codes + 1)
-        size *= len(values)
+        if len(values) > 1:  # else every line is missing it: the key does not change
+            key *= len(values)
+            key += codes
+            key += 1
+            size *= len(values)
     # The driver's tie-break on contained mass only sees whether the line's mass is positive.
-    key = key * 2 + (basis > 0)
+    key *= 2
+    key += basis > 0
+    size *= 2
     override_codes, override_entries = _override_codes(overrides, lines.index, n)
-    key = key * (len(override_entries) + 1) + override_codes
-    size *= 2 * (len(override_entries) + 1)
+    if override_entries:
+        key *= len(override_entries) + 1
+        key += override_codes
+        size *= len(override_entries) + 1
     profile, first_line = _number_profiles(key, scored, size)
     n_profiles = len(first_line)
 
     # One row per profile and mineral.
     p_arch = arch_codes[first_line]
     p_items, p_rows = expand(p_arch, starts, counts) if n_profiles else (np.zeros(0, int),) * 2
-    mineral_codes, mineral_names = pd.factorize(composition["mineral"].to_numpy(dtype=object))
+    comp_minerals = composition["mineral"].to_numpy(dtype=object)
+    mineral_codes, mineral_names = pd.factorize(comp_minerals)
     # Its columns, in order; the frame is built once they are all known.
-    columns: dict[str, np.ndarray] = {
+    columns: dict[str, Any] = {
         "profile": p_items.astype(np.int64),
-        "archetype": composition["archetype"].to_numpy(dtype=object)[p_rows],
-        "mineral": composition["mineral"].to_numpy(dtype=object)[p_rows],
+        "archetype": _text_column(composition["archetype"].to_numpy(dtype=object), p_rows),
+        "mineral": _text_column(comp_minerals, p_rows),
         "fraction": composition["fraction"].to_numpy(float)[p_rows],
     }
     n_pm = len(p_items)
     pm_line = first_line[p_items]
     pm_mineral = mineral_codes[p_rows]
-    minerals_arr = columns["mineral"]
     # Distribution keys: built once per country or mineral, gathered by code.
     dist_keys: dict[str, np.ndarray] = {}
     for stage in ALL_STAGES:
@@ -389,12 +417,13 @@ def score(
     pm_override = override_codes[pm_line]
     for row in np.flatnonzero(pm_override):
         for (ov_mineral, stage), dist in override_entries[int(pm_override[row])].items():
-            if ov_mineral == minerals_arr[row]:
+            if ov_mineral == comp_minerals[p_rows[row]]:
                 dist_keys[stage][row] = dist
-    for stage in ALL_STAGES:
-        columns[f"dist_{stage}"] = dist_keys[stage]
     # Each stage's distinct keys, in order of appearance, and each row's code.
     dist_codes = {stage: pd.factorize(dist_keys[stage]) for stage in ALL_STAGES}
+    for stage in ALL_STAGES:
+        codes, keys = dist_codes[stage]
+        columns[f"dist_{stage}"] = _text_column(keys, codes)
     for stage in ALL_STAGES:
         for dist_key in dist_codes[stage][1]:
             if dist_key not in distributions:
@@ -428,13 +457,6 @@ def score(
     p_exposure, p_driver = _profile_drivers(columns, basis[first_line] > 0, n_profiles)
     tiers = context.reference.policy.tiers
     p_tier = _tiers(p_exposure, tiers)
-    line_frame = pd.DataFrame(index=bom.index)
-    line_frame["scored"] = scored
-    line_frame["exposure"] = np.append(p_exposure, np.nan)[profile]
-    for column, values in (("driver", p_driver), ("tier", p_tier)):
-        line_frame[column] = pd.Series(
-            np.append(values, None)[profile], index=bom.index, dtype=object, copy=False
-        )
     spend_values = bom["spend"].to_numpy(float)
     spend_known = ~np.isnan(spend_values)
     basis_known = ~np.isnan(basis)
@@ -448,7 +470,23 @@ def score(
         lambda at: np.append(counts, 0)[arch_codes[at]] > 0,
         lambda held: _contained_mass(arch_codes, held, basis, starts, counts, fractions),
     )
-    line_frame["weight"] = w
+    # Built in one go (each column inserted on its own costs a copy); object columns go in
+    # as Series, as bare object arrays would be inferred as text.
+    line_frame = pd.DataFrame(
+        {
+            "scored": scored.copy(),  # a view of the mapping's column otherwise
+            "exposure": np.append(p_exposure, np.nan)[profile],
+            **{
+                column: pd.Series(
+                    np.append(values, None).take(profile), index=bom.index, dtype=object, copy=False
+                )
+                for column, values in (("driver", p_driver), ("tier", p_tier))
+            },
+            "weight": w,
+        },
+        index=bom.index,
+        copy=False,
+    )
 
     # Sums per profile (np.bincount; unscored lines fall in bin 0, dropped), so aggregates
     # never go through line x mineral.
@@ -467,7 +505,8 @@ def score(
     p_spend_known = kinds[:, 1::2].sum(axis=1).astype(float)
     p_weight = per_profile(w)
     p_mass = per_profile(nan_to_zero(basis))
-    p_spend = per_profile(nan_to_zero(spend_values))
+    spend_filled = _read_only(nan_to_zero(spend_values))  # `Scores.spend`, for the actions
+    p_spend = per_profile(spend_filled)
 
     prof, fraction = columns["profile"], columns["fraction"]
     n_minerals = counts[p_arch][prof] if n_pm else np.zeros(0)
@@ -524,7 +563,38 @@ def score(
         profile_exposure=p_exposure,
         profile_driver=p_driver,
         profile_tier=p_tier,
-        _cache={("codes", c): (weakref.ref(bom), v) for c, v in column_codes.items()},
+        _cache={
+            **{("codes", c): (weakref.ref(bom), v) for c, v in column_codes.items()},
+            "spend": (weakref.ref(bom), spend_filled),
+        },
+    )
+
+
+def _text_column(values: np.ndarray, codes: np.ndarray) -> ExtensionArray:
+    """`values[codes]` as a text column: the few distinct values converted, then taken (a
+    frame would convert each object of a gathered object array)."""
+    return pd.array(values, dtype="str").take(codes)
+
+
+def _composition(contents: pd.DataFrame) -> pd.DataFrame:
+    """The first fraction of each (archetype, mineral) in `contents`, sorted by both: what
+    `drop_duplicates` then a stable `sort_values` give, without their overhead on a small
+    table. After a stable sort the first row of each pair comes first among its duplicates."""
+    archetype = contents["archetype"].to_numpy(dtype=object)
+    mineral = contents["mineral"].to_numpy(dtype=object)
+    arch_rank = pd.factorize(archetype, sort=True)[0]
+    mineral_rank = pd.factorize(mineral, sort=True)[0]
+    order = np.lexsort((mineral_rank, arch_rank))
+    arch_rank, mineral_rank = arch_rank[order], mineral_rank[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = (arch_rank[1:] != arch_rank[:-1]) | (mineral_rank[1:] != mineral_rank[:-1])
+    rows = order[first]
+    return pd.DataFrame(
+        {
+            "archetype": archetype[rows],
+            "mineral": mineral[rows],
+            "fraction": contents["fraction"].to_numpy(float)[rows],
+        }
     )
 
 

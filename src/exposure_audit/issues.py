@@ -201,6 +201,17 @@ def _show(value: object) -> str:
 def _show_all(values: pd.Series | np.ndarray | list[object]) -> np.ndarray:
     """`_show` of each cell, computed once per distinct value (a million estimated-mass
     lines hold a few hundred archetypes). Booleans take the per-cell path: True == 1."""
+    if isinstance(values, pd.Series) and len(values) >= 1000:
+        # Already hashed, or strings: no object column to scan and hash again.
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            codes, uniques = values.cat.codes.to_numpy(), values.cat.categories
+        elif values.dtype == "str":
+            codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        else:
+            codes = uniques = None
+        if uniques is not None and bool not in set(map(type, uniques)):
+            shown = np.array([*(_show(v) for v in uniques), _show(None)], dtype=object)
+            return shown[codes]  # code -1 (missing) reads the last: ""
     cells = np.asarray(
         pd.Series(list(values), dtype=object)
         if not isinstance(values, pd.Series)

@@ -218,18 +218,21 @@ def _result(
     lines["supplier_country"] = country
     n_rows = len(bom)
     mapped_rows = int(scores.lines["scored"].sum())
-    # The first 500 unmapped lines: positions first, then only those rows are read.
+    # The first 500 unmapped lines: positions first, then only those cells of the columns
+    # shown are read (`lines.iloc[at]` would take those rows of every column).
     unmapped_mask = ~scores.lines["scored"].to_numpy(bool) & bom["valid"].to_numpy(bool)
+    at = unmapped_mask.nonzero()[0][:500]
+    shown = ("row", "part_number", "description", "suggestions")
     unmapped = [
         Unmapped(
-            row=int(r.row),
-            part_number=r.part_number or None,
-            description=r.description or None,
-            suggestions=list(r.suggestions),
+            row=int(row),
+            part_number=part_number or None,
+            description=description or None,
+            suggestions=list(suggestions),
         )
-        for r in lines.iloc[unmapped_mask.nonzero()[0][:500]][
-            ["row", "part_number", "description", "suggestions"]
-        ].itertuples(index=False)
+        for row, part_number, description, suggestions in zip(
+            *(lines[c].iloc[at].tolist() for c in shown), strict=True
+        )
     ]
     issue_models, issue_counts = loaded.issues.to_models()
     reference = loaded.reference

@@ -70,11 +70,12 @@ def _plain_str(value: Any) -> bool:
 
 class _Cell:
     """A cell's text, its measurement (Text.__rich_measure__), and whether `_lines` renders it:
-    a plain Text with printable characters (and line breaks) and no per-cell settings."""
+    a plain Text with printable characters (and line breaks) and no per-cell settings. Without
+    colour a Text's spans (styles only) change nothing written, and do not count."""
 
     __slots__ = ("fast", "low", "original", "plain", "style", "text", "tmax", "tmin")
 
-    def __init__(self, original: Any, text: Text) -> None:
+    def __init__(self, original: Any, text: Text, colour: bool = True) -> None:
         self.original = original
         self.text = text
         plain = self.plain = text.plain
@@ -93,7 +94,7 @@ class _Cell:
         self.low = min(self.tmin, self.tmax)
         self.fast = (
             (printable or plain.replace("\n", "").isprintable())
-            and not text.spans
+            and not (text.spans and colour)
             and text.end == "\n"
             and text.justify is None
             and text.overflow is None
@@ -163,6 +164,7 @@ class FastTable(Table):
         columns: list[list[_Cell]] = []
         render_str = console.render_str
         markup = options.markup
+        colour = console.color_system is not None or console.record  # as in `_rows`
         for column in self.columns:
             if (
                 column.highlight
@@ -182,7 +184,7 @@ class FastTable(Table):
                     text = render_str(cell, markup=markup, highlight=False)
                 else:
                     return None
-                cells.append(_Cell(cell, text))
+                cells.append(_Cell(cell, text, colour))
             columns.append(cells)
         return columns
 

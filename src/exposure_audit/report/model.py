@@ -215,14 +215,21 @@ def _num(value: Any) -> float | None:
 
 def clean_json(value: Any) -> Any:
     """Numpy scalars to Python, NaN to None, floats rounded to 9 significant digits."""
+    kind = type(value)  # the common exact types first: a report's minerals hold thousands
+    if kind is float:
+        return _rounded(value)
+    if kind is dict:
+        return {k: clean_json(v) for k, v in value.items()}
+    if kind is str or kind is int or value is None:
+        return value
     if isinstance(value, dict):
         return {k: clean_json(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [clean_json(v) for v in value]
     if isinstance(value, np.generic):
         value = value.item()
-    if isinstance(value, float):
-        if math.isnan(value) or math.isinf(value):
-            return None
-        return float(f"{value:.9g}")
-    return value
+    return _rounded(value) if isinstance(value, float) else value
+
+
+def _rounded(value: float) -> float | None:
+    return float(f"{value:.9g}") if math.isfinite(value) else None

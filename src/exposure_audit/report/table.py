@@ -173,8 +173,9 @@ def _minerals_table(result: AuditResult, width: int) -> Table:
 
 
 def _lines_table(result: AuditResult) -> Table | None:
-    scored = np.flatnonzero(result.lines["scored"].to_numpy(bool))
-    if len(scored) == 0:
+    scored = result.lines["scored"].to_numpy(bool)
+    n_scored = np.count_nonzero(scored)
+    if n_scored == 0:
         return None
     positions = _top_lines(result.lines, scored, TOP_LINES)
     top = {
@@ -182,7 +183,7 @@ def _lines_table(result: AuditResult) -> Table | None:
         for name in ("row", "part_number", "description", "archetype", "driver", "exposure", "tier")
     }
     table = Table(
-        title=f"Riskiest lines (top {len(positions)} of {len(scored)})",
+        title=f"Riskiest lines (top {len(positions)} of {n_scored})",
         box=box.SIMPLE_HEAD,
         title_justify="left",
         title_style="bold",
@@ -226,24 +227,28 @@ def _cells(column: pd.Series, positions: np.ndarray) -> list[Any]:
     return [v.item() if isinstance(v, np.generic) else v for v in values]
 
 
-def _top_lines(lines: pd.DataFrame, candidates: np.ndarray, count: int) -> np.ndarray:
-    """Positions of the `count` lines with the highest exposure, ties by row then position.
+def _top_lines(lines: pd.DataFrame, scored: np.ndarray, count: int) -> np.ndarray:
+    """Positions of the `count` scored lines (`scored`: a mask) with the highest exposure, ties
+    by row then position.
 
     A partial sort: only the lines above the `count`-th highest exposure, and of the lines tied
     with it the first by row and position, are sorted, not all of a million lines.
     """
-    exposure = lines["exposure"].to_numpy(float)[candidates]
+    exposure = lines["exposure"].to_numpy(float)
     all_rows = lines["row"].to_numpy()
+    # Common: `count` scored lines or more share the highest exposure of all lines (fmax skips
+    # NaN, which sorts last): they come first. Found on whole columns, no gather of every line.
+    top = scored & (exposure == np.fmax.reduce(exposure))
+    if np.count_nonzero(top) >= count:
+        tied = np.flatnonzero(top)
+        candidates = np.sort(_first_by_row(all_rows[tied], tied, count))
+    else:
+        candidates = np.flatnonzero(scored)
+    exposure = exposure[candidates]
     if len(candidates) > count and not np.isnan(exposure).any():
-        highest = exposure.max()
-        tied = exposure == highest
-        if np.count_nonzero(tied) >= count:  # common: many lines at the top exposure
-            threshold = highest
-        else:
-            threshold = np.partition(exposure, len(exposure) - count)[len(exposure) - count]
-            tied = exposure == threshold
+        threshold = np.partition(exposure, len(exposure) - count)[len(exposure) - count]
         keep = exposure > threshold
-        tied_at = np.flatnonzero(tied)
+        tied_at = np.flatnonzero(exposure == threshold)
         keep[_first_by_row(all_rows[candidates[tied_at]], tied_at, count - keep.sum())] = True
         candidates, exposure = candidates[keep], exposure[keep]
     rows = all_rows[candidates]

@@ -98,10 +98,11 @@ def load(path: str | Path, options: Options | None = None) -> Loaded:
     options = options or Options()
     reference = load_reference(options.reference_dirs, options.policy_file, options.include_bundled)
     raw = read_bom(path, sheet=options.sheet)
-    # Hashed in a thread (hashlib lets go of the GIL) while this one cleans and maps.
-    sha256 = _Digest(Path(path))
     columns = match_columns(raw.headers, options.column_map)
     bom = clean_bom(raw, columns, reference.countries.aliases)
+    # Hashed in a thread (hashlib lets go of the GIL) while this one maps; not sooner, when
+    # the prefetch thread may still be hashing part numbers for the cleaning.
+    sha256 = _Digest(Path(path))
     mapping = map_contents(bom.frame, reference, sheet=raw.sheet)
     issues = IssueLog(sheet=raw.sheet)
     issues.extend(bom.issues)

@@ -173,6 +173,8 @@ def read_arrow(path: Path, layout: sniff.TextLayout, defer_part_number: bool = F
     for i, header in enumerate(layout.headers):
         if header in fields and header != part_number:
             encoded[header] = table.column(i).combine_chunks()  # merges the blocks' dictionaries
+            # ... which pandas would otherwise merge again when it makes the frame.
+            table = table.set_column(i, names[i], encoded[header])
     if part_number is None:
         return TextTable(layout, table, encoded)
     column = table.column(layout.headers.index(part_number))

@@ -282,3 +282,18 @@ def test_the_bom_named_first_is_parsed_before_the_command_line_is(
     )
     cli._prefetch([a.format(**names) for a in args])
     assert calls == [(p.format(**names), s) for p, s in started]
+
+
+def test_allocator_option_set_before_pyarrow_loads_and_user_value_kept(monkeypatch):
+    import exposure_audit.cli as cli
+
+    monkeypatch.delenv("MIMALLOC_LARGE_OS_PAGES", raising=False)
+    cli._tune_allocator()
+    assert os.environ["MIMALLOC_LARGE_OS_PAGES"] == "1"
+    monkeypatch.setenv("MIMALLOC_LARGE_OS_PAGES", "0")
+    cli._tune_allocator()
+    assert os.environ["MIMALLOC_LARGE_OS_PAGES"] == "0"
+    # The CLI module itself does not load pyarrow (its allocator would be set up already).
+    code = "import sys, exposure_audit.cli; print('pyarrow' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -174,6 +174,7 @@ def _exit(code: object) -> NoReturn:
 
 def main() -> None:
     """Entry point of `exposure-audit` and `python -m exposure_audit`."""
+    _tune_allocator()
     if sys.argv[1:2] == ["audit"]:
         _prefetch(sys.argv[2:])
     _run(_app(), "exposure-audit")
@@ -181,8 +182,19 @@ def main() -> None:
 
 def audit_main() -> None:
     """Entry point of `audit`: the audit command directly, so `audit bom.xlsx` works."""
+    _tune_allocator()
     _prefetch(sys.argv[1:])
     _run(audit_app, "audit")
+
+
+def _tune_allocator() -> None:
+    """Let pyarrow's allocator (mimalloc) take memory in 2 MiB pages where the system allows.
+
+    NOTE: a large audit allocates and frees hundreds of megabytes of column buffers in a
+    second; in 4 KiB pages the page faults alone took 0.3-1 s of system time on a 1M-line CSV
+    (median wall time -8%). mimalloc reads the option when pyarrow loads, so it is set before
+    any import of pyarrow; a value the user set is kept."""
+    os.environ.setdefault("MIMALLOC_LARGE_OS_PAGES", "1")
 
 
 def _prefetch(args: list[str]) -> None:

@@ -209,9 +209,14 @@ def _show_all(values: pd.Series | np.ndarray | list[object]) -> np.ndarray:
             codes, uniques = pd.factorize(values, use_na_sentinel=True)
         else:
             codes = uniques = None
-        if uniques is not None and bool not in set(map(type, uniques)):
-            shown = np.array([*(_show(v) for v in uniques), _show(None)], dtype=object)
-            return shown[codes]  # code -1 (missing) reads the last: ""
+        if uniques is not None:
+            # Only the values these cells hold: a column's categories can number thousands.
+            used = np.flatnonzero(np.bincount(codes + 1, minlength=len(uniques) + 1)[1:])
+            held = uniques[used]
+            if bool not in set(map(type, held)):
+                shown = np.full(len(uniques) + 1, "", dtype=object)  # the last: code -1
+                shown[used] = [_show(v) for v in held]
+                return shown[codes]
     cells = np.asarray(
         pd.Series(list(values), dtype=object)
         if not isinstance(values, pd.Series)

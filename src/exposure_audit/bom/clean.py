@@ -71,8 +71,8 @@ class _Text:
     def blank(cls, n: int) -> _Text:
         return cls(np.zeros(n, dtype=np.intp), pd.Index([""], dtype="str"))
 
-    def take(self, keep: np.ndarray) -> _Text:
-        return _Text(self.codes[keep], self.values)
+    def take(self, lines: np.ndarray) -> _Text:
+        return _Text(self.codes[lines], self.values)
 
     def under(self, codes: np.ndarray) -> _Text:
         """This column read through other codes: line i reads `self` at `codes[i]`."""
@@ -121,15 +121,17 @@ def clean_bom(
 
     keep, skipped = _rows_to_keep(frame, columns, text_of)
     rows = np.asarray(raw.rows, dtype=np.int64)
+    # The lines kept by position: a take with them beats a boolean mask, column after column.
+    kept = np.flatnonzero(keep) if skipped else None
     if skipped:
-        rows = rows[keep]
+        rows = rows[kept]
     n = len(rows)
 
     def text(header: str | None) -> _Text:
         """A column's text codes on the lines kept ('' everywhere for a missing column)."""
         if header is None:
             return _Text.blank(n)
-        return text_of(header).take(keep) if skipped else text_of(header)
+        return text_of(header).take(kept) if skipped else text_of(header)
 
     kept_cells: dict[str, pd.Series] = {}
 
@@ -146,7 +148,7 @@ def clean_bom(
                 codes = np.asarray(encoded.indices)  # type: ignore[attr-defined]
                 categories = pd.Index(pd.Series(encoded.dictionary, dtype="str"))  # type: ignore[attr-defined]
                 cells = pd.Series(
-                    pd.Categorical.from_codes(codes[keep] if skipped else codes, categories)
+                    pd.Categorical.from_codes(codes[kept] if skipped else codes, categories)
                 )
             else:
                 cells = frame[header]
@@ -407,7 +409,12 @@ def _rows_to_keep(
     }
     blank = np.ones(n, dtype=bool)
     for column in cells.values():
-        blank &= column.blank()
+        if not isinstance(column, _StringCells):
+            blank &= column.blank()
+    for column in cells.values():
+        if isinstance(column, _StringCells):  # looked at only where the rest is blank
+            at = np.flatnonzero(blank)
+            blank[at] = column.blank_at(at)
     # Total and repeated header rows have no number in the quantity column: look only there.
     quantity_header = columns.header("quantity")
     if quantity_header is not None:
@@ -458,7 +465,10 @@ class _StringCells:
         self.values = values
 
     def blank(self) -> np.ndarray:
-        return self.values.str.strip().eq("").to_numpy(dtype=bool)
+        return self.blank_at(np.arange(len(self.values)))
+
+    def blank_at(self, lines: np.ndarray) -> np.ndarray:
+        return self.values.iloc[lines].str.strip().eq("").to_numpy(dtype=bool)
 
     def no_number(self) -> np.ndarray:
         starts = self.values.str.strip().str[:1]
@@ -535,9 +545,23 @@ def combine_codes(
     """Codes of the distinct combinations of several code columns, numbered in order of first
     appearance, and for each combination its code in every column.
 
-    Pairs are combined one at a time as integers (a * size_b + b), so this costs a few integer
-    factorizes however many lines there are.
+    The codes are combined as integers (a * size_b + b) and factorized: all at once when the
+    key fits in 64 bits, else a pair at a time, so this costs one or a few integer factorizes
+    however many lines there are.
     """
+    if math.prod(max(s, 1) for s in sizes) < 2**62:
+        # One integer key per line (a * size_b * size_c + b * size_c + c): one factorize.
+        key = np.zeros(len(codes[0]), dtype=np.int64)
+        for column, size in zip(codes, sizes, strict=True):
+            key *= max(size, 1)
+            key += column
+        combined, keys = pd.factorize(key)
+        keys = np.asarray(keys, dtype=np.int64)
+        members = []
+        for size in reversed(sizes):
+            keys, member = np.divmod(keys, max(size, 1))
+            members.insert(0, member)
+        return np.asarray(combined, dtype=np.intp), members
     combined = np.asarray(codes[0], dtype=np.int64)
     members = [np.arange(sizes[0], dtype=np.int64)]
     for column, size in zip(codes[1:], sizes[1:], strict=True):
@@ -610,7 +634,8 @@ def arrow_text(array: pa.Array | pa.ChunkedArray) -> _Text:
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
     encoded = array if pa.types.is_dictionary(array.type) else pc.dictionary_encode(array)
-    codes = np.asarray(encoded.indices, dtype=np.intp)
+    # Arrow's int32 indices as they are (no copy): numpy indexes with any integer type.
+    codes = encoded.indices.to_numpy()
     uniques = pd.Series(encoded.dictionary, dtype="str")
     stripped = uniques.str.strip()
     if stripped.equals(uniques):

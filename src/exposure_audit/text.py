@@ -17,6 +17,12 @@ def fold(text: str) -> str:
     >>> fold("  NdFeB-N52 (12x5x3mm) ")
     'ndfeb n52 12x5x3mm'
     """
+    if text.isascii():  # the usual case: normalising and accent stripping change nothing
+        return _NOT_KEPT.sub(" ", text.lower()).strip(" .")
+    return _fold_unicode(text)
+
+
+def _fold_unicode(text: str) -> str:
     text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return _NOT_KEPT.sub(" ", text).strip(" .")

@@ -25,6 +25,14 @@ def test_fold_is_idempotent(text):
 
 
 @FAST
+@given(st.text(st.characters(max_codepoint=127)))
+def test_fold_of_ascii_takes_a_shortcut_to_the_same_text(text):
+    from exposure_audit.text import _fold_unicode
+
+    assert fold(text) == _fold_unicode(text)
+
+
+@FAST
 @given(st.text())
 def test_fold_header_is_idempotent(text):
     once = fold_header(text)

@@ -802,14 +802,11 @@ def _may_hold_control(values: pd.Index) -> bool:
     data = np.frombuffer(array.buffers()[2], dtype=np.uint8)
     data = data[offsets[array.offset] : offsets[array.offset + len(array)]]
     # C0 controls but tab and newline, DEL, and C1 controls (U+0080-U+009F: 0xC2 0x80-0x9F).
-    if (_C0_OR_DEL[data]).any():
+    low = data[data < 0x20]
+    if ((low != 0x09) & (low != 0x0A)).any() or (data == 0x7F).any():
         return True
     lead = np.flatnonzero(data[:-1] == 0xC2) + 1
     return bool(((data[lead] >= 0x80) & (data[lead] <= 0x9F)).any())
-
-
-_C0_OR_DEL = np.zeros(256, dtype=bool)
-_C0_OR_DEL[[*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F]] = True
 
 
 # --- numbers -----------------------------------------------------------------------------------

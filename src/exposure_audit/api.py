@@ -40,7 +40,6 @@ from exposure_audit.report.model import (
     clean_json,
 )
 from exposure_audit.scoring import ScoringContext, score
-from exposure_audit.waivers import apply_waivers, load_waivers
 
 _FROM_DIFF = ("DiffResult", "attach_baseline", "diff")
 
@@ -127,7 +126,11 @@ def audit(path: str | Path, options: Options | None = None) -> AuditResult:
     when `options.strict` and the BOM has error-level issues.
     """
     options = options or Options()
-    waiver_file = load_waivers(options.waivers) if options.waivers else None
+    waiver_file = None
+    if options.waivers:
+        from exposure_audit.waivers import load_waivers
+
+        waiver_file = load_waivers(options.waivers)
     loaded = load(path, options)
     if options.strict and loaded.issues.count("error"):
         first = loaded.issues.to_models(limit=1)[0][0]
@@ -177,6 +180,8 @@ def audit(path: str | Path, options: Options | None = None) -> AuditResult:
     extras["actions"] = actions.dump(actions.plan_actions(scores, context, bom, findings))
     result = _result(loaded, context, scores, findings, declarations_info, extras)
     if waiver_file is not None:
+        from exposure_audit.waivers import apply_waivers
+
         result = apply_waivers(result, waiver_file, as_of)
     return result
 

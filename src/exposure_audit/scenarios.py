@@ -60,7 +60,8 @@ FORMULA = (
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, allow_inf_nan=False)
+    # Built on first use: most audits run no scenario.
+    model_config = ConfigDict(frozen=True, allow_inf_nan=False, defer_build=True)
 
 
 class ScenarioMineral(_Model):

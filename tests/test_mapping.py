@@ -44,6 +44,16 @@ def test_match_order(matcher, text, mineral, cas, archetype, method):
     assert (match.archetype, match.method) == (archetype, method)
 
 
+def test_patterns_compiled_ahead_match_as_compiled_on_first_use():
+    texts = ["n52 12x5x3mm", "0.4mm enameled magnet wire", "neodymium free motor ndfeb", "sac 305"]
+    ahead = Matcher(toy_reference())
+    ahead.compile_all()
+    assert all(p is not None for p in ahead._compiled)
+    assert ahead.match_all([(t, "", "") for t in texts]) == Matcher(toy_reference()).match_all(
+        [(t, "", "") for t in texts]
+    )
+
+
 def test_unknown_mineral_cell_falls_back_to_text(matcher):
     match = matcher.match("ndfeb magnet", "unobtainium", "")
     assert match.archetype == "ndfeb" and match.method == "alias"

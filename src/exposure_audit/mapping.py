@@ -233,6 +233,14 @@ class Matcher:
             f"pattern of {best[3]} matched {best[4]!r}",
         )
 
+    def compile_all(self) -> None:
+        """Compile every pattern now rather than on first use (work for an idle moment)."""
+        for index in range(len(self._sources)):
+            self._regex(index)
+        for rule in {id(r): r for r in self._rule_of}.values():
+            self._excludes(rule)
+        import rapidfuzz.fuzz  # noqa: F401 - loaded for `_fuzzy`
+
     def _regex(self, index: int) -> re.Pattern[str]:
         compiled = self._compiled[index]
         if compiled is None:

@@ -142,3 +142,16 @@ def test_columns_wait_for_a_later_value_and_read_a_failed_one_as_absent():
     assert columns.get("B") is None and columns.get("B", "fallback") == "fallback"
     assert columns.get("C") == "plain" and columns.get("missing") is None
     thread.join()
+
+
+def test_busy_while_the_thread_parses(tmp_path, make_csv, monkeypatch):
+    path = make_csv(tmp_path, CSV)
+    gate = threading.Event()
+    real = prefetch._text
+    monkeypatch.setattr(prefetch, "_text", lambda p: gate.wait() and real(p))
+    assert not prefetch.busy(path)
+    prefetch.start(path)
+    assert prefetch.busy(path)
+    gate.set()
+    assert isinstance(prefetch.take(path), prefetch.TextTable)
+    assert not prefetch.busy(path)

@@ -103,6 +103,12 @@ def start(path: Path, sheet: str | None = None) -> None:
         _jobs[str(path)] = _Job(lambda: _text(path), sheet)
 
 
+def busy(path: Path) -> bool:
+    """Whether the thread is still parsing `path`: `read_bom` would wait for it."""
+    job = _jobs.get(str(path))
+    return job is not None and not job.ready.is_set()
+
+
 def take(path: Path) -> object | None:
     """What the thread parsed of `path` (an `ArrowSheet`, `SheetCells` or `TextTable`), or
     None."""

@@ -97,9 +97,7 @@ def load(path: str | Path, options: Options | None = None) -> Loaded:
     options = options or Options()
     reference = load_reference(options.reference_dirs, options.policy_file, options.include_bundled)
     if prefetch.busy(Path(path)):
-        # The prefetch thread is still parsing the file: compile the mapping's patterns
-        # meanwhile instead of waiting (~20 ms of the mapping, done for free).
-        matcher_for(reference).compile_all()
+        _ahead(reference)
     raw = read_bom(path, sheet=options.sheet)
     columns = match_columns(raw.headers, options.column_map)
     bom = clean_bom(raw, columns, reference.countries.aliases)
@@ -121,6 +119,18 @@ def load(path: str | Path, options: Options | None = None) -> Loaded:
         reference=reference,
         issues=issues,
     )
+
+
+def _ahead(reference: ReferenceSet) -> None:
+    """Work the audit needs later, done while the prefetch thread is still parsing the file
+    (instead of waiting for it): the mapping's patterns compiled, the country index built,
+    the last modules imported (~50 ms)."""
+    from exposure_audit.countries import _pycountry_index
+
+    matcher_for(reference).compile_all()
+    _pycountry_index()
+    import exposure_audit.actions  # noqa: F401
+    import exposure_audit.scenarios  # noqa: F401
 
 
 def audit(path: str | Path, options: Options | None = None) -> AuditResult:

@@ -407,13 +407,14 @@ def _rows_to_keep(
         else _TextCells(text_of(h))
         for h in mapped
     }
+    # Each column is looked at only on the lines still blank in the ones before (few, after
+    # the first); part-number strings last, as they are not hashed.
     blank = np.ones(n, dtype=bool)
-    for column in cells.values():
-        if not isinstance(column, _StringCells):
-            blank &= column.blank()
-    for column in cells.values():
-        if isinstance(column, _StringCells):  # looked at only where the rest is blank
-            at = np.flatnonzero(blank)
+    for column in sorted(cells.values(), key=lambda c: isinstance(c, _StringCells)):
+        at = np.flatnonzero(blank)
+        if len(at) == n:
+            blank = column.blank()
+        elif len(at):
             blank[at] = column.blank_at(at)
     # Total and repeated header rows have no number in the quantity column: look only there.
     quantity_header = columns.header("quantity")
@@ -447,6 +448,9 @@ class _TextCells:
 
     def blank(self) -> np.ndarray:
         return self.text.per_line(self.text.values == "")
+
+    def blank_at(self, lines: np.ndarray) -> np.ndarray:
+        return (self.text.values == "")[self.text.codes[lines]]
 
     def no_number(self) -> np.ndarray:
         """Cells whose text does not start like a number."""
@@ -495,6 +499,9 @@ class _NumberCells:
 
     def blank(self) -> np.ndarray:
         return self._spread(self.other.blank())
+
+    def blank_at(self, lines: np.ndarray) -> np.ndarray:
+        return self.blank()[lines]
 
     def no_number(self) -> np.ndarray:
         return self._spread(self.other.no_number())

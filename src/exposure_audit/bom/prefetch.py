@@ -183,12 +183,16 @@ def read_arrow(path: Path, layout: sniff.TextLayout, defer_part_number: bool = F
             table = table.set_column(i, names[i], encoded[header])
     if part_number is None:
         return TextTable(layout, table, encoded)
-    column = table.column(layout.headers.index(part_number))
+    # One chunk: cleaning takes a few cells of it by position (rows to skip), slow across the
+    # parser's blocks.
+    at = layout.headers.index(part_number)
+    column = table.column(at).combine_chunks()
+    table = table.set_column(at, names[at], column)
     later = encoded[part_number] = Later()
 
     def finish() -> None:
         try:
-            later.set(pc.dictionary_encode(column.combine_chunks()))
+            later.set(pc.dictionary_encode(column))
         except Exception:  # noqa: BLE001 - cleaning hashes the column itself
             later.set(None)
 

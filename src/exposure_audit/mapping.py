@@ -8,7 +8,7 @@ back to every line that carries it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -233,13 +233,16 @@ class Matcher:
             f"pattern of {best[3]} matched {best[4]!r}",
         )
 
-    def compile_all(self) -> None:
-        """Compile every pattern now rather than on first use (work for an idle moment)."""
-        for index in range(len(self._sources)):
-            self._regex(index)
-        for rule in {id(r): r for r in self._rule_of}.values():
-            self._excludes(rule)
+    def compile_all(self, until: Callable[[], bool] = lambda: False) -> None:
+        """Compile the patterns now rather than on first use (work for an idle moment), and
+        stop as soon as `until()` says the moment is over."""
         import rapidfuzz.fuzz  # noqa: F401 - loaded for `_fuzzy`
+
+        for index, rule in enumerate(self._rule_of):
+            if until():
+                return
+            self._regex(index)
+            self._excludes(rule)
 
     def _regex(self, index: int) -> re.Pattern[str]:
         compiled = self._compiled[index]

@@ -288,6 +288,10 @@ def test_allocator_option_set_before_pyarrow_loads_and_user_value_kept(monkeypat
     import exposure_audit.cli as cli
 
     monkeypatch.delenv("MIMALLOC_LARGE_OS_PAGES", raising=False)
+    monkeypatch.setattr(sys, "argv", ["audit", "--help"])
+    cli._tune_allocator()
+    assert "MIMALLOC_LARGE_OS_PAGES" not in os.environ  # help: nothing to tune for
+    monkeypatch.setattr(sys, "argv", ["audit", "bom.csv"])
     cli._tune_allocator()
     assert os.environ["MIMALLOC_LARGE_OS_PAGES"] == "1"
     monkeypatch.setenv("MIMALLOC_LARGE_OS_PAGES", "0")

@@ -278,11 +278,9 @@ def _drop_empty_unnamed(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _read_text(path: Path, shown: str) -> RawTable:
     prefetched = prefetch.take(path)
-    if isinstance(prefetched, prefetch.TextTable):
-        layout, table = prefetched.layout, prefetched
-    else:
-        layout, table = text_layout(path, shown), None
-    frame, encoding, encoded = _read_delimited(path, layout, table)
+    parsed = prefetched if isinstance(prefetched, prefetch.TextTable) else None
+    layout = parsed.layout if parsed is not None else text_layout(path, shown)
+    frame, encoding, encoded = _read_delimited(path, layout, parsed)
     frame = _drop_empty_unnamed(frame)
     if _all_blank(frame):
         raise BomReadError(
@@ -303,11 +301,11 @@ def _read_text(path: Path, shown: str) -> RawTable:
 
 
 def _read_delimited(
-    path: Path, layout: TextLayout, table: prefetch.TextTable | None = None
+    path: Path, layout: TextLayout, parsed: prefetch.TextTable | None = None
 ) -> tuple[pd.DataFrame, str, dict[str, object]]:
     """Read the body below the header as text columns; ragged rows are padded or widened.
 
-    `table` is the body already parsed by pyarrow (see `prefetch`). Returns the frame, the
+    `parsed` is the body already parsed by pyarrow (see `prefetch`). Returns the frame, the
     encoding used (a file that is UTF-8 at its start but not further down is read as cp1252)
     and the field columns pyarrow dictionary-encoded, if it read the file.
     """
@@ -317,13 +315,13 @@ def _read_delimited(
         layout.header_idx,
         layout.headers,
     )
-    if table is None and encoding in ("utf-8", "utf-8-sig") and layout.simple:
+    if parsed is None and encoding in ("utf-8", "utf-8-sig") and layout.simple:
         try:
-            table = prefetch.read_arrow(path, layout)
+            parsed = prefetch.read_arrow(path, layout)
         except Exception:  # noqa: BLE001 - ragged rows, bad UTF-8: take the tolerant path
-            table = None
-    if table is not None:
-        return _arrow_frame(table.table, headers), encoding, table.encoded
+            parsed = None
+    if parsed is not None:
+        return _arrow_frame(parsed.table, headers), encoding, parsed.encoded
     # NOTE: the tolerant path decodes the whole file once and lets the csv module split it,
     # so ragged rows, mixed line endings and line breaks in quoted fields never stop a read.
     data = path.read_bytes()

@@ -7,10 +7,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import hashlib
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,9 +98,6 @@ def load(path: str | Path, options: Options | None = None) -> Loaded:
     raw = read_bom(path, sheet=options.sheet)
     columns = match_columns(raw.headers, options.column_map)
     bom = clean_bom(raw, columns, reference.countries.aliases)
-    # Hashed in a thread (hashlib lets go of the GIL) while this one maps; not sooner, when
-    # the prefetch thread may still be hashing part numbers for the cleaning.
-    sha256 = _Digest(Path(path))
     mapping = map_contents(bom.frame, reference, sheet=raw.sheet)
     issues = IssueLog(sheet=raw.sheet)
     issues.extend(bom.issues)
@@ -113,7 +107,7 @@ def load(path: str | Path, options: Options | None = None) -> Loaded:
         raw_format=raw.format,
         sheet=raw.sheet,
         header_row=raw.header_row,
-        sha256=sha256.hexdigest(),
+        sha256=prefetch.sha256(Path(path)),  # hashed by the prefetch thread, if any
         bom=bom,
         mapping=mapping,
         reference=reference,
@@ -322,29 +316,3 @@ def _currency(loaded: Loaded) -> str | None:
         values = sorted(set(cells[cells.ne("")].str.upper()))
         currency = values[0] if len(values) == 1 else "mixed"
     return currency
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-class _Digest:
-    """A file's sha256, computed in a thread."""
-
-    def __init__(self, path: Path) -> None:
-        self._path = path
-        self._value: str | None = None
-        self._thread = threading.Thread(target=self._run, name="bom-sha256", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        with contextlib.suppress(OSError):  # hexdigest() reads again and raises
-            self._value = _sha256(self._path)
-
-    def hexdigest(self) -> str:
-        self._thread.join()
-        return self._value if self._value is not None else _sha256(self._path)

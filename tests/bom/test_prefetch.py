@@ -155,3 +155,16 @@ def test_busy_while_the_thread_parses(tmp_path, make_csv, monkeypatch):
     gate.set()
     assert isinstance(prefetch.take(path), prefetch.TextTable)
     assert not prefetch.busy(path)
+
+
+def test_sha256_hashed_by_the_thread_after_the_parse(tmp_path, make_csv):
+    import hashlib
+
+    path = make_csv(tmp_path, CSV)
+    expected = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert prefetch.sha256(path) == expected  # nothing prefetched: hashed on the spot
+    prefetch.start(path)
+    prefetch.take(path)
+    assert prefetch._digests[str(path)].get() == expected  # the thread's own
+    assert prefetch.sha256(path) == expected
+    assert str(path) not in prefetch._digests  # taken once

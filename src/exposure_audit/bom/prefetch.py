@@ -9,6 +9,7 @@ as usual. No pandas here.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -62,10 +63,13 @@ class Columns(dict):
 
 
 class _Job:
-    def __init__(self, work: Callable[[], object], sheet: str | None) -> None:
+    def __init__(self, path: Path, work: Callable[[], object], sheet: str | None) -> None:
+        self.path = path
         self.sheet = sheet
         self.result: object = None
         self.ready = threading.Event()
+        self.sha256 = Later()
+        """The file's sha256 (hex), computed last, while the audit cleans and maps."""
         # Not a daemon: at exit the interpreter waits for the parse instead of stopping the
         # thread inside calamine or arrow.
         self.thread = threading.Thread(target=self._run, args=(work,), name="bom-prefetch")
@@ -81,9 +85,22 @@ class _Job:
         finish = getattr(self.result, "finish", None)
         if finish is not None:
             finish()
+        try:  # hashlib lets go of the GIL: the main thread is not held up
+            self.sha256.set(file_sha256(self.path))
+        except OSError:
+            self.sha256.set(None)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 _jobs: dict[str, _Job] = {}
+_digests: dict[str, Later] = {}
 
 
 def start(path: Path, sheet: str | None = None) -> None:
@@ -98,9 +115,9 @@ def start(path: Path, sheet: str | None = None) -> None:
         return
     if sniff.is_spreadsheet(path, head):
         if head.startswith(sniff.ZIP_MAGIC):
-            _jobs[str(path)] = _Job(lambda: _spreadsheet(path, sheet), sheet)
+            _jobs[str(path)] = _Job(path, lambda: _spreadsheet(path, sheet), sheet)
     elif sheet is None:
-        _jobs[str(path)] = _Job(lambda: _text(path), sheet)
+        _jobs[str(path)] = _Job(path, lambda: _text(path), sheet)
 
 
 def busy(path: Path) -> bool:
@@ -111,12 +128,21 @@ def busy(path: Path) -> bool:
 
 def take(path: Path) -> object | None:
     """What the thread parsed of `path` (an `ArrowSheet`, `SheetCells` or `TextTable`), or
-    None."""
+    None. Its sha256 stays for `sha256`."""
     job = _jobs.pop(str(path), None)
     if job is None:
         return None
+    _digests[str(path)] = job.sha256
     job.ready.wait()
     return job.result
+
+
+def sha256(path: Path) -> str:
+    """The sha256 of the file taken last from `path`, as the thread computed it after the
+    parse (waiting for it), else computed now."""
+    later = _digests.pop(str(path), None)
+    value = later.get() if later is not None else None
+    return value if isinstance(value, str) else file_sha256(path)
 
 
 def _spreadsheet(path: Path, sheet: str | None) -> sniff.SheetCells | ArrowSheet:

@@ -280,7 +280,7 @@ def test_the_bom_named_first_is_parsed_before_the_command_line_is(
     monkeypatch.setattr(
         prefetch, "start", lambda path, sheet=None: calls.append((str(path), sheet))
     )
-    cli._prefetch([a.format(**names) for a in args])
+    assert cli._prefetch([a.format(**names) for a in args]) == bool(started)
     assert calls == [(p.format(**names), s) for p, s in started]
 
 

@@ -85,10 +85,13 @@ class _Job:
         finish = getattr(self.result, "finish", None)
         if finish is not None:
             finish()
+        digest = None
         try:  # hashlib lets go of the GIL: the main thread is not held up
-            self.sha256.set(file_sha256(self.path))
-        except OSError:
-            self.sha256.set(None)
+            digest = file_sha256(self.path)
+        except Exception:  # noqa: BLE001 - `sha256` hashes the file again and raises
+            pass
+        finally:
+            self.sha256.set(digest)  # whatever happens: a reader waits for it
 
 
 def file_sha256(path: Path) -> str:

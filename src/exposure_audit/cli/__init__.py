@@ -201,15 +201,13 @@ def _tune_allocator() -> None:
     the system and faulting it in again.
 
     NOTE: an audit of a million lines allocates and frees hundreds of megabytes of columns in
-    a second. By default glibc maps each large array and unmaps it when freed, and pyarrow's
-    mimalloc uses 4 KiB pages: the page faults, unmaps and TLB flushes across threads took
-    0.3-1 s of system time on a 1M-line CSV. With large arrays served from the heap and the
-    heap kept, and mimalloc on 2 MiB pages, the median wall time fell 16% (10 interleaved
-    runs). mimalloc reads its option when pyarrow loads, so this runs before any import of
-    it; a value the user set is kept."""
+    a second. By default glibc maps each large array and unmaps it when freed: the page
+    faults, unmaps and TLB flushes across threads took 0.3-1 s of system time on a 1M-line
+    CSV. Served from a heap that is kept, the median wall time fell 16% (10 interleaved
+    runs). (2 MiB pages for pyarrow's mimalloc, tried too, cost more CPU in zeroing pages
+    than they saved.)"""
     if {"--help", "-h", "--version"} & set(sys.argv[1:]):
         return  # nothing large comes, and help is printed a few ms sooner
-    os.environ.setdefault("MIMALLOC_LARGE_OS_PAGES", "1")
     if not sys.platform.startswith("linux"):
         return
     import ctypes

@@ -297,10 +297,19 @@ def test_allocator_tuned_for_audits_not_for_help(monkeypatch):
             return 1
 
     monkeypatch.setattr(ctypes, "CDLL", lambda name: Libc())
+    monkeypatch.delenv("NUMPY_MADVISE_HUGEPAGE", raising=False)
     monkeypatch.setattr(sys, "argv", ["audit", "--help"])
     cli._tune_allocator()
-    assert calls == []  # help: nothing large comes
+    assert calls == [] and "NUMPY_MADVISE_HUGEPAGE" not in os.environ  # help: nothing large
     monkeypatch.setattr(sys, "argv", ["audit", "bom.csv"])
     cli._tune_allocator()
     expected = [(-3, 1 << 30), (-1, (1 << 31) - 1)] if sys.platform.startswith("linux") else []
     assert calls == expected
+    assert os.environ["NUMPY_MADVISE_HUGEPAGE"] == "0"
+    monkeypatch.setenv("NUMPY_MADVISE_HUGEPAGE", "1")
+    cli._tune_allocator()
+    assert os.environ["NUMPY_MADVISE_HUGEPAGE"] == "1"  # the user's value is kept
+    # The CLI module itself does not load numpy (which reads the variable when it loads).
+    code = "import sys, exposure_audit.cli; print('numpy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -314,9 +314,9 @@ def clean_bom(
     )
 
     # Duplicate part numbers: codes that occur more than once.
-    part = fields["part_number"] = text(columns.header("part_number"))
+    fields["part_number"] = text(columns.header("part_number"))
     _flag_control_characters(fields, rows, columns, log, names=("part_number",))
-    part = fields["part_number"]
+    part = fields["part_number"]  # its control characters removed
     repeated = np.bincount(part.codes, minlength=len(part.values)) > 1
     dup = part.per_line(repeated & (part.values != ""))
     if dup.any():

@@ -45,7 +45,7 @@ AUDIT = (
 )
 HELP = (
     "import sys\n"
-    "from exposure_audit.cli import main\n"
+    "from exposure_audit.cli.app import main\n"
     "sys.argv = ['exposure-audit', '--help']\n"
     "main()\n"
 )

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from exposure_audit.actions import FAMILIES, plan_actions
 from exposure_audit.api import Options, audit, load
-from exposure_audit.scoring import ScoringContext, score
+from exposure_audit.engine.actions import FAMILIES, plan_actions
+from exposure_audit.engine.scoring import ScoringContext, score
 
 from support import (
     AS_OF,
@@ -141,7 +141,7 @@ def test_formats_with_actions_sections(result, name):
 
     if not (Path(report.__file__).parent / f"{name}.py").exists():
         pytest.skip(f"no {name} formatter yet")
-    out = report.FORMATTERS[name].render(result)
+    out = report.formatter(name).render(result)
     assert "Actions" in out and "Re-source Gallium" in out
 
 
@@ -150,9 +150,9 @@ def test_xlsx_has_actions_and_scenarios_sheets(tmp_path):
 
     from openpyxl import load_workbook
 
-    from exposure_audit.report import FORMATTERS
+    from exposure_audit.report import all_formatters
 
-    if "xlsx" not in FORMATTERS:
+    if "xlsx" not in all_formatters():
         pytest.skip("no xlsx formatter yet")
     path = write_csv(tmp_path / "bom.csv", HEADER, *ROWS)
     result = audit(
@@ -165,7 +165,7 @@ def test_xlsx_has_actions_and_scenarios_sheets(tmp_path):
             price_shocks=["Nd=+50"],
         ),
     )
-    book = load_workbook(io.BytesIO(FORMATTERS["xlsx"].render(result)), read_only=True)
+    book = load_workbook(io.BytesIO(all_formatters()["xlsx"].render(result)), read_only=True)
     actions = list(book["Actions"].iter_rows(values_only=True))
     assert actions[0][:3] == ("priority", "family", "title")
     assert any(r[2] == "Re-source Gallium in 1 line(s) towards aligned producers" for r in actions)
@@ -180,12 +180,12 @@ def test_actions_reach_the_csv_and_sarif_reports(result):
 
     import pandas as pd
 
-    from exposure_audit.report import FORMATTERS
+    from exposure_audit.report import all_formatters
 
-    flat = pd.read_csv(io.StringIO(FORMATTERS["csv"].render(result)), keep_default_na=False)
+    flat = pd.read_csv(io.StringIO(all_formatters()["csv"].render(result)), keep_default_na=False)
     named = {int(r) for a in result.report.extras["actions"] for r in a["rows"]}
     with_actions = set(flat.loc[flat["actions"] != "", "row"].astype(int))
     assert named and with_actions == named
-    sarif = json.loads(FORMATTERS["sarif"].render(result))
+    sarif = json.loads(all_formatters()["sarif"].render(result))
     titles = [a["title"] for a in sarif["runs"][0]["properties"]["actions"]]
     assert titles == [a["title"] for a in result.report.extras["actions"]]

@@ -6,12 +6,11 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from exposure_audit.cli import app, audit_app
+from exposure_audit.cli.app import app, audit_app
 from exposure_audit.report.json import report_dict
 
 from support import toy_audit, write_csv
@@ -254,62 +253,10 @@ def test_report_files_get_the_usual_permissions(bom, tmp_path):
     assert stat.S_IMODE(out.stat().st_mode) == 0o644
 
 
-@pytest.mark.parametrize(
-    ("args", "started"),
-    [
-        (["{bom}", "--format", "json"], [("{bom}", None)]),
-        (["{bom}", "--sheet", "BOM"], [("{bom}", "BOM")]),
-        (["{bom}", "--sheet=BOM"], [("{bom}", "BOM")]),
-        (["--format", "json", "{bom}"], []),  # not first: audit_command starts it
-        (["{bom}", "{other}"], []),  # a portfolio
-        (["{bom}", "--output", "{other}"], []),  # another file named: unsure which is the BOM
-        (["missing.csv"], []),
-        ([], []),
-    ],
-)
-def test_the_bom_named_first_is_parsed_before_the_command_line_is(
-    tmp_path, monkeypatch, args, started
-):
-    import exposure_audit.cli as cli
-    from exposure_audit.bom import prefetch
-
-    names = {"bom": str(tmp_path / "bom.csv"), "other": str(tmp_path / "other.csv")}
-    for name in names.values():
-        write_csv(Path(name), "Part Number,Qty", "P-1,1")
-    calls = []
-    monkeypatch.setattr(
-        prefetch, "start", lambda path, sheet=None: calls.append((str(path), sheet))
+def test_the_cli_app_loads_no_pandas_or_numpy():
+    """`--help` stays fast: building every command imports neither pandas nor numpy."""
+    code = (
+        "import sys, exposure_audit.cli.app; print(sorted({'numpy', 'pandas'} & set(sys.modules)))"  # noqa: E501
     )
-    assert cli._prefetch([a.format(**names) for a in args]) == bool(started)
-    assert calls == [(p.format(**names), s) for p, s in started]
-
-
-def test_allocator_tuned_for_audits_not_for_help(monkeypatch):
-    import ctypes
-
-    import exposure_audit.cli as cli
-
-    calls = []
-
-    class Libc:
-        def mallopt(self, option, value):
-            calls.append((option, value))
-            return 1
-
-    monkeypatch.setattr(ctypes, "CDLL", lambda name: Libc())
-    monkeypatch.delenv("NUMPY_MADVISE_HUGEPAGE", raising=False)
-    monkeypatch.setattr(sys, "argv", ["audit", "--help"])
-    cli._tune_allocator()
-    assert calls == [] and "NUMPY_MADVISE_HUGEPAGE" not in os.environ  # help: nothing large
-    monkeypatch.setattr(sys, "argv", ["audit", "bom.csv"])
-    cli._tune_allocator()
-    expected = [(-3, 1 << 30), (-1, (1 << 31) - 1)] if sys.platform.startswith("linux") else []
-    assert calls == expected
-    assert os.environ["NUMPY_MADVISE_HUGEPAGE"] == "0"
-    monkeypatch.setenv("NUMPY_MADVISE_HUGEPAGE", "1")
-    cli._tune_allocator()
-    assert os.environ["NUMPY_MADVISE_HUGEPAGE"] == "1"  # the user's value is kept
-    # The CLI module itself does not load numpy (which reads the variable when it loads).
-    code = "import sys, exposure_audit.cli; print('numpy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+    assert out.stdout.strip() == "[]"

@@ -1,4 +1,4 @@
-"""Tests for exposure_audit.declarations (RMI CMRT/EMRT/CRT/AMRT reader).
+"""Tests for exposure_audit.declarations.rmi (RMI CMRT/EMRT/CRT/AMRT reader).
 
 Template tests fill copies of the official templates from ../shared/rmi-templates (skipped when
 absent); synthetic tests build small look-alike workbooks and always run.
@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from exposure_audit.declarations import (
+from exposure_audit.declarations.rmi import (
     DeclarationSet,
     metal_id,
     normalize_company,

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from exposure_audit.api import Options, audit
-from exposure_audit.cli import audit_app
+from exposure_audit.cli.app import audit_app
 
 from declarations_helpers import make_fake_template
 from support import write_csv

@@ -8,10 +8,10 @@ import pytest
 from typer.testing import CliRunner
 
 from exposure_audit import api
-from exposure_audit.cli import app, audit_app
-from exposure_audit.diff import compare, load_report
+from exposure_audit.cli.app import app, audit_app
+from exposure_audit.compare.diff import compare
 from exposure_audit.errors import UsageError
-from exposure_audit.report.json import report_dict
+from exposure_audit.report.json import load_report, report_dict
 
 from support import toy_audit, toy_options, write_csv
 
@@ -358,7 +358,7 @@ def test_baseline_in_every_report(boms, main_report, tmp_path):
 
 
 def test_api_diff_is_reexported_and_takes_results():
-    assert api.diff.__module__ == "exposure_audit.diff"
+    assert api.diff.__module__ == "exposure_audit.api"
     assert api.DiffResult.__name__ == "DiffResult"
 
 

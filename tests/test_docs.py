@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from exposure_audit.findings import RULE_IDS
+from exposure_audit.engine.findings import RULE_IDS
 from exposure_audit.issues import IssueCode
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
@@ -27,7 +27,7 @@ def test_every_finding_rule_is_documented():
 
 
 def test_every_command_is_listed_under_usage():
-    from exposure_audit.cli import app
+    from exposure_audit.cli.app import app
 
     usage = README.split("## Usage", 1)[1].split("\n## ", 1)[0]
     names = [c.name for c in app.registered_commands] + [g.name for g in app.registered_groups]
@@ -39,7 +39,7 @@ def test_every_command_is_listed_under_usage():
 def test_readme_help_block_is_the_real_help():
     from typer.testing import CliRunner
 
-    from exposure_audit.cli import audit_app
+    from exposure_audit.cli.app import audit_app
 
     result = CliRunner().invoke(
         audit_app, ["--help"], prog_name="audit", env={"COLUMNS": "100", "TERM": "dumb"}

@@ -52,11 +52,11 @@ def test_example_report_matches_the_committed_copy(name, monkeypatch, request):
 
 @pytest.mark.parametrize("stem", ["ev_battery_pack", "pm_motor", "electronics_board"])
 def test_example_markdown_report_matches_the_committed_copy(stem, monkeypatch, request):
-    from exposure_audit.report import FORMATTERS
+    from exposure_audit.report import all_formatters
 
     monkeypatch.chdir(ROOT)
     result = audit(Path("examples") / f"{stem}.xlsx", Options(as_of=AS_OF))
-    rendered = FORMATTERS["markdown"].render(result)
+    rendered = all_formatters()["markdown"].render(result)
     golden = ROOT / "examples" / f"{stem}.xlsx.report.md"
     if update_goldens(request) or not golden.exists():
         golden.write_text(rendered, encoding="utf-8")
@@ -110,7 +110,7 @@ def test_examples_find_what_a_person_would(monkeypatch):
 def test_real_boms_audit_and_find_the_minerals(name, archetypes):
     from typer.testing import CliRunner
 
-    from exposure_audit.cli import audit_app
+    from exposure_audit.cli.app import audit_app
 
     result = CliRunner().invoke(audit_app, [str(SHARED / name), "-f", "json"])
     assert result.exit_code == 0, result.output

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from exposure_audit.mapping import Matcher, map_contents
+from exposure_audit.engine.mapping import Matcher, map_contents
 from exposure_audit.reference import ReferenceSet, load_reference
 
 from support import toy_reference

@@ -7,9 +7,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from exposure_audit.api import Options
-from exposure_audit.cli import audit_app
-from exposure_audit.portfolio import audit_many, expand_paths
+from exposure_audit.api import Options, audit_many, expand_paths
+from exposure_audit.cli.app import audit_app
 
 from support import TOY_REFERENCE, write_csv
 

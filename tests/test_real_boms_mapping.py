@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from exposure_audit.cli import audit_app
+from exposure_audit.cli.app import audit_app
 
 REAL_BOMS = Path(__file__).resolve().parents[1].parent / "shared" / "real-boms"
 runner = CliRunner()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from exposure_audit.cli import app, audit_app
+from exposure_audit.cli.app import app, audit_app
 from exposure_audit.errors import ReferenceDataError
 from exposure_audit.reference import load_reference
 

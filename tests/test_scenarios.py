@@ -206,7 +206,7 @@ def test_json_and_table_show_scenarios(toy_bom):
 
 def test_cli_scenario_options(toy_bom, monkeypatch):
     import exposure_audit.api as api
-    from exposure_audit.cli import audit_app
+    from exposure_audit.cli.app import audit_app
     from exposure_audit.reference import load_reference
 
     monkeypatch.setattr(

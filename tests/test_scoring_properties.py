@@ -9,8 +9,8 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from exposure_audit.mapping import map_contents
-from exposure_audit.scoring import ScoringContext, score
+from exposure_audit.engine.mapping import map_contents
+from exposure_audit.engine.scoring import ScoringContext, score
 
 from support import toy_reference
 

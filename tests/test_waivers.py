@@ -8,9 +8,9 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from exposure_audit.cli import audit_app
+from exposure_audit.cli.app import audit_app
+from exposure_audit.engine.waivers import DEFAULT_FILE, Waiver, load_waivers
 from exposure_audit.errors import UsageError
-from exposure_audit.waivers import DEFAULT_FILE, Waiver, load_waivers
 
 from support import toy_audit, write_csv
 
@@ -152,12 +152,12 @@ def test_no_waivers_key_without_a_file(bom):
 
 
 def test_waived_findings_are_suppressed_in_sarif(bom, tmp_path):
-    from exposure_audit.report import FORMATTERS
+    from exposure_audit.report import all_formatters
 
     file = waivers(
         tmp_path, "- id: covered-nation-supplier\n  reason: qualified\n  expires: 2026-12-31\n"
     )
-    sarif = json.loads(FORMATTERS["sarif"].render(toy_audit(bom, waivers=file)))
+    sarif = json.loads(all_formatters()["sarif"].render(toy_audit(bom, waivers=file)))
     [result] = [r for r in sarif["runs"][0]["results"] if r["ruleId"] == "covered-nation-supplier"]
     assert result["suppressions"][0]["status"] == "accepted"
     assert "qualified" in result["suppressions"][0]["justification"]

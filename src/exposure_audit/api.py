@@ -8,7 +8,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+import os
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,13 +18,18 @@ from typing import Any
 import pandas as pd
 
 from exposure_audit import __version__
-from exposure_audit.bom import CleanBom, clean_bom, match_columns, prefetch, read_bom
-from exposure_audit.errors import StrictModeError, UsageError
-from exposure_audit.findings import evaluate
+from exposure_audit.bom import CleanBom, clean_bom, match_columns, read_bom
+from exposure_audit.bom.text_arrow import file_sha256
+from exposure_audit.compare.diff import DiffResult, check_report, compare
+from exposure_audit.compare.portfolio import PortfolioResult, summarise
+from exposure_audit.engine.findings import evaluate
+from exposure_audit.engine.mapping import Mapping as ContentMapping
+from exposure_audit.engine.mapping import map_contents
+from exposure_audit.engine.scoring import ScoringContext, score
+from exposure_audit.errors import ExposureAuditError, StrictModeError, UsageError
 from exposure_audit.issues import IssueLog
-from exposure_audit.mapping import Mapping as ContentMapping
-from exposure_audit.mapping import map_contents, matcher_for
 from exposure_audit.reference import ReferenceSet, load_reference
+from exposure_audit.report.json import is_json_report, load_report, report_dict
 from exposure_audit.report.model import (
     STAGE_ASSUMPTION,
     AuditReport,
@@ -36,19 +43,6 @@ from exposure_audit.report.model import (
     Unmapped,
     clean_json,
 )
-from exposure_audit.scoring import ScoringContext, score
-
-_FROM_DIFF = ("DiffResult", "attach_baseline", "diff")
-
-
-def __getattr__(name: str) -> Any:
-    """`diff`, `attach_baseline` and `DiffResult`, re-exported from diff.py on first use: an
-    audit does not import diff.py."""
-    if name in _FROM_DIFF:
-        from exposure_audit import diff as diff_module
-
-        return getattr(diff_module, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass
@@ -93,8 +87,6 @@ def load(path: str | Path, options: Options | None = None) -> Loaded:
     """Read, clean and map a BOM. Raises `BomReadError`, `ReferenceDataError`, `UsageError`."""
     options = options or Options()
     reference = load_reference(options.reference_dirs, options.policy_file, options.include_bundled)
-    if prefetch.busy(Path(path)):
-        _ahead(reference, lambda: not prefetch.busy(Path(path)))
     raw = read_bom(path, sheet=options.sheet)
     columns = match_columns(raw.headers, options.column_map)
     bom = clean_bom(raw, columns, reference.countries.aliases)
@@ -107,25 +99,12 @@ def load(path: str | Path, options: Options | None = None) -> Loaded:
         raw_format=raw.format,
         sheet=raw.sheet,
         header_row=raw.header_row,
-        sha256=prefetch.sha256(Path(path)),  # hashed by the prefetch thread, if any
+        sha256=file_sha256(Path(path)),
         bom=bom,
         mapping=mapping,
         reference=reference,
         issues=issues,
     )
-
-
-def _ahead(reference: ReferenceSet, done: Callable[[], bool]) -> None:
-    """Work the audit needs later, done while the prefetch thread is still parsing the file
-    instead of waiting for it, until `done()`: the country index built, the last modules
-    imported, the mapping's patterns compiled (~50 ms in all)."""
-    from exposure_audit.countries import _pycountry_index
-
-    _pycountry_index()
-    import exposure_audit.actions  # noqa: F401
-    import exposure_audit.scenarios  # noqa: F401
-
-    matcher_for(reference).compile_all(until=done)
 
 
 def audit(path: str | Path, options: Options | None = None) -> AuditResult:
@@ -137,7 +116,7 @@ def audit(path: str | Path, options: Options | None = None) -> AuditResult:
     options = options or Options()
     waiver_file = None
     if options.waivers:
-        from exposure_audit.waivers import load_waivers
+        from exposure_audit.engine.waivers import load_waivers
 
         waiver_file = load_waivers(options.waivers)
     loaded = load(path, options)
@@ -159,7 +138,7 @@ def audit(path: str | Path, options: Options | None = None) -> AuditResult:
     context = ScoringContext.build(
         loaded.reference, as_of, options.aligned_groups or None, options.weighting
     )
-    from exposure_audit import actions, scenarios
+    from exposure_audit.engine import actions, scenarios
 
     # Malformed scenarios and price shocks are usage errors: raise them before scoring.
     resolved = scenarios.resolve_scenarios(options.scenarios, context)
@@ -167,10 +146,10 @@ def audit(path: str | Path, options: Options | None = None) -> AuditResult:
     overrides = distributions = None
     declarations_info = None
     if options.smelters:
-        from exposure_audit.declared import declaration_overrides
+        from exposure_audit.declarations.overrides import declaration_overrides
 
         overrides, distributions, declarations_info = declaration_overrides(
-            options.smelters, loaded, context
+            options.smelters, loaded.bom.frame, loaded.mapping, context
         )
     bom = loaded.bom.frame
     scores = score(
@@ -189,7 +168,7 @@ def audit(path: str | Path, options: Options | None = None) -> AuditResult:
     extras["actions"] = actions.dump(actions.plan_actions(scores, context, bom, findings))
     result = _result(loaded, context, scores, findings, declarations_info, extras)
     if waiver_file is not None:
-        from exposure_audit.waivers import apply_waivers
+        from exposure_audit.engine.waivers import apply_waivers
 
         result = apply_waivers(result, waiver_file, as_of)
     return result
@@ -316,3 +295,129 @@ def _currency(loaded: Loaded) -> str | None:
         values = sorted(set(cells[cells.ne("")].str.upper()))
         currency = values[0] if len(values) == 1 else "mixed"
     return currency
+
+
+# --------------------------------------------------------------------------- diff
+
+
+def as_report(source: Any, options: Any = None, what: str = "input") -> tuple[dict[str, Any], str]:
+    """(report dict, kind) for a path (BOM or JSON report), an `AuditResult` or a report dict."""
+    if isinstance(source, AuditResult):
+        return report_dict(source), "audit"
+    if isinstance(source, Mapping):
+        return check_report(dict(source), "(report)", what), "report"
+    if is_json_report(source):
+        return load_report(source, what), "report"
+    return report_dict(audit(source, options)), "bom"
+
+
+def diff(
+    old: Any, new: Any, options: Any = None, *, fail_on: str = "high", fail_on_increase: float = 0
+) -> DiffResult:
+    """Compare two BOMs or JSON reports (paths), `AuditResult`s or report dicts. BOMs are
+    audited with `options` (an `api.Options`). Raises `UsageError` for an unreadable report."""
+    old_report, old_kind = as_report(old, options, "OLD")
+    new_report, new_kind = as_report(new, options, "NEW")
+    return compare(
+        old_report,
+        new_report,
+        old_label=_label(old, old_report),
+        new_label=_label(new, new_report),
+        old_kind=old_kind,
+        new_kind=new_kind,
+        fail_on=fail_on,
+        fail_on_increase=fail_on_increase,
+    )
+
+
+def _label(source: Any, report: Mapping[str, Any]) -> str:
+    if isinstance(source, str | Path):
+        return str(source)
+    return str(report.get("input", {}).get("path", "(report)"))
+
+
+def attach_baseline(
+    result: Any,
+    baseline: Mapping[str, Any] | str | Path,
+    *,
+    fail_on: str = "none",
+    fail_on_increase: float = 0,
+    label: str | None = None,
+) -> DiffResult:
+    """Compare an audit with a baseline JSON report and add the `baseline` key to its report.
+
+    The returned diff's gate trips when the score rose by more than `fail_on_increase` points
+    or a new finding is at or above `fail_on`."""
+    if isinstance(baseline, Mapping):
+        report = check_report(dict(baseline), label or "(baseline)", "baseline")
+    else:
+        report = load_report(baseline, "baseline")
+    label = label or (str(baseline) if isinstance(baseline, str | Path) else "(baseline)")
+    result_diff = compare(
+        report,
+        report_dict(result),
+        old_label=label,
+        new_label=result.report.input.path,
+        fail_on=fail_on,
+        fail_on_increase=fail_on_increase,
+    )
+    extras = {**result.report.extras, "baseline": result_diff.baseline_dict()}
+    result.report = result.report.model_copy(update={"extras": extras})
+    return result_diff
+
+
+# --------------------------------------------------------------------------- portfolio
+
+BOM_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv", ".tsv", ".txt", ".tab"}
+
+
+def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
+    """Files as given; a folder gives its BOM files (by suffix, sorted by name, not recursive).
+    Raises `UsageError` for a folder without any BOM file."""
+    out: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(
+                p
+                for p in path.iterdir()
+                if p.is_file()
+                and p.suffix.lower() in BOM_SUFFIXES
+                and not p.name.startswith((".", "~$"))
+            )
+            if not found:
+                raise UsageError(
+                    f"{path}: no BOM files in the folder",
+                    f"put {', '.join(sorted(BOM_SUFFIXES))} files in it",
+                )
+            out.extend(found)
+        else:
+            out.append(path)
+    return out
+
+
+def _audit_one(path: Path, options: Options) -> tuple[AuditResult | None, str | None]:
+    try:
+        return audit(path, options), None
+    except ExposureAuditError as exc:
+        return None, str(exc)
+
+
+def audit_many(
+    paths: Sequence[str | Path], options: Options | None = None, workers: int | None = None
+) -> PortfolioResult:
+    """Audit every BOM in `paths` (files or folders) and summarise the portfolio.
+
+    Uses up to `workers` processes (default: `os.cpu_count()`, never more than the number of
+    BOMs); a single BOM or a single core runs in this process.
+    """
+    options = options or Options()
+    files = expand_paths(paths)
+    limit = workers if workers is not None else (os.cpu_count() or 1)
+    limit = max(1, min(limit, len(files)))
+    if limit > 1:
+        with ProcessPoolExecutor(max_workers=limit) as pool:
+            outcomes = list(pool.map(_audit_one, files, [options] * len(files)))
+    else:
+        outcomes = [_audit_one(f, options) for f in files]
+    return summarise(files, outcomes)

@@ -42,25 +42,13 @@ def issues() -> Callable[[CleanBom, str], list[tuple[int | None, str | None, str
     return issues_of
 
 
-@pytest.fixture(autouse=True, params=["direct", "prefetched", "typed"])
+@pytest.fixture(autouse=True, params=["direct", "typed"])
 def reader_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Every reader test runs three times: reading the file itself, taking what `prefetch`
-    parsed in its thread (the CLI's path), and with spreadsheets read from calamine's typed
-    cells only (the path `sheet_arrow` falls back to). All must give the same table, issues
-    and errors."""
+    """Every reader test runs twice: reading the file itself, and with spreadsheets read from
+    calamine's typed cells only (the path `sheet_arrow` falls back to). Both must give the
+    same table, issues and errors."""
     if request.param == "typed":
         from exposure_audit.bom import sheet_arrow
 
         monkeypatch.setattr(sheet_arrow, "read_sheet", lambda path, sheet=None: None)
-    if request.param == "prefetched":
-        from exposure_audit.bom import prefetch
-
-        real_take = prefetch.take
-
-        def take(path: Path) -> object | None:
-            if str(path) not in prefetch._jobs:
-                prefetch.start(Path(path))
-            return real_take(path)
-
-        monkeypatch.setattr(prefetch, "take", take)
     return request.param

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from exposure_audit.bom import clean_bom, match_columns, read_bom
 from exposure_audit.bom.clean import parse_number, parse_numbers
-from exposure_audit.countries import to_iso3
+from exposure_audit.reference.countries import to_iso3
 from exposure_audit.text import fold, fold_header
 
 FAST = settings(max_examples=200, deadline=None)

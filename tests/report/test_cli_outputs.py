@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from exposure_audit.cli import audit_app
+from exposure_audit.cli.app import audit_app
 
 from report_helpers import HEADER, HOSTILE_ROWS
 from support import write_csv
@@ -70,11 +70,11 @@ def test_json_is_byte_identical_across_runs(bom, tmp_path):
 
 
 def test_library_json_is_byte_identical(bom):
-    from exposure_audit.report import FORMATTERS
+    from exposure_audit.report import all_formatters
 
     from support import toy_audit
 
-    render = FORMATTERS["json"].render
+    render = all_formatters()["json"].render
     assert render(toy_audit(bom)) == render(toy_audit(bom))
 
 
@@ -86,7 +86,7 @@ def test_no_progress_output_when_not_a_terminal(bom):
 def test_spinner_only_after_its_delay(capsys):
     import time
 
-    from exposure_audit.progress import spinner, wanted
+    from exposure_audit.cli.progress import spinner, wanted
 
     assert wanted(quiet=True) is False
     with spinner("quick", force=True, delay=5):

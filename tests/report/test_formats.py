@@ -14,7 +14,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from exposure_audit.report import FORMATTERS
+from exposure_audit.report import all_formatters
 from exposure_audit.report.base import FLAT_COLUMNS, flatten, safe_cell
 from exposure_audit.report.model import STAGE_ASSUMPTION
 
@@ -23,7 +23,7 @@ ASSUMPTION_START = STAGE_ASSUMPTION.split(":")[0]
 
 
 def render(result, name):
-    return FORMATTERS[name].render(result)
+    return all_formatters()[name].render(result)
 
 
 # --------------------------------------------------------------------------- xlsx
@@ -377,7 +377,7 @@ def test_markdown_lines_use_flat_columns_in_order(markdown):
 # --------------------------------------------------------------------------- all
 
 
-@pytest.mark.parametrize("name", sorted(set(FORMATTERS) - {"xlsx"}))
+@pytest.mark.parametrize("name", sorted(set(all_formatters()) - {"xlsx"}))
 def test_text_formats_name_reference_and_policy(hostile_result, name):
     text = render(hostile_result, name)
     assert isinstance(text, str)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from exposure_audit.diff import attach_baseline, render_markdown, render_text
+from exposure_audit.api import attach_baseline
+from exposure_audit.report.diff import render_markdown, render_text
 from exposure_audit.report.json import report_dict
 from exposure_audit.report.markdown import MarkdownFormatter
 from exposure_audit.report.table import render_text as table_text

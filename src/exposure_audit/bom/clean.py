@@ -24,8 +24,8 @@ import pyarrow.compute as pc
 
 from exposure_audit.bom.columns import MASS_UNITS, TEXT_FIELDS, ColumnMap
 from exposure_audit.bom.read import RawTable
-from exposure_audit.countries import to_iso3
 from exposure_audit.issues import IssueCode, IssueLog
+from exposure_audit.reference.countries import to_iso3
 from exposure_audit.text import fold, fold_header
 
 MAX_PLAUSIBLE_UNIT_MASS_KG = 10_000.0
@@ -175,8 +175,7 @@ def clean_bom(
                 column=header,
             )
 
-    # Text fields, kept as codes until the frame is built. The part number comes last: the
-    # prefetch thread may still be hashing it (see `prefetch.read_arrow`).
+    # Text fields, kept as codes until the frame is built.
     fields: dict[str, _Text] = {}
     for name in TEXT_FIELDS:
         fields[name] = _join([text(h) for h in columns.text.get(name, [])], n, " — ")
@@ -397,7 +396,7 @@ def _rows_to_keep(
     # used): only its cells that are not plain numbers are.
     numeric = {columns.header(name) for name in _NUMBER_FIELDS} - {None}
     # A part-number column of strings is looked at as it is: a value per line, its codes
-    # would say nothing more, and the prefetch thread may still be computing them.
+    # would say nothing more.
     part_number = columns.header("part_number")
     cells = {
         h: _NumberCells(frame[h].to_numpy())

@@ -15,13 +15,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from exposure_audit.bom import prefetch, sheet_arrow
+from exposure_audit.bom import sheet_arrow
 from exposure_audit.bom.sheet_arrow import ArrowSheet
 from exposure_audit.bom.sniff import (
     HEADER_SEARCH_ROWS,
     OLE_MAGIC,
     ZIP_MAGIC,
-    SheetCells,
     TextLayout,
     check_file,
     find_header,
@@ -35,6 +34,7 @@ from exposure_audit.bom.sniff import (
     text_layout,
     unique_headers,
 )
+from exposure_audit.bom.text_arrow import TextTable, read_arrow
 from exposure_audit.errors import BomReadError
 
 __all__ = ["RawTable", "max_file_bytes", "read_bom"]
@@ -56,7 +56,7 @@ class RawTable:
     encoding: str | None = None
     delimiter: str | None = None
     encoded: dict[str, object] = field(default_factory=dict)
-    """Columns already dictionary-encoded by pyarrow (see `prefetch`), by header."""
+    """Columns already dictionary-encoded by pyarrow (see `text_arrow`), by header."""
 
     @property
     def headers(self) -> list[str]:
@@ -103,11 +103,9 @@ def _read_spreadsheet(path: Path, shown: str, sheet: str | None, head: bytes) ->
             f"{shown} is not a spreadsheet (its content is neither xlsx nor xls)",
             "export the BOM again as .xlsx or .csv",
         )
-    prefetched = prefetch.take(path)
-    if not isinstance(prefetched, (SheetCells, ArrowSheet)) and head.startswith(ZIP_MAGIC):
-        prefetched = sheet_arrow.read_sheet(path, sheet)  # None when the typed path must read it
-    if isinstance(prefetched, ArrowSheet) and sheet in (None, prefetched.name):
-        return _arrow_sheet(path, shown, prefetched)
+    fast = sheet_arrow.read_sheet(path, sheet) if head.startswith(ZIP_MAGIC) else None
+    if fast is not None and sheet in (None, fast.name):  # None when the typed path must read it
+        return _arrow_sheet(path, shown, fast)
     import python_calamine
 
     try:
@@ -127,16 +125,13 @@ def _read_spreadsheet(path: Path, shown: str, sheet: str | None, head: bytes) ->
     seen: list[str] = []
     headers_only: list[str] = []
     for name in candidates:
-        if isinstance(prefetched, SheetCells) and prefetched.name == name:
-            parsed = prefetched
-        else:
-            try:
-                parsed = sheet_cells(workbook, name)
-            except Exception as exc:  # noqa: BLE001 - calamine's own error types
-                raise BomReadError(
-                    f"{shown}, sheet {name!r}: cannot be read ({short(exc)})",
-                    "open it in Excel and save it again",
-                ) from None
+        try:
+            parsed = sheet_cells(workbook, name)
+        except Exception as exc:  # noqa: BLE001 - calamine's own error types
+            raise BomReadError(
+                f"{shown}, sheet {name!r}: cannot be read ({short(exc)})",
+                "open it in Excel and save it again",
+            ) from None
         cells, first_row, first_col = parsed.cells, parsed.first_row, parsed.first_col
         merged = parsed.merged
         header_idx = find_header(cells)
@@ -277,10 +272,8 @@ def _drop_empty_unnamed(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _read_text(path: Path, shown: str) -> RawTable:
-    prefetched = prefetch.take(path)
-    parsed = prefetched if isinstance(prefetched, prefetch.TextTable) else None
-    layout = parsed.layout if parsed is not None else text_layout(path, shown)
-    frame, encoding, encoded = _read_delimited(path, layout, parsed)
+    layout = text_layout(path, shown)
+    frame, encoding, encoded = _read_delimited(path, layout)
     frame = _drop_empty_unnamed(frame)
     if _all_blank(frame):
         raise BomReadError(
@@ -300,12 +293,10 @@ def _read_text(path: Path, shown: str) -> RawTable:
     )
 
 
-def _read_delimited(
-    path: Path, layout: TextLayout, parsed: prefetch.TextTable | None = None
-) -> tuple[pd.DataFrame, str, dict[str, object]]:
+def _read_delimited(path: Path, layout: TextLayout) -> tuple[pd.DataFrame, str, dict[str, object]]:
     """Read the body below the header as text columns; ragged rows are padded or widened.
 
-    `parsed` is the body already parsed by pyarrow (see `prefetch`). Returns the frame, the
+    Returns the frame, the
     encoding used (a file that is UTF-8 at its start but not further down is read as cp1252)
     and the field columns pyarrow dictionary-encoded, if it read the file.
     """
@@ -315,9 +306,10 @@ def _read_delimited(
         layout.header_idx,
         layout.headers,
     )
-    if parsed is None and encoding in ("utf-8", "utf-8-sig") and layout.simple:
+    parsed: TextTable | None = None
+    if encoding in ("utf-8", "utf-8-sig") and layout.simple:
         try:
-            parsed = prefetch.read_arrow(path, layout)
+            parsed = read_arrow(path, layout)
         except Exception:  # noqa: BLE001 - ragged rows, bad UTF-8: take the tolerant path
             parsed = None
     if parsed is not None:

@@ -15,8 +15,6 @@ When a sheet holds any of these, `read_sheet` returns None and the caller reads 
 calamine's typed cells. What remains different: fastexcel writes a number with at most nine
 decimals, so the float noise of a formula reads rounded (4.997999999999999 -> 4.998), an error
 below 5e-10 of the value, far under any figure the report shows.
-
-No pandas here: `prefetch` runs this in its thread while the tool imports the rest of itself.
 """
 
 from __future__ import annotations

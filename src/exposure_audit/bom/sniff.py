@@ -1,7 +1,6 @@
 """What a BOM file is, before it is read: its format, encoding, delimiter and header row.
 
-No pandas here: `prefetch` uses this to start parsing a file while the tool imports the rest
-of itself, and `read` uses it to read the file.
+`read` uses it to read the file.
 """
 
 from __future__ import annotations

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import datetime as dt
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -17,7 +15,6 @@ from exposure_audit.cli.common import (
     Weighting,
     check_outputs,
     err_console,
-    gc_paused,
     handle_errors,
     out_console,
     set_prog,
@@ -177,21 +174,10 @@ def audit_command(
     """Audit a bill of materials: which critical minerals it holds, how much of their supply
     runs through China and covered nations, and how much through aligned countries."""
     set_prog(ctx)
-    with handle_errors(debug), contextlib.ExitStack() as single_bom:
-        if len(boms) == 1 and not boms[0].is_dir():
-            from exposure_audit.bom import prefetch
-
-            # One audit keeps what it allocates (millions of cells, a frame per step) to the
-            # end: cyclic collections would walk it again and again and free nothing.
-            single_bom.enter_context(gc_paused())
-            prefetch.start(boms[0], sheet)  # parses while the imports below run
-            if output_format.value == "table":
-                # rich and the table report (~20 ms) load here, while the file is still being
-                # parsed, instead of after the audit.
-                import exposure_audit.report.table  # noqa: F401
+    with handle_errors(debug):
         from exposure_audit.api import audit
+        from exposure_audit.cli.progress import spinner
         from exposure_audit.errors import UsageError
-        from exposure_audit.progress import spinner
 
         several = len(boms) > 1 or any(b.is_dir() for b in boms)
         checked = check_outputs(outputs or [], boms)
@@ -220,7 +206,8 @@ def audit_command(
             )
         baseline_report = None
         if baseline:  # diff.py only when there is a baseline to compare with
-            from exposure_audit.diff import attach_baseline, load_report
+            from exposure_audit.api import attach_baseline
+            from exposure_audit.report.json import load_report
 
             baseline_report = load_report(baseline, "--baseline")
         with spinner(f"Auditing {boms[0]}…", quiet):
@@ -241,21 +228,7 @@ def audit_command(
             )
         emit(result, output_format.value, checked, quiet)
         code = exit_code_for(result, fail_on.value)
-        _keep(result)
         raise typer.Exit(max(code, gate.exit_code if gate is not None else 0))
-
-
-_kept: object = None
-
-
-def _keep(result: object) -> None:
-    """Keep the result referenced after the command returns.
-
-    NOTE: the CLI then ends the process with os._exit (cli/__init__.py); freed here, a
-    million-line result would cost ~6 ms of freeing its columns value by value. A later audit
-    in the same process (tests) replaces it."""
-    global _kept
-    _kept = result
 
 
 def audit_portfolio(
@@ -270,11 +243,12 @@ def audit_portfolio(
 
     Exit code: the highest over the BOMs (0 or 1 by --fail-on), 2 when any BOM could not be
     read (its error line is printed and the others are still audited)."""
-    from exposure_audit import portfolio
+    from exposure_audit.api import audit_many
     from exposure_audit.cli.common import error_line
     from exposure_audit.errors import UsageError
+    from exposure_audit.report import portfolio
 
-    result = portfolio.audit_many(boms, options)
+    result = audit_many(boms, options)
     for message in result.errors:
         error_line(message)
     renderers = {"json": portfolio.render_json, "markdown": portfolio.render_markdown}
@@ -301,17 +275,6 @@ def audit_portfolio(
     return max([exit_code_for(r, fail_on) for r in result.results if r is not None] or [0])
 
 
-def parse_date(value: str | None) -> dt.date | None:
-    from exposure_audit.errors import UsageError
-
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise UsageError(f"--as-of {value!r} is not a date", "write it as YYYY-MM-DD") from None
-
-
 def warn_declaration_problems(result) -> None:
     """Supplier files that could not be used are warnings: the audit went on without them."""
     from rich.text import Text
@@ -335,7 +298,7 @@ def warn_waivers(result) -> None:
     from rich.text import Text
 
     from exposure_audit.cli.common import prog_name
-    from exposure_audit.waivers import warnings
+    from exposure_audit.engine.waivers import warnings
 
     console = err_console()
     for line in warnings(result.report.extras.get("waivers")):
@@ -346,18 +309,17 @@ def emit(result, output_format: str, checked: list[tuple[Path, str]], quiet: boo
     """Print the chosen format to stdout, then write each --output file atomically.
 
     Only the formatters used are imported (the table needs rich, the others do not)."""
-    with gc_paused():
-        if output_format == "table":
-            from exposure_audit.report.table import build
+    if output_format == "table":
+        from exposure_audit.report.table import build
 
-            console = out_console()
-            console.print(build(result, console.width))
-        else:
-            stdout_write(_render(output_format, result))
-        for path, fmt in checked:
-            write_atomic(path, _render(fmt, result))
-            if not quiet:
-                err_console().print(f"wrote {path}", style="dim", markup=False)
+        console = out_console()
+        console.print(build(result, console.width))
+    else:
+        stdout_write(_render(output_format, result))
+    for path, fmt in checked:
+        write_atomic(path, _render(fmt, result))
+        if not quiet:
+            err_console().print(f"wrote {path}", style="dim", markup=False)
 
 
 def _render(name: str, result) -> str | bytes | Iterable[str]:

@@ -1,8 +1,9 @@
 """Commands that show the reference data and write helper files: minerals, groups, materials,
 declarations, reference check, template.
 
-The data comes from `exposure_audit.browse` (plain dicts); this module only renders it. Every
-cell of text taken from the reference tables or a user's file is a rich `Text`, never markup.
+The data comes from `exposure_audit.reference.queries` (plain dicts); this module only renders
+it. Every cell of text taken from the reference tables or a user's file is a rich `Text`,
+never markup.
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ def _reference(dirs: list[Path] | None):  # noqa: ANN202 - lazy import
 
 
 def _as_of(value: str | None) -> dt.date:
-    from exposure_audit.cli.audit import parse_date
+    from exposure_audit.cli.options import parse_date
 
     return parse_date(value) or dt.date.today()
 
@@ -166,7 +167,7 @@ def minerals_command(
     China's export controls and their status, and where it is mined and processed."""
     set_prog(ctx)
     with handle_errors(debug):
-        from exposure_audit import browse
+        from exposure_audit.reference import queries as browse
 
         ref = _reference(reference)
         date = _as_of(as_of)
@@ -309,7 +310,7 @@ def groups_command(
     group's members and whether each counts on --as-of."""
     set_prog(ctx)
     with handle_errors(debug):
-        from exposure_audit import browse
+        from exposure_audit.reference import queries as browse
 
         ref = _reference(reference)
         date = _as_of(as_of)
@@ -400,7 +401,7 @@ def materials_command(
     """The material and component library, or which archetype a text maps to and why."""
     set_prog(ctx)
     with handle_errors(debug):
-        from exposure_audit import browse
+        from exposure_audit.reference import queries as browse
 
         ref = _reference(reference)
         if query is None:
@@ -522,7 +523,7 @@ def declarations_command(
     no file could be read."""
     set_prog(ctx)
     with handle_errors(debug):
-        from exposure_audit import browse
+        from exposure_audit.reference import queries as browse
 
         ref = _reference(reference)
         data = browse.describe_declarations(files, aliases=dict(ref.countries.aliases))
@@ -631,7 +632,7 @@ def template_command(
 ) -> None:
     """Write a blank BOM template (.xlsx) with every column the audit reads."""
     with handle_errors(debug):
-        from exposure_audit.template import template_bytes
+        from exposure_audit.report.template import template_bytes
 
         if path.exists() and not force:
             error_line(f"{path} exists — choose another name or add --force")

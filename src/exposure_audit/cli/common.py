@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import gc
 import os
 import sys
 import tempfile
@@ -18,7 +17,7 @@ PROG = "exposure-audit"
 ISSUE_URL = "https://github.com/exposure-audit/exposure-audit/issues"
 
 # Names only: the formatters themselves are imported when a report is rendered, so `--help`
-# stays fast. A test checks this list against report.FORMATTERS.
+# stays fast. A test checks this list against report.all_formatters().
 FORMAT_NAMES: tuple[str, ...] = ("table", "json", "csv", "xlsx", "markdown", "html", "sarif")
 
 OutputFormat = Enum("OutputFormat", {n: n for n in FORMAT_NAMES}, type=str)  # type: ignore[misc]
@@ -112,55 +111,22 @@ def handle_errors(debug: bool = False, prog: str | None = None) -> Iterator[None
         raise typer.Exit(3) from None
 
 
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection inside the block.
-
-    NOTE: rendering a report allocates tens of thousands of short-lived objects, which start
-    collections; the first full one walks every object the audit left (~40 ms after a large
-    BOM) and frees nothing. Reference counting still frees everything the block drops; cycles
-    wait for the next collection after it.
-
-    NOTE: everything the block allocated and kept (an audit's imports and frames, ~130k
-    objects) is still in the youngest generation when it ends, and the first collection after
-    it would walk them all (~60 ms). `freeze` then `unfreeze` moves them to the oldest
-    generation without a walk: only a full collection looks at them again."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.freeze()
-            gc.unfreeze()
-            gc.enable()
-
-
 def check_outputs(outputs: Sequence[Path], inputs: Sequence[Path]) -> list[tuple[Path, str]]:
     """Validate `--output` paths before any work: known suffix, folder exists and is writable,
     not an input file. Returns (path, format name) pairs. Raises `OutputError`/`UsageError`."""
     from exposure_audit.errors import OutputError, UsageError
+    from exposure_audit.report import formatter_for_suffix, known_suffixes
 
-    suffix_formats = {
-        ".json": "json",
-        ".csv": "csv",
-        ".xlsx": "xlsx",
-        ".md": "markdown",
-        ".markdown": "markdown",
-        ".html": "html",
-        ".htm": "html",
-        ".sarif": "sarif",
-        ".txt": "table",
-    }
     checked: list[tuple[Path, str]] = []
     resolved_inputs = {_resolve(p) for p in inputs}
     for path in outputs:
-        fmt = suffix_formats.get(path.suffix.lower())
-        if fmt is None:
+        found = formatter_for_suffix(path.suffix)
+        if found is None:
             raise UsageError(
                 f"--output {path}: unknown suffix {path.suffix or '(none)'}",
-                f"use one of {', '.join(sorted(suffix_formats))}",
+                f"use one of {', '.join(known_suffixes())}",
             )
+        fmt = found.name
         if _resolve(path) in resolved_inputs:
             raise OutputError(
                 f"--output {path} is the input BOM",

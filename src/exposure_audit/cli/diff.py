@@ -113,8 +113,9 @@ def diff_command(
     with handle_errors(debug):
         import json
 
-        from exposure_audit.diff import build_text, diff, render_markdown
-        from exposure_audit.progress import spinner
+        from exposure_audit.api import diff
+        from exposure_audit.cli.progress import spinner
+        from exposure_audit.report.diff import build_text, render_markdown
 
         options = audit_options(
             sheet=sheet,

@@ -3,6 +3,7 @@ and environment variables never drift apart."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -127,8 +128,7 @@ def audit_options(
     Raises `UsageError` for a malformed --map or --as-of."""
     from exposure_audit.api import Options
     from exposure_audit.bom.columns import parse_map_options
-    from exposure_audit.cli.audit import parse_date
-    from exposure_audit.waivers import default_waiver_file
+    from exposure_audit.engine.waivers import default_waiver_file
 
     return Options(
         sheet=sheet,
@@ -141,3 +141,14 @@ def audit_options(
         waivers=waivers or default_waiver_file(),
         **more,
     )
+
+
+def parse_date(value: str | None) -> dt.date | None:
+    from exposure_audit.errors import UsageError
+
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"--as-of {value!r} is not a date", "write it as YYYY-MM-DD") from None

@@ -36,7 +36,7 @@ def validate_command(
     with handle_errors(debug):
         from exposure_audit.api import Options, load
         from exposure_audit.bom.columns import parse_map_options
-        from exposure_audit.validation import render_validation, validation_dict
+        from exposure_audit.report.validation import render_validation, validation_dict
 
         loaded = load(
             bom,

@@ -493,7 +493,7 @@ def _merge(
 
 def check_reference(reference: ReferenceSet) -> list[str]:
     """Cross-file checks: ids exist, country codes are ISO alpha-3, aliases are unambiguous."""
-    from exposure_audit.countries import valid_iso3
+    from exposure_audit.reference.countries import valid_iso3
 
     problems: list[str] = []
     for (mineral, stage), entry in sorted(reference.supply.items()):

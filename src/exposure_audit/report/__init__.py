@@ -1,18 +1,16 @@
-"""Report formats. `FORMATTERS` is the registry; the CLI's format choices are built from it.
+"""Report formats. `_FORMATS` is the registry; the CLI's format choices are built from it.
 
-NOTE: nothing is imported here eagerly. `exposure_audit.report.model` is on every audit's import
-path, and importing a package runs its `__init__` first: the formatters (rich, html, ...) load
-only when a report is rendered, one module per format (`formatter(name)`).
+A formatter's module is imported when it is first asked for (`formatter`), so an audit that
+prints JSON never loads rich, openpyxl or the HTML templates.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from exposure_audit.report.base import Formatter, flatten
-    from exposure_audit.report.model import AuditResult
+    from exposure_audit.report.base import Formatter
 
 # Format name -> (module, class). The one place a format is registered.
 _FORMATS: dict[str, tuple[str, str]] = {
@@ -36,29 +34,29 @@ def formatter(name: str) -> Formatter | None:
     return found
 
 
+def all_formatters() -> dict[str, Formatter]:
+    """Every formatter by name (imports them all)."""
+    return {name: found for name in _FORMATS if (found := formatter(name)) is not None}
+
+
 def formatter_for_suffix(suffix: str) -> Formatter | None:
     """The formatter whose suffixes include `suffix` (case-insensitive), if any."""
     suffix = suffix.lower()
-    for found in _all().values():
+    for found in all_formatters().values():
         if suffix in found.suffixes:
             return found
     return None
 
 
-def _all() -> dict[str, Formatter]:
-    return {name: formatter(name) for name in _FORMATS}  # type: ignore[misc]
+def known_suffixes() -> list[str]:
+    """Every suffix `--output` recognises, sorted."""
+    return sorted(s for found in all_formatters().values() for s in found.suffixes)
 
 
-_LAZY = {"AuditResult": "model", "Formatter": "base", "flatten": "base"}
-
-
-def __getattr__(name: str) -> Any:
-    """`FORMATTERS` (every format, imported on first use) and the re-exported names."""
-    if name == "FORMATTERS":
-        return _all()
-    if name in _LAZY:
-        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-__all__ = ["FORMATTERS", "AuditResult", "Formatter", "flatten", "formatter", "formatter_for_suffix"]
+__all__ = [
+    "Formatter",
+    "all_formatters",
+    "formatter",
+    "formatter_for_suffix",
+    "known_suffixes",
+]

@@ -305,15 +305,6 @@ def fmt_money(value: float | None, currency: str | None) -> str:
     return f"{symbol}{value:,.2f}{suffix}"
 
 
-def mineral_stake(mineral: dict[str, Any]) -> tuple[float, float, float, str]:
-    """Sort key ranking minerals by what is at stake: China touch x the spend on the lines
-    holding them (x contained mass when the BOM has no costs), so a trace of gold on a Chinese
-    board does not outrank the graphite in the cells; ties go to the larger contained mass."""
-    mass = mineral["mass_kg"] or 0.0
-    weight = mineral["spend"] if mineral["spend"] is not None else mass
-    return (-mineral["china_touch"] * weight, -mineral["china_touch"], -mass, mineral["mineral"])
-
-
 def price_text(price: dict[str, Any] | None) -> str:
     """A reference price as people read it: "110 USD/kg NdPr oxide (floor, 2025)"."""
     if price is None:
@@ -347,43 +338,3 @@ def export_control_counts(mineral: dict[str, Any]) -> dict[str, int]:
 def stage_share(stage: dict[str, Any], key: str) -> float | None:
     """A stage's share, or None where the stage has no data."""
     return None if stage.get("basis") == "none" else stage.get(key)
-
-
-def terminal_extras(result: AuditResult) -> list[Any]:
-    """Rich renderables the terminal report adds after the table report: waived findings and
-    the change since a baseline (waiver warnings go to stderr). Text is never markup."""
-    from rich import box
-    from rich.text import Text
-
-    from exposure_audit.report.fast_table import FastTable as Table
-    from exposure_audit.report.table import plain
-
-    parts: list[Any] = []
-    info = waiver_info(result)
-    if info:
-        applied = info.get("applied", [])
-        count = sum(len(w["findings"]) for w in applied)
-        table = Table(
-            title=f"Waived findings ({count}; not counted for --fail-on)",
-            box=box.SIMPLE_HEAD,
-            title_justify="left",
-            title_style="bold",
-        )
-        table.add_column("id")
-        table.add_column("rows")
-        table.add_column("reason", overflow="fold")
-        table.add_column("expires")
-        for w in applied:
-            for f in w["findings"]:
-                table.add_row(
-                    plain(f["id"]), fmt_rows(f["rows"]), plain(w["reason"]), str(w["expires"])
-                )
-        if applied:
-            parts.append(table)
-    baseline = baseline_info(result)
-    if baseline:
-        from exposure_audit.diff import build_text
-
-        parts.append(Text(""))
-        parts.append(build_text(baseline, title=f"Change since baseline {baseline['path']}"))
-    return parts

@@ -367,7 +367,7 @@ def _baseline(result: AuditResult) -> str:
 
 
 def _baseline_row(item: dict[str, Any]) -> str:
-    from exposure_audit.diff import change_text
+    from exposure_audit.report.diff import change_text
 
     e = item["exposure"]
     row = item["new_row"] if item["new_row"] is not None else item["old_row"]

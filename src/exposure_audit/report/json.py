@@ -11,11 +11,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from exposure_audit.compare.diff import check_report
+from exposure_audit.errors import UsageError
 from exposure_audit.report.model import AuditResult, _num, clean_json
 
 _KEY_ORDER = (
@@ -340,3 +343,52 @@ class JsonFormatter:
     def chunks(self, result: AuditResult) -> Iterator[str]:
         """The report in pieces, for writing without holding it whole."""
         return render_chunks(result)
+
+
+# --------------------------------------------------------------------------- reading one back
+
+MAX_REPORT_BYTES = 1 << 30
+
+
+def is_json_report(path: str | Path) -> bool:
+    """A `.json` file, or any file whose first non-blank character is `{`."""
+    path = Path(path)
+    if path.suffix.lower() == ".json":
+        return True
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(512)
+    except OSError:
+        return False
+    head = head.removeprefix(b"\xef\xbb\xbf").lstrip()
+    return head.startswith(b"{")
+
+
+def load_report(path: str | Path, what: str = "report") -> dict[str, Any]:
+    """Read a JSON report written by `audit --format json`. Raises `UsageError` (exit 2) when
+    the file is missing, unreadable, not JSON, not a report, or of another schema version —
+    never an empty report, so nothing is ever read as "everything is new"."""
+    shown = str(path)
+    path = Path(path)
+    try:
+        if path.stat().st_size > MAX_REPORT_BYTES:
+            raise UsageError(f"{what} {shown}: larger than 1 GiB", "check the path")
+        data = json.loads(path.read_bytes().decode("utf-8-sig"))
+    except FileNotFoundError:
+        raise UsageError(
+            f"{what} {shown}: no such file",
+            "check the path, or write one with `audit BOM -o report.json`",
+        ) from None
+    except IsADirectoryError:
+        raise UsageError(f"{what} {shown} is a folder", "name the JSON report file") from None
+    except OSError as exc:
+        raise UsageError(
+            f"{what} {shown}: cannot read it ({exc.strerror})", "check the file's permissions"
+        ) from None
+    except (UnicodeDecodeError, ValueError) as exc:
+        where = f" (line {exc.lineno})" if isinstance(exc, json.JSONDecodeError) else ""
+        raise UsageError(
+            f"{what} {shown}: not valid JSON{where}",
+            "pass a report written by `audit --format json`",
+        ) from None
+    return check_report(data, shown, what)

@@ -8,10 +8,6 @@ break a table nor become a link, a mention or HTML.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
-from typing import Any
-
 from exposure_audit.report.base import (
     baseline_info,
     finding_counts,
@@ -27,38 +23,12 @@ from exposure_audit.report.base import (
     stage_share,
     waiver_info,
 )
+from exposure_audit.report.diff import render_markdown as diff_markdown
+from exposure_audit.report.markdown_text import md, table
 from exposure_audit.report.model import AuditResult
 
 TOP_LINES = 10
 MAX_FINDINGS = 50
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_SPECIAL = re.compile(r"([\\`*_\[\]~|])")
-
-
-def md(value: Any) -> str:
-    """Text made inert in Markdown: one line, pipes and markup escaped, HTML as entities,
-    `@` as an entity (no mentions), `:` after `http`/`https` broken (no autolinks)."""
-    if value is None or (isinstance(value, float) and value != value):
-        return ""
-    text = _CONTROL.sub(" ", str(value))
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = _SPECIAL.sub(r"\\\1", text)
-    text = text.replace("@", "&#64;")
-    text = re.sub(
-        r"(?i)\b(https?|ftp|www)([:.])", lambda m: f"{m.group(1)}&#8203;{m.group(2)}", text
-    )
-    return " ".join(text.split())
-
-
-def table(headers: Sequence[str], rows: Sequence[Sequence[str]], align: str | None = None) -> str:
-    """A GitHub-flavoured Markdown table; `align` is one `l` or `r` per column."""
-    align = align or "l" * len(headers)
-    if len(align) != len(headers):
-        raise ValueError(f"{len(headers)} columns but {len(align)} alignments")
-    rule = ["---:" if a == "r" else "---" for a in align]
-    out = ["| " + " | ".join(headers) + " |", "| " + " | ".join(rule) + " |"]
-    out.extend("| " + " | ".join(str(c) if c != "" else " " for c in row) + " |" for row in rows)
-    return "\n".join(out)
 
 
 def render_markdown(result: AuditResult) -> str:
@@ -115,8 +85,6 @@ def render_markdown(result: AuditResult) -> str:
     out.extend(_scenarios_and_actions(result))
     baseline = baseline_info(result)
     if baseline:
-        from exposure_audit.diff import render_markdown as diff_markdown
-
         out.append(
             diff_markdown(
                 baseline, heading="###", title=f"Change since baseline {md(baseline.get('path'))}"

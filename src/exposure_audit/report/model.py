@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from exposure_audit.findings import Finding
+from exposure_audit.engine.findings import Finding
 from exposure_audit.issues import Issue
 
 SCHEMA_VERSION = 1
@@ -233,3 +233,12 @@ def clean_json(value: Any) -> Any:
 
 def _rounded(value: float) -> float | None:
     return float(f"{value:.9g}") if math.isfinite(value) else None
+
+
+def mineral_stake(mineral: dict[str, Any]) -> tuple[float, float, float, str]:
+    """Sort key ranking minerals by what is at stake: China touch x the spend on the lines
+    holding them (x contained mass when the BOM has no costs), so a trace of gold on a Chinese
+    board does not outrank the graphite in the cells; ties go to the larger contained mass."""
+    mass = mineral["mass_kg"] or 0.0
+    weight = mineral["spend"] if mineral["spend"] is not None else mass
+    return (-mineral["china_touch"] * weight, -mineral["china_touch"], -mass, mineral["mineral"])

@@ -12,41 +12,26 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from rich import box
-from rich.console import Console, Group
+from rich.console import Group
 from rich.panel import Panel
 from rich.text import Text
 
+from exposure_audit.report.base import (
+    baseline_info,
+    fmt_rows,
+    price_text,
+    waiver_info,
+)
 from exposure_audit.report.base import fmt_mass as mass_text
 from exposure_audit.report.base import fmt_money as money
 from exposure_audit.report.base import fmt_pct as pct
-from exposure_audit.report.base import mineral_stake, price_text
+from exposure_audit.report.diff import build_text
 from exposure_audit.report.fast_table import FastTable as Table
-from exposure_audit.report.model import STAGE_ASSUMPTION, AuditResult
+from exposure_audit.report.model import STAGE_ASSUMPTION, AuditResult, mineral_stake
+from exposure_audit.report.terminal import SEVERITY_STYLE, TIER_STYLE, plain, text_console
 
-TIER_STYLE = {
-    "critical": "bold white on red",
-    "high": "bold red",
-    "medium": "yellow",
-    "low": "green",
-}
-SEVERITY_STYLE = {
-    "critical": "bold white on red",
-    "high": "bold red",
-    "medium": "yellow",
-    "low": "cyan",
-    "info": "dim",
-}
 TOP_LINES = 10
 TOP_ACTIONS = 12
-
-
-def plain(value: object) -> Text:
-    """BOM text as inert terminal text: control characters shown escaped, markup not parsed."""
-    text = "" if value is None else str(value)
-    # isprintable() is False for every control character (and for some other characters)
-    if not text.isprintable() and any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in text):
-        text = text.encode("unicode_escape").decode("ascii")
-    return Text(text)
 
 
 def build(result: AuditResult, width: int = 120) -> Group:
@@ -67,7 +52,6 @@ def build(result: AuditResult, width: int = 120) -> Group:
     if "actions" in extras:
         parts.append(_actions_list(result))
     parts.append(_footer(result))
-    from exposure_audit.report.base import terminal_extras
 
     parts.extend(terminal_extras(result))  # waived findings, the change since a baseline
     return Group(*parts)
@@ -436,19 +420,6 @@ def _footer(result: AuditResult) -> Text:
     return text
 
 
-def text_console(buffer: io.StringIO, width: int, color: bool = False) -> Console:
-    """A console that renders into `buffer` at a fixed width, colour off unless asked."""
-    return Console(
-        file=buffer,
-        width=width,
-        color_system="standard" if color else None,
-        force_terminal=color,
-        highlight=False,
-        emoji=False,
-        legacy_windows=False,
-    )
-
-
 def render_text(result: AuditResult, width: int = 120, color: bool = False) -> str:
     """The terminal report as text at a fixed width (for files and golden tests)."""
     buffer = io.StringIO()
@@ -463,3 +434,35 @@ class TableFormatter:
 
     def render(self, result: AuditResult) -> str:
         return render_text(result)
+
+
+def terminal_extras(result: AuditResult) -> list[Any]:
+    """Rich renderables the terminal report adds after the table report: waived findings and
+    the change since a baseline (waiver warnings go to stderr). Text is never markup."""
+    parts: list[Any] = []
+    info = waiver_info(result)
+    if info:
+        applied = info.get("applied", [])
+        count = sum(len(w["findings"]) for w in applied)
+        table = Table(
+            title=f"Waived findings ({count}; not counted for --fail-on)",
+            box=box.SIMPLE_HEAD,
+            title_justify="left",
+            title_style="bold",
+        )
+        table.add_column("id")
+        table.add_column("rows")
+        table.add_column("reason", overflow="fold")
+        table.add_column("expires")
+        for w in applied:
+            for f in w["findings"]:
+                table.add_row(
+                    plain(f["id"]), fmt_rows(f["rows"]), plain(w["reason"]), str(w["expires"])
+                )
+        if applied:
+            parts.append(table)
+    baseline = baseline_info(result)
+    if baseline:
+        parts.append(Text(""))
+        parts.append(build_text(baseline, title=f"Change since baseline {baseline['path']}"))
+    return parts

@@ -34,7 +34,7 @@ import pandas as pd
 import python_calamine
 from pydantic import BaseModel, ConfigDict
 
-from exposure_audit.countries import to_iso3
+from exposure_audit.reference.countries import to_iso3
 
 __all__ = [
     "EXCEL_SUFFIXES",

@@ -276,7 +276,7 @@ def explain_material(reference: ReferenceSet, query: str) -> dict[str, Any]:
     confidence, reason (the alias, CAS number or pattern that matched), the pattern itself
     and suggestions, and `archetype` the matched archetype's summary (or None).
     """
-    from exposure_audit.mapping import PART_SEPARATOR, matcher_for
+    from exposure_audit.engine.mapping import PART_SEPARATOR, matcher_for
 
     # Fold like the BOM reader does: parts separated by "|" or " — " stay separate parts (the
     # audit joins a line's material, description and notes the same way).
@@ -348,7 +348,7 @@ def describe_declarations(
     """
     import pandas as pd
 
-    from exposure_audit.declarations import read_declarations
+    from exposure_audit.declarations.rmi import read_declarations
 
     declared = read_declarations([Path(p) for p in paths], aliases=aliases)
 

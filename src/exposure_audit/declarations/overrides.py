@@ -15,30 +15,30 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from exposure_audit.scoring import Distribution, ScoringContext
+from exposure_audit.engine.scoring import Distribution, ScoringContext
 
 if TYPE_CHECKING:
-    from exposure_audit.api import Loaded
+    from exposure_audit.engine.mapping import Mapping
 
 SOURCE = "supplier declarations (RMI templates)"
 
 
 def declaration_overrides(
-    paths: Sequence[str | Path], loaded: Loaded, context: ScoringContext
+    paths: Sequence[str | Path], bom: pd.DataFrame, mapping: Mapping, context: ScoringContext
 ) -> tuple[pd.DataFrame, dict[str, Distribution], dict[str, Any]]:
     """Read the declarations and work out which line-minerals they override, stage by stage.
 
-    Returns (overrides with columns line, mineral, stage, dist; the distributions those dist
+    `bom` is the canonical BOM frame and `mapping` its contents. Returns (overrides with
+    columns line, mineral, stage, dist; the distributions those dist
     keys name; the `declarations` section of the report).
     """
-    from exposure_audit.declarations import normalize_company, read_declarations
+    from exposure_audit.declarations.rmi import normalize_company, read_declarations
 
     declared = read_declarations(
         [Path(p) for p in paths], aliases=context.reference.countries.aliases
     )
-    mapping = loaded.mapping
     composition = mapping.composition
-    suppliers = loaded.bom.frame["supplier"].map(normalize_company).to_numpy(dtype=object)
+    suppliers = bom["supplier"].map(normalize_company).to_numpy(dtype=object)
     files = tuple(sorted({f.path for f in declared.files}))
     companies = {normalize_company(c): c for c in declared.companies() if c}
 
@@ -71,7 +71,7 @@ def declaration_overrides(
                 dist = f"decl/{key}/{mineral}/{stage}"
                 distributions[dist] = Distribution(shares, "declaration", SOURCE, None, files)
                 records.extend((i, mineral, stage, dist) for i in lines)
-                applied.append(_applied(loaded, mineral, stage, company, lines, shares))
+                applied.append(_applied(bom, mineral, stage, company, lines, shares))
             if not covered_any:
                 shares = shares_for(mineral, None)
                 if not shares:
@@ -80,7 +80,7 @@ def declaration_overrides(
                 distributions[dist] = Distribution(shares, "declaration", SOURCE, None, files)
                 lines = holders.tolist()
                 records.extend((i, mineral, stage, dist) for i in lines)
-                applied.append(_applied(loaded, mineral, stage, None, lines, shares))
+                applied.append(_applied(bom, mineral, stage, None, lines, shares))
     overrides = pd.DataFrame(records, columns=["line", "mineral", "stage", "dist"])
     info = {
         "files": [f.model_dump(mode="json") for f in declared.files],
@@ -93,14 +93,14 @@ def declaration_overrides(
 
 
 def _applied(
-    loaded: Loaded,
+    bom: pd.DataFrame,
     mineral: str,
     stage: str,
     company: str | None,
     lines: list[int],
     shares: dict[str, float],
 ) -> dict[str, Any]:
-    rows = sorted(int(r) for r in loaded.bom.frame.loc[lines, "row"])
+    rows = sorted(int(r) for r in bom.loc[lines, "row"])
     return {
         "mineral": mineral,
         "stage": stage,

@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from exposure_audit.engine.scoring import Scores, ScoringContext
 from exposure_audit.reference.models import STAGES
-from exposure_audit.scoring import Scores, ScoringContext
 
 FAMILIES = ("re-source", "engage-suppliers", "export-controls", "pricing")
 PRIORITIES = {"high": 0, "medium": 1, "low": 2}

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from exposure_audit.engine.scoring import Scores, ScoringContext
 from exposure_audit.reference.models import SEVERITY_ORDER, Rule
-from exposure_audit.scoring import Scores, ScoringContext
 
 MAX_ROWS_LISTED = 500
 

@@ -1,9 +1,10 @@
 """What changed between two audits: lines added, removed and changed, the change in each line's
 exposure and in the product score, and findings that are new or resolved.
 
-Either side is a BOM (audited with the same options), a JSON report (`schema_version` 1), an
-`AuditResult` or a report dict. Lines are matched by part number, else by description and
-material (case and spacing folded); a part number used on several lines pairs in row order.
+Both sides are report dicts (the JSON contract); `api.diff` reads or audits them first. No I/O
+and no rendering here (`report/diff.py` renders a `DiffResult`). Lines are matched by part
+number, else by description and material (case and spacing folded); a part number used on
+several lines pairs in row order.
 
 >>> from exposure_audit.api import Options, diff
 >>> d = diff("bom-main.xlsx", "bom.xlsx", Options())      # doctest: +SKIP
@@ -12,11 +13,9 @@ material (case and spacing folded); a part number used on several lines pairs in
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from exposure_audit.errors import UsageError
@@ -32,57 +31,12 @@ FIELD_LABELS = {
     "archetype": "archetype",
     "quantity": "qty",
 }
-MAX_REPORT_BYTES = 1 << 30
 SCORE_RULE = "product-exposure"
 """The finding whose severity is the product tier; `--fail-on-increase` governs its rises."""
 EPSILON = 1e-9
 
 
-# --------------------------------------------------------------------------- reading a side
-
-
-def is_json_report(path: str | Path) -> bool:
-    """A `.json` file, or any file whose first non-blank character is `{`."""
-    path = Path(path)
-    if path.suffix.lower() == ".json":
-        return True
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(512)
-    except OSError:
-        return False
-    head = head.removeprefix(b"\xef\xbb\xbf").lstrip()
-    return head.startswith(b"{")
-
-
-def load_report(path: str | Path, what: str = "report") -> dict[str, Any]:
-    """Read a JSON report written by `audit --format json`. Raises `UsageError` (exit 2) when
-    the file is missing, unreadable, not JSON, not a report, or of another schema version —
-    never an empty report, so nothing is ever read as "everything is new"."""
-    shown = str(path)
-    path = Path(path)
-    try:
-        if path.stat().st_size > MAX_REPORT_BYTES:
-            raise UsageError(f"{what} {shown}: larger than 1 GiB", "check the path")
-        data = json.loads(path.read_bytes().decode("utf-8-sig"))
-    except FileNotFoundError:
-        raise UsageError(
-            f"{what} {shown}: no such file",
-            "check the path, or write one with `audit BOM -o report.json`",
-        ) from None
-    except IsADirectoryError:
-        raise UsageError(f"{what} {shown} is a folder", "name the JSON report file") from None
-    except OSError as exc:
-        raise UsageError(
-            f"{what} {shown}: cannot read it ({exc.strerror})", "check the file's permissions"
-        ) from None
-    except (UnicodeDecodeError, ValueError) as exc:
-        where = f" (line {exc.lineno})" if isinstance(exc, json.JSONDecodeError) else ""
-        raise UsageError(
-            f"{what} {shown}: not valid JSON{where}",
-            "pass a report written by `audit --format json`",
-        ) from None
-    return check_report(data, shown, what)
+# --------------------------------------------------------------------------- checking a side
 
 
 def check_report(data: Any, shown: str, what: str = "report") -> dict[str, Any]:
@@ -113,22 +67,6 @@ def check_report(data: Any, shown: str, what: str = "report") -> dict[str, Any]:
             "regenerate it with `audit --format json`",
         )
     return data
-
-
-def as_report(source: Any, options: Any = None, what: str = "input") -> tuple[dict[str, Any], str]:
-    """(report dict, kind) for a path (BOM or JSON report), an `AuditResult` or a report dict."""
-    from exposure_audit.report.json import report_dict
-    from exposure_audit.report.model import AuditResult
-
-    if isinstance(source, AuditResult):
-        return report_dict(source), "audit"
-    if isinstance(source, Mapping):
-        return check_report(dict(source), "(report)", what), "report"
-    if is_json_report(source):
-        return load_report(source, what), "report"
-    from exposure_audit.api import audit
-
-    return report_dict(audit(source, options)), "bom"
 
 
 # --------------------------------------------------------------------------- the comparison
@@ -179,7 +117,7 @@ class DiffResult:
         if self.fail_on != "none":
             gate = SEVERITY_ORDER[self.fail_on]
             reasons.extend(
-                f"new {f['severity']} finding {f['id']}{_parts_text(f)}"
+                f"new {f['severity']} finding {f['id']}{parts_text(f)}"
                 for f in self.new_findings
                 if SEVERITY_ORDER.get(f["severity"], 0) >= gate
             )
@@ -320,31 +258,6 @@ def compare(
         fail_on=fail_on,
         fail_on_increase=fail_on_increase,
     )
-
-
-def diff(
-    old: Any, new: Any, options: Any = None, *, fail_on: str = "high", fail_on_increase: float = 0
-) -> DiffResult:
-    """Compare two BOMs or JSON reports (paths), `AuditResult`s or report dicts. BOMs are
-    audited with `options` (an `api.Options`). Raises `UsageError` for an unreadable report."""
-    old_report, old_kind = as_report(old, options, "OLD")
-    new_report, new_kind = as_report(new, options, "NEW")
-    return compare(
-        old_report,
-        new_report,
-        old_label=_label(old, old_report),
-        new_label=_label(new, new_report),
-        old_kind=old_kind,
-        new_kind=new_kind,
-        fail_on=fail_on,
-        fail_on_increase=fail_on_increase,
-    )
-
-
-def _label(source: Any, report: Mapping[str, Any]) -> str:
-    if isinstance(source, str | Path):
-        return str(source)
-    return str(report.get("input", {}).get("path", "(report)"))
 
 
 def _side(report: Mapping[str, Any], label: str | None, kind: str) -> dict[str, Any]:
@@ -609,7 +522,7 @@ def _list_text(names: list[str], noun: str) -> str:
     return f"{noun}{'s' if len(names) > 1 else ''} {shown}"
 
 
-def _parts_text(finding: Mapping[str, Any]) -> str:
+def parts_text(finding: Mapping[str, Any]) -> str:
     parts = finding.get("parts") or []
     return f" ({_list_text(parts, 'part')})" if parts else ""
 
@@ -634,330 +547,3 @@ def _clean(value: Any) -> Any:
     from exposure_audit.report.model import clean_json
 
     return clean_json(value)
-
-
-# --------------------------------------------------------------------------- rendering
-
-
-def change_text(item: Mapping[str, Any]) -> str:
-    """What changed on a line, as `country JPN → CHN; qty 10 → 12`."""
-    if item["change"] != "changed":
-        return item["change"]
-    parts = []
-    for name, change in item["changes"].items():
-        parts.append(
-            f"{FIELD_LABELS.get(name, name)} {_value(change['old'])} → {_value(change['new'])}"
-        )
-    touches = [
-        f"{mineral} {_pct_pair(c['old'], c['new'])}"
-        for mineral, c in (item.get("minerals") or {}).items()
-    ]
-    if touches:
-        parts.append(
-            "China touch: "
-            + ", ".join(touches[:4])
-            + (f" +{len(touches) - 4}" if len(touches) > 4 else "")
-        )
-    return "; ".join(parts) or "exposure only"
-
-
-STATUS_TEXT = {
-    "worse": "worse",
-    "better": "better",
-    "within-limits": "within limits",
-    "same-exposure": "same exposure",
-}
-
-
-def _headline(data: Mapping[str, Any]) -> str:
-    score = data["score"]
-    text = (
-        f"score {score['old']} → {score['new']} ({score['change']:+d}), tier "
-        f"{data['tier']['old']} → {data['tier']['new']}, exposure "
-        f"{_pct_pair(data['exposure']['old'], data['exposure']['new'])}"
-    )
-    touch = data.get("china_touch") or {}
-    if touch.get("change") is not None and abs(touch["change"]) > EPSILON:
-        text += f", China touch {_pct_pair(touch['old'], touch['new'])}"
-    return text
-
-
-def _value(value: Any) -> str:
-    if value is None or value == "":
-        return "–"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
-
-
-def _pct(value: float | None, digits: int = 0) -> str:
-    return "–" if value is None else f"{100 * value:.{digits}f}%"
-
-
-def _pct_pair(old: float | None, new: float | None) -> str:
-    """`old → new` as percentages, with as many decimals as it takes to tell them apart."""
-    for digits in (0, 1, 2):
-        a, b = _pct(old, digits), _pct(new, digits)
-        if a != b or old is None or new is None or abs(new - old) < 1e-6:
-            break
-    return f"{a} → {b}"
-
-
-def _signed_pct(value: float | None) -> str:
-    if value is None:
-        return "–"
-    points = 100 * value
-    if abs(points) < 0.5:
-        return "±0"
-    return f"{points:+.0f} pts"
-
-
-def _exposure_text(item: Mapping[str, Any]) -> str:
-    e = item["exposure"]
-    return _pct_pair(e["old"], e["new"])
-
-
-MAX_ITEMS = 50
-
-
-def render_markdown(data: Mapping[str, Any], heading: str = "##", title: str | None = None) -> str:
-    """A diff (`DiffResult.to_dict()` or an audit's `baseline` key) as compact Markdown."""
-    from exposure_audit.report.markdown import md, table
-
-    gate = data["gate"]
-    out = []
-    if title is None:
-        old = data.get("old", {}).get("path") or data.get("path")
-        new = data.get("new", {}).get("path")
-        title = f"Exposure diff: {md(old)} → {md(new)}" if new else f"Change since {md(old)}"
-    out.append(f"{heading} {title}\n")
-    status = data.get("status", "worse" if gate["failed"] else "same-exposure")
-    mark = "❌" if status == "worse" else "✅"
-    out.append(f"{mark} **{STATUS_TEXT.get(status, status)}**: {md(_headline(data))}\n")
-    out.extend(f"- {md(reason)}" for reason in gate["reasons"])
-    if gate["reasons"]:
-        out.append("")
-    counts = data["lines"]
-    out.append(
-        f"Lines: {counts['added']} added, {counts['removed']} removed, "
-        f"{counts['changed']} changed.\n"
-    )
-    items = counts["items"]
-    if items:
-        rows = [
-            [
-                md(i["change"]),
-                md(i["new_row"] if i["new_row"] is not None else i["old_row"]),
-                md(i["part_number"]),
-                md(i["description"]),
-                md(change_text(i)),
-                _exposure_text(i),
-                _signed_pct(i["exposure"]["change"]),
-            ]
-            for i in items[:MAX_ITEMS]
-        ]
-        out.append(
-            table(
-                ["change", "row", "part", "description", "what changed", "exposure", "Δ"],
-                rows,
-                align="lrlllrr",
-            )
-        )
-        if len(items) > MAX_ITEMS:
-            out.append(f"\n… and {len(items) - MAX_ITEMS} more lines in the JSON diff.")
-        out.append("")
-    findings = data["findings"]
-    for label, key in (("New findings", "new"), ("Resolved findings", "resolved")):
-        listed = findings[key]
-        if listed:
-            out.append(f"**{label} ({len(listed)})**\n")
-            out.append(
-                table(
-                    ["severity", "id", "message"],
-                    [
-                        [md(f["severity"]), md(f["id"]), md(f["message"] + _parts_text(f))]
-                        for f in listed[:MAX_ITEMS]
-                    ],
-                )
-            )
-            out.append("")
-    if findings["changed"]:
-        out.append(f"**Changed findings ({len(findings['changed'])})**\n")
-        out.append(
-            table(
-                ["severity", "id", "what changed"],
-                [
-                    [md(f["new_severity"]), md(f["id"]), md(finding_change_text(f))]
-                    for f in findings["changed"][:MAX_ITEMS]
-                ],
-            )
-        )
-        out.append("")
-    out.extend(f"> Note: {md(note)}\n" for note in data.get("notes", []))
-    return "\n".join(out).rstrip() + "\n"
-
-
-def build_text(data: Mapping[str, Any], title: str | None = None):
-    """A diff as rich renderables for the terminal; BOM text never parsed as markup."""
-    from rich import box
-    from rich.console import Group
-    from rich.table import Table
-    from rich.text import Text
-
-    from exposure_audit.report.table import plain
-
-    gate = data["gate"]
-    parts: list[Any] = []
-    if title is None:
-        old = data.get("old", {}).get("path") or data.get("path")
-        new = data.get("new", {}).get("path")
-        heading = Text("exposure diff: ", style="bold")
-        heading.append_text(plain(old))
-        if new:
-            heading.append(" → ")
-            heading.append_text(plain(new))
-    else:
-        heading = Text(title, style="bold")
-    parts.append(heading)
-    status = data.get("status", "worse" if gate["failed"] else "same-exposure")
-    style = {"worse": "bold white on red", "better": "bold white on green"}.get(
-        status, "bold green"
-    )
-    verdict = Text(f" {STATUS_TEXT.get(status, status).upper()} ", style=style)
-    verdict.append(f"  {_headline(data)}", style="")
-    parts.append(verdict)
-    parts.extend(Text("  • ", style="red") + plain(reason) for reason in gate["reasons"])
-    counts = data["lines"]
-    parts.append(
-        Text(
-            f"lines: {counts['added']} added, {counts['removed']} removed, "
-            f"{counts['changed']} changed",
-            style="dim",
-        )
-    )
-    items = counts["items"]
-    if items:
-        lines = Table(box=box.SIMPLE_HEAD, title="Lines", title_justify="left", title_style="bold")
-        for name, justify in (
-            ("change", "left"),
-            ("row", "right"),
-            ("part", "left"),
-            ("description", "left"),
-            ("what changed", "left"),
-            ("exposure", "right"),
-            ("Δ", "right"),
-        ):
-            lines.add_column(
-                name,
-                justify=justify,
-                overflow="fold",
-                max_width=30 if name == "description" else None,
-            )
-        styles = {"added": "yellow", "removed": "dim", "changed": ""}
-        for i in items[:MAX_ITEMS]:
-            delta = i["exposure"]["change"]
-            lines.add_row(
-                Text(i["change"], style=styles[i["change"]]),
-                str(i["new_row"] if i["new_row"] is not None else i["old_row"]),
-                plain(i["part_number"] or ""),
-                plain(i["description"] or ""),
-                plain(change_text(i)),
-                _exposure_text(i),
-                Text(
-                    _signed_pct(delta),
-                    style="red"
-                    if (delta or 0) > EPSILON
-                    else "green"
-                    if (delta or 0) < -EPSILON
-                    else "",
-                ),
-            )
-        if len(items) > MAX_ITEMS:
-            lines.add_row(
-                "…",
-                "",
-                "",
-                Text(f"{len(items) - MAX_ITEMS} more in --format json", style="dim"),
-                "",
-                "",
-                "",
-            )
-        parts.append(lines)
-    findings = data["findings"]
-    for label, key, style in (
-        ("New findings", "new", "red"),
-        ("Resolved findings", "resolved", "green"),
-    ):
-        listed = findings[key]
-        if not listed:
-            continue
-        t = Table(
-            box=box.SIMPLE_HEAD,
-            title=f"{label} ({len(listed)})",
-            title_justify="left",
-            title_style=f"bold {style}",
-        )
-        t.add_column("severity")
-        t.add_column("id")
-        t.add_column("message", overflow="fold")
-        for f in listed[:MAX_ITEMS]:
-            t.add_row(f["severity"], plain(f["id"]), plain(f["message"] + _parts_text(f)))
-        parts.append(t)
-    if findings["changed"]:
-        t = Table(
-            box=box.SIMPLE_HEAD,
-            title=f"Changed findings ({len(findings['changed'])})",
-            title_justify="left",
-            title_style="bold",
-        )
-        t.add_column("severity")
-        t.add_column("id")
-        t.add_column("what changed", overflow="fold")
-        for f in findings["changed"][:MAX_ITEMS]:
-            t.add_row(f["new_severity"], plain(f["id"]), plain(finding_change_text(f)))
-        parts.append(t)
-    parts.extend(Text("note: ", style="yellow") + plain(note) for note in data.get("notes", []))
-    return Group(*parts)
-
-
-def render_text(data: Mapping[str, Any], width: int = 100, title: str | None = None) -> str:
-    """The terminal diff as plain text at a fixed width (colour off)."""
-    import io
-
-    from exposure_audit.report.table import text_console
-
-    buffer = io.StringIO()
-    text_console(buffer, width).print(build_text(data, title))
-    return buffer.getvalue()
-
-
-def attach_baseline(
-    result: Any,
-    baseline: Mapping[str, Any] | str | Path,
-    *,
-    fail_on: str = "none",
-    fail_on_increase: float = 0,
-    label: str | None = None,
-) -> DiffResult:
-    """Compare an audit with a baseline JSON report and add the `baseline` key to its report.
-
-    The returned diff's gate trips when the score rose by more than `fail_on_increase` points
-    or a new finding is at or above `fail_on`."""
-    from exposure_audit.report.json import report_dict
-
-    if isinstance(baseline, Mapping):
-        report = check_report(dict(baseline), label or "(baseline)", "baseline")
-    else:
-        report = load_report(baseline, "baseline")
-    label = label or (str(baseline) if isinstance(baseline, str | Path) else "(baseline)")
-    result_diff = compare(
-        report,
-        report_dict(result),
-        old_label=label,
-        new_label=result.report.input.path,
-        fail_on=fail_on,
-        fail_on_increase=fail_on_increase,
-    )
-    extras = {**result.report.extras, "baseline": result_diff.baseline_dict()}
-    result.report = result.report.model_copy(update={"extras": extras})
-    return result_diff

@@ -25,8 +25,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from exposure_audit.engine.findings import MAX_ROWS_LISTED, Finding
 from exposure_audit.errors import UsageError
-from exposure_audit.findings import MAX_ROWS_LISTED, Finding
 
 DEFAULT_FILE = ".exposure-audit-waivers.yaml"
 MAX_BYTES = 1 << 20

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.extensions import ExtensionArray
 
-from exposure_audit.mapping import composition_blocks, expand
+from exposure_audit.engine.mapping import composition_blocks, expand
 from exposure_audit.reference import ReferenceSet
 from exposure_audit.reference.models import ALL_STAGES, OTHER
 

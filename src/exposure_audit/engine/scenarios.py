@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from exposure_audit.engine.scoring import Scores, ScoringContext
 from exposure_audit.errors import UsageError
 from exposure_audit.reference.models import (
     ALL_STAGES,
@@ -44,7 +45,6 @@ from exposure_audit.reference.models import (
     ScenarioCut,
     ScenariosFile,
 )
-from exposure_audit.scoring import Scores, ScoringContext
 from exposure_audit.text import fold
 
 MAX_ROWS_LISTED = 500
@@ -289,7 +289,7 @@ def _from_model(
 
 
 def _countries(tokens: Iterable[str], context: ScoringContext, spec: str) -> frozenset[str]:
-    from exposure_audit.countries import valid_iso3
+    from exposure_audit.reference.countries import valid_iso3
 
     reference = context.reference
     out: set[str] = set()

@@ -23,8 +23,7 @@ from exposure_audit.bom.text_arrow import file_sha256
 from exposure_audit.compare.diff import DiffResult, check_report, compare
 from exposure_audit.compare.portfolio import PortfolioResult, summarise
 from exposure_audit.engine.findings import evaluate
-from exposure_audit.engine.mapping import Mapping as ContentMapping
-from exposure_audit.engine.mapping import map_contents
+from exposure_audit.engine.mapping import Contents, map_contents
 from exposure_audit.engine.scoring import ScoringContext, score
 from exposure_audit.errors import ExposureAuditError, StrictModeError, UsageError
 from exposure_audit.issues import IssueLog
@@ -78,7 +77,7 @@ class Loaded:
     header_row: int
     sha256: str
     bom: CleanBom
-    mapping: ContentMapping
+    mapping: Contents
     reference: ReferenceSet
     issues: IssueLog
 

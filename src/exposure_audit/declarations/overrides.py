@@ -18,13 +18,13 @@ import pandas as pd
 from exposure_audit.engine.scoring import Distribution, ScoringContext
 
 if TYPE_CHECKING:
-    from exposure_audit.engine.mapping import Mapping
+    from exposure_audit.engine.mapping import Contents
 
 SOURCE = "supplier declarations (RMI templates)"
 
 
 def declaration_overrides(
-    paths: Sequence[str | Path], bom: pd.DataFrame, mapping: Mapping, context: ScoringContext
+    paths: Sequence[str | Path], bom: pd.DataFrame, mapping: Contents, context: ScoringContext
 ) -> tuple[pd.DataFrame, dict[str, Distribution], dict[str, Any]]:
     """Read the declarations and work out which line-minerals they override, stage by stage.
 

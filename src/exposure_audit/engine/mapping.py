@@ -42,7 +42,7 @@ class Match:
 
 
 @dataclass
-class Mapping:
+class Contents:
     """Per-line match columns and the per-archetype composition.
 
     Contents are not expanded per line and mineral up front: a line's contents are its
@@ -378,7 +378,7 @@ def matcher_for(reference: ReferenceSet) -> Matcher:
     return matcher
 
 
-def map_contents(bom: pd.DataFrame, reference: ReferenceSet, sheet: str | None = None) -> Mapping:
+def map_contents(bom: pd.DataFrame, reference: ReferenceSet, sheet: str | None = None) -> Contents:
     """Match every line and expand it into per-mineral contents with masses where known."""
     matcher = matcher_for(reference)
     log = IssueLog(sheet=sheet)
@@ -441,7 +441,7 @@ def map_contents(bom: pd.DataFrame, reference: ReferenceSet, sheet: str | None =
             None,
             "no mass given; the typical mass of {value} was used",
         )
-    return Mapping(lines=lines, composition=composition, issues=log)
+    return Contents(lines=lines, composition=composition, issues=log)
 
 
 def _distinct_rows(columns: Sequence[pd.Series]) -> tuple[np.ndarray, list[np.ndarray]]:

@@ -342,8 +342,8 @@ def score(
 ) -> Scores:
     """Score mapped lines.
 
-    `bom` and `lines` (`Mapping.lines`) are indexed by line; `contents` is the per-archetype
-    composition (`Mapping.composition`) or the per-line contents (`Mapping.contents`): only its
+    `bom` and `lines` (`Contents.lines`) are indexed by line; `contents` is the per-archetype
+    composition (`Contents.composition`) or the per-line contents (`Contents.contents`): only its
     archetype, mineral and fraction columns are read. `overrides` (columns line, mineral, stage,
     dist) replace the reference distribution of a stage for some line-minerals, with
     `override_distributions` naming what each dist holds.

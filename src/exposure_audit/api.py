@@ -65,6 +65,12 @@ class Options:
     """False: `reference_dirs[0]` replaces the bundled tables instead of layering over them."""
     waivers: str | Path | None = None
     """A waivers YAML file (`--waivers`): accepted findings leave `findings` (see waivers.py)."""
+    rules: Sequence[str] = ()
+    """`--rules`: rule packs to evaluate per line (ids, or `all`); see `exposure-audit rules`."""
+    control_view: bool = False
+    """`--control-view`: score on China-controlled rather than China-located shares."""
+    owners: str | Path | None = None
+    """`--owners FILE`: supplier ownership table (supplier, owner, country, percent)."""
 
 
 @dataclass
@@ -134,8 +140,17 @@ def audit(path: str | Path, options: Options | None = None) -> AuditResult:
             f"--aligned {', '.join(unknown)}: no such policy group",
             f"use one of: {', '.join(sorted(loaded.reference.groups))}",
         )
+    rule_run = None
+    reference = loaded.reference
+    if options.rules or options.control_view or options.owners:
+        from exposure_audit.engine.rules import RuleRun
+
+        rule_run = RuleRun.prepare(
+            options.rules, reference, options.reference_dirs, options.owners, options.control_view
+        )
+        reference = rule_run.reference
     context = ScoringContext.build(
-        loaded.reference, as_of, options.aligned_groups or None, options.weighting
+        reference, as_of, options.aligned_groups or None, options.weighting
     )
     from exposure_audit.engine import actions, scenarios
 
@@ -165,6 +180,10 @@ def audit(path: str | Path, options: Options | None = None) -> AuditResult:
             scenarios.run_price_shocks(options.price_shocks, scores, context, bom)
         )
     extras["actions"] = actions.dump(actions.plan_actions(scores, context, bom, findings))
+    if rule_run is not None:
+        rule_inputs = rule_run.inputs(bom, loaded.mapping, scores, context)
+        findings, rule_extras = rule_run.apply(findings, rule_inputs, as_of)
+        extras.update(rule_extras)
     result = _result(loaded, context, scores, findings, declarations_info, extras)
     if waiver_file is not None:
         from exposure_audit.engine.waivers import apply_waivers

@@ -22,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from exposure_audit.bom.columns import MASS_UNITS, TEXT_FIELDS, ColumnMap
+from exposure_audit.bom.columns import MASS_UNITS, OPTIONAL_FIELDS, TEXT_FIELDS, ColumnMap
 from exposure_audit.bom.read import RawTable
 from exposure_audit.issues import IssueCode, IssueLog
 from exposure_audit.reference.countries import to_iso3
@@ -179,7 +179,9 @@ def clean_bom(
     fields: dict[str, _Text] = {}
     for name in TEXT_FIELDS:
         fields[name] = _join([text(h) for h in columns.text.get(name, [])], n, " — ")
-    for name in ("supplier", "mineral", "cas_number", "quantity_unit", "currency"):
+    # The optional rule columns only when the BOM has them (no empty columns on the hot path).
+    optional = [name for name in OPTIONAL_FIELDS if columns.header(name)]
+    for name in ("supplier", "mineral", "cas_number", "quantity_unit", "currency", *optional):
         fields[name] = text(columns.header(name))
     _flag_control_characters(fields, rows, columns, log)
     mapping_codes, mapping_values = _mapping_text(fields)
@@ -336,6 +338,7 @@ def clean_bom(
         "cas_number",
         "quantity_unit",
         "currency",
+        *optional,
     ):
         out[name] = fields[name].series()
     # Folded texts of different (material, description, notes) may coincide: made distinct

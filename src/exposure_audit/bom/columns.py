@@ -250,9 +250,83 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "annual spend",
     ),
     "currency": ("currency", "curr", "ccy", "currency code"),
+    # Optional columns the rule packs read (`--rules`); never required.
+    "hs_code": (
+        "hs code",
+        "hts",
+        "hts code",
+        "hs tariff code",
+        "cn code",
+        "hs cn code",
+        "tariff code",
+        "customs code",
+        "customs tariff number",
+        "commodity code",
+        "taric",
+        "taric code",
+        "harmonized code",
+        "harmonised code",
+        "harmonized system code",
+    ),
+    "cots": ("cots", "cots item", "is cots", "commercial off the shelf", "cots y n"),
+    "defence_contract": (
+        "defence contract",
+        "defense contract",
+        "dod contract",
+        "dod program",
+        "dfars",
+        "dfars applicable",
+        "defence",
+        "defense",
+    ),
+    "battery_category": (
+        "battery category",
+        "battery class",
+        "eu battery category",
+        "battery use category",
+    ),
+    "battery_kwh": (
+        "battery kwh",
+        "kwh",
+        "battery capacity",
+        "battery capacity kwh",
+        "capacity kwh",
+        "energy kwh",
+        "battery energy",
+        "battery energy kwh",
+        "rated energy",
+        "nominal energy",
+    ),
+    "recycled_share": (
+        "recycled share",
+        "recycled content",
+        "recycled content percent",
+        "recycled percent",
+        "recycled fraction",
+        "recycled material share",
+    ),
+    "owner": (
+        "owner",
+        "supplier owner",
+        "parent company",
+        "ultimate parent",
+        "ultimate owner",
+        "beneficial owner",
+        "supplier parent",
+    ),
 }
 
 FIELDS: tuple[str, ...] = tuple(SYNONYMS)
+OPTIONAL_FIELDS: tuple[str, ...] = (
+    "hs_code",
+    "cots",
+    "defence_contract",
+    "battery_category",
+    "battery_kwh",
+    "recycled_share",
+    "owner",
+)
+"""Fields only the rule packs read (kept as text; never required)."""
 TEXT_FIELDS: tuple[str, ...] = ("description", "material", "notes")
 """Fields where several columns may match; all of them feed the material mapping."""
 

@@ -60,6 +60,8 @@ def _build_app() -> typer.Typer:
     from exposure_audit.cli import browse
     from exposure_audit.cli.diff import EPILOG as DIFF_EPILOG
     from exposure_audit.cli.diff import diff_command
+    from exposure_audit.cli.rules import EPILOG as RULES_EPILOG
+    from exposure_audit.cli.rules import rules_command
     from exposure_audit.cli.validate import EPILOG as VALIDATE_EPILOG
     from exposure_audit.cli.validate import validate_command
 
@@ -77,6 +79,7 @@ def _build_app() -> typer.Typer:
     application.command("audit", epilog=AUDIT_EPILOG)(audit_command)
     application.command("validate", epilog=VALIDATE_EPILOG)(validate_command)
     application.command("diff", epilog=DIFF_EPILOG)(diff_command)
+    application.command("rules", epilog=RULES_EPILOG)(rules_command)
     browse.register(application)
     _plain_help(application)
     return application

@@ -27,11 +27,14 @@ from exposure_audit.cli.options import (
     SCORING,
     Aligned,
     AsOf,
+    ControlView,
     Debug,
     Maps,
+    Owners,
     Policy,
     Quiet,
     Reference,
+    Rules,
     Sheet,
     Waivers,
     Weight,
@@ -48,6 +51,8 @@ EPILOG = """\
   audit bom.xlsx -o report.json -o report.html -o report.md --waivers waivers.yaml
   audit bom.xlsx --baseline main-report.json --fail-on-increase 2 --fail-on high
   audit bom.xlsx --scenario china-export-controls --scenario cut:gallium:CHN:processing
+  audit bom.xlsx --rules all --as-of 2027-01-01 --owners owners.csv
+  audit bom.xlsx --rules crma -o crma-assessment.crma.xlsx
 """
 
 
@@ -168,6 +173,9 @@ def audit_command(
             envvar="EXPOSURE_AUDIT_STRICT",
         ),
     ] = False,
+    rules: Rules = None,
+    control_view: ControlView = False,
+    owners: Owners = None,
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
@@ -194,6 +202,9 @@ def audit_command(
             smelters=list(smelters or []),
             scenarios=list(scenario or []),
             price_shocks=list(price_shock or []),
+            rules=list(rules or []),
+            control_view=control_view,
+            owners=owners,
         )
         if output_format.value == "xlsx" and sys.stdout.isatty():
             raise UsageError(

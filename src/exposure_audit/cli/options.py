@@ -95,6 +95,41 @@ Waivers = Annotated[
         show_default=False,
     ),
 ]
+RULES = "Rules"
+Rules = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--rules",
+        metavar="PACKS",
+        help="Rule packs to check per line: all, or ids such as dfars-7052,crma,eu-battery "
+        "(see `exposure-audit rules`). Comma-separated or repeatable. Screening, not legal advice.",
+        rich_help_panel=RULES,
+        envvar="EXPOSURE_AUDIT_RULES",
+        show_default=False,
+    ),
+]
+ControlView = Annotated[
+    bool,
+    typer.Option(
+        "--control-view",
+        help="Score on China-controlled shares (output elsewhere controlled by Chinese "
+        "companies, where published: ownership.yaml) instead of China-located shares.",
+        rich_help_panel=RULES,
+        envvar="EXPOSURE_AUDIT_CONTROL_VIEW",
+    ),
+]
+Owners = Annotated[
+    Path | None,
+    typer.Option(
+        "--owners",
+        metavar="FILE",
+        help="Supplier ownership table (.csv/.xlsx: supplier, owner, country, percent) for the "
+        "FEOC 25% test and the control view.",
+        rich_help_panel=RULES,
+        envvar="EXPOSURE_AUDIT_OWNERS",
+        show_default=False,
+    ),
+]
 Quiet = Annotated[
     bool,
     typer.Option(

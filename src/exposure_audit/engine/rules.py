@@ -154,7 +154,10 @@ class RuleInputs:
             table: dict[str, dict[str, float]] = {}
             comp = self.composition
             for arch, mineral, frac in zip(
-                comp["archetype"].astype(str), comp["mineral"].astype(str), comp["fraction"], strict=False
+                comp["archetype"].astype(str),
+                comp["mineral"].astype(str),
+                comp["fraction"],
+                strict=True,
             ):
                 table.setdefault(arch, {})[mineral] = float(frac)
             self._fractions = table
@@ -485,9 +488,9 @@ def _conflict_mineral(pack: ConflictPack, mineral: str, inp: RuleInputs) -> list
                     "adjoining country); due diligence and a conflict minerals report are needed"
                 ),
                 clear=(
-                    "due diligence on the declared smelters (RMAP-conformant status checked against "
-                    "the RMI list) showing the ore did not finance armed groups; or declarations "
-                    "naming smelters outside the covered countries"
+                    "due diligence on the declared smelters (RMAP-conformant status checked "
+                    "against the RMI list) showing the ore did not finance armed groups; or "
+                    "declarations naming smelters outside the covered countries"
                 ),
                 basis="declared",
                 source=_source(pack, pack.covered_countries.source),
@@ -509,9 +512,9 @@ def _conflict_mineral(pack: ConflictPack, mineral: str, inp: RuleInputs) -> list
                 rows=inp.rows(at),
                 lines=len(at),
                 message=(
-                    f"{len(at)} line(s) holding {mineral} with no smelter declaration: a reasonable "
-                    f"country-of-origin inquiry is needed ({_pct(share)} of world mine output is in the "
-                    "DRC and adjoining countries)"
+                    f"{len(at)} line(s) holding {mineral} with no smelter declaration: a "
+                    f"reasonable country-of-origin inquiry is needed ({_pct(share)} of world "
+                    "mine output is in the DRC and adjoining countries)"
                 ),
                 clear="a supplier CMRT (--smelters) naming the smelters for these lines",
                 basis="untraced",
@@ -548,8 +551,8 @@ def _eu_thresholds(pack: ConflictPack, inp: RuleInputs) -> list[RuleFinding]:
                 rows=inp.rows(at),
                 lines=len(at),
                 message=(
-                    f"CN {entry.cn} ({entry.description}): {total:,.0f} kg in this BOM, at or over the "
-                    f"EU importer threshold of {entry.kg:,.0f} kg a year"
+                    f"CN {entry.cn} ({entry.description}): {total:,.0f} kg in this BOM, at or "
+                    f"over the EU importer threshold of {entry.kg:,.0f} kg a year"
                     + (f" ({unknown} line(s) without a mass)" if unknown else "")
                 ),
                 clear="imports below the threshold over the calendar year, or the importer's "
@@ -781,11 +784,11 @@ def _macr(
         rows=inp.rows(at),
         lines=len(at),
         message=(
-            f"material-assistance cost ratio {_pct(ratio)} of the BOM's cost is below the {as_of.year} "
-            f"threshold for: {'; '.join(failed)}"
+            f"material-assistance cost ratio {_pct(ratio)} of the BOM's cost is below the "
+            f"{as_of.year} threshold for: {'; '.join(failed)}"
         ),
-        clear="less cost from prohibited foreign entities (or owners showing these suppliers are not "
-        "prohibited foreign entities), to reach the category's threshold",
+        clear="less cost from prohibited foreign entities (or owners showing these suppliers "
+        "are not prohibited foreign entities), to reach the category's threshold",
         basis="owners table and location proxy",
         source=_source(pack, pack.macr.source),
     )
@@ -808,11 +811,12 @@ def _feoc_test(
                 rows=inp.rows(owned),
                 lines=len(owned),
                 message=(
-                    f"{len(failing)} supplier(s) fail the {test.name} test ({test.wording}); largest "
+                    f"{len(failing)} supplier(s) fail the {test.name} test ({test.wording}); "
+                    "largest "
                     f"covered-nation owner {_pct(worst[0])}, together {_pct(worst[1])}"
                 ),
-                clear="ownership below the thresholds (an updated --owners table), or a supplier that is "
-                "not a prohibited foreign entity",
+                clear="ownership below the thresholds (an updated --owners table), or a supplier "
+                "that is not a prohibited foreign entity",
                 basis="owners table",
                 source=_source(pack, test.source),
             )
@@ -826,7 +830,8 @@ def _feoc_test(
                 rows=inp.rows(proxy),
                 lines=len(proxy),
                 message=(
-                    f"{len(proxy)} line(s) from suppliers in a covered nation with no ownership data: "
+                    f"{len(proxy)} line(s) from suppliers in a covered nation with no ownership "
+                    "data: "
                     "location proxy for a specified foreign entity"
                 ),
                 clear="the supplier's ownership in --owners (supplier, owner, country, percent)",
@@ -964,7 +969,8 @@ def _crma_finding(
         rows=rows,
         lines=int(entry.get("lines") or len(rows)),
         message=(
-            f"{entry['name']} {stage}: {_pct(info['share'])} from {info['top_third_country']}, over "
+            f"{entry['name']} {stage}: {_pct(info['share'])} from {info['top_third_country']}, "
+            "over "
             f"the CRMA benchmark of {_pct(info['benchmark'])} from a single third country "
             f"({info['basis']} shares)"
         ),
@@ -1060,8 +1066,8 @@ def _passport(
                     f"{len(inside)} battery line(s) need a battery passport from {rule.effective} "
                     f"(EV, LMT, or industrial over {rule.industrial_min_kwh:g} kWh)"
                 ),
-                clear="a battery passport per battery (DIN DKE SPEC 99100 data attributes); the audit "
-                "fills chemistry, materials, critical raw materials and recycled share",
+                clear="a battery passport per battery (DIN DKE SPEC 99100 data attributes); the "
+                "audit fills chemistry, materials, critical raw materials and recycled share",
                 basis="BOM battery category and kWh",
                 source=_source(pack, rule.source),
                 details=[
@@ -1084,8 +1090,11 @@ def _passport(
                 effective=rule.effective.isoformat(),
                 rows=inp.rows(unknown),
                 lines=len(unknown),
-                message=f"{len(unknown)} battery line(s) with no battery category or kWh: passport scope unknown",
-                clear="battery category (EV, LMT, industrial, SLI, portable) and kWh columns in the BOM",
+                message=(
+                    f"{len(unknown)} battery line(s) with no battery category or kWh: passport "
+                    "scope unknown"
+                ),
+                clear="battery category (EV, LMT, industrial, SLI, portable) and kWh columns",
                 basis="not enough data",
                 source=_source(pack, rule.source),
             )
@@ -1117,11 +1126,12 @@ def _due_diligence(pack: BatteryPack, inp: RuleInputs, at: np.ndarray) -> list[R
                 rows=inp.rows(hit),
                 lines=len(hit),
                 message=(
-                    f"{len(hit)} battery line(s) hold {mineral}{note}: battery due-diligence obligations "
+                    f"{len(hit)} battery line(s) hold {mineral}{note}: battery due-diligence "
+                    "obligations "
                     f"apply from {rule.effective}"
                 ),
-                clear="a battery due-diligence policy verified by a notified body, or an operator under the "
-                "turnover threshold",
+                clear="a battery due-diligence policy verified by a notified body, or an operator "
+                "under the turnover threshold",
                 basis="BOM composition",
                 source=_source(pack, rule.source),
             )
@@ -1300,9 +1310,9 @@ class RuleRun:
         self, bom: pd.DataFrame, contents: Any, scores: Scores, context: ScoringContext
     ) -> RuleInputs:
         lines = contents.lines
-        archetypes = lines["archetype"].astype(object).to_numpy(dtype=object)
+        archetypes: np.ndarray = lines["archetype"].astype(object).to_numpy(dtype=object)
         mapped = lines["mapped"].to_numpy(bool)
-        archetypes = np.where(mapped, archetypes, None)
+        archetypes = np.where(mapped, archetypes, np.array(None, dtype=object))
         return RuleInputs(
             bom=bom,
             archetypes=archetypes,

@@ -354,7 +354,7 @@ RulePack = Annotated[
     DfarsPack | FeocPack | CrmaPack | BatteryPack | ConflictPack | UflpaPack,
     Field(discriminator="kind"),
 ]
-_PACK = TypeAdapter(RulePack)
+_PACK: TypeAdapter[RulePack] = TypeAdapter(RulePack)
 
 
 # --- ownership.yaml ----------------------------------------------------------------------------

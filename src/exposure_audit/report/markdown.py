@@ -25,6 +25,7 @@ from exposure_audit.report.base import (
 )
 from exposure_audit.report.diff import render_markdown as diff_markdown
 from exposure_audit.report.markdown_text import md, table
+from exposure_audit.report.rules import markdown_sections
 from exposure_audit.report.model import AuditResult
 
 TOP_LINES = 10
@@ -83,6 +84,7 @@ def render_markdown(result: AuditResult) -> str:
     out.extend(_findings(result))
     out.extend(_waivers(result))
     out.extend(_scenarios_and_actions(result))
+    out.extend(markdown_sections(result))  # rule packs and ownership (--rules)
     baseline = baseline_info(result)
     if baseline:
         out.append(

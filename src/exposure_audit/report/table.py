@@ -465,4 +465,7 @@ def terminal_extras(result: AuditResult) -> list[Any]:
     if baseline:
         parts.append(Text(""))
         parts.append(build_text(baseline, title=f"Change since baseline {baseline['path']}"))
+    from exposure_audit.report.rules import terminal_sections
+
+    parts.extend(terminal_sections(result))  # rule packs and ownership (--rules)
     return parts

@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from declarations_helpers import make_fake_template
 
 from exposure_audit.api import Options, audit
 from exposure_audit.errors import ReferenceDataError, UsageError
 from exposure_audit.reference.rules import load_rules
+
+from declarations_helpers import make_fake_template
 
 D = dt.date.fromisoformat
 HEAD = "Part Number,Description,Qty,Unit Mass (g),Supplier,Country of Origin"
@@ -345,3 +346,44 @@ def test_a_user_layer_replaces_a_pack(tmp_path: Path) -> None:
     (tmp_path / "rules").mkdir()
     (tmp_path / "rules" / "crma.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
     assert load_rules([tmp_path]).packs["crma"].benchmark.single_country_max == 0.99
+
+
+# --- the command line ----------------------------------------------------------------------------
+
+
+def test_rules_command_lists_and_explains() -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from exposure_audit.cli.app import app
+
+    runner = CliRunner()
+    listed = runner.invoke(app, ["rules", "--format", "json", "--as-of", "2026-12-31"])
+    assert listed.exit_code == 0
+    data = json.loads(listed.output)
+    dfars = next(p for p in data["packs"] if p["id"] == "dfars-7052")
+    assert dfars["next_change"] == "2027-01-01"
+    explained = runner.invoke(app, ["rules", "dfars"])
+    assert explained.exit_code == 0
+    assert "Cannot know" in explained.output and "not legal advice" in explained.output
+    unknown = runner.invoke(app, ["rules", "nosuch"])
+    assert unknown.exit_code == 2
+
+
+def test_crma_assessment_files(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+    from typer.testing import CliRunner
+
+    from exposure_audit.cli.app import app
+
+    bom = write(tmp_path, HEAD, "M1,NdFeB magnet N42 sintered,4,20,Magnet Co,Germany")
+    md, xlsx = tmp_path / "a.crma.md", tmp_path / "a.crma.xlsx"
+    result = CliRunner().invoke(
+        app, ["audit", str(bom), "-q", "--as-of", "2026-12-07", "-o", str(md), "-o", str(xlsx)]
+    )
+    assert result.exit_code == 0, result.output
+    text = md.read_text(encoding="utf-8")
+    assert "| Neodymium | processing | CHN |" in text
+    sheet = load_workbook(xlsx).active
+    assert [c.value for c in sheet[1]][:2] == ["strategic raw material", "stage"]

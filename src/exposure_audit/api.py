@@ -330,12 +330,19 @@ def as_report(source: Any, options: Any = None, what: str = "input") -> tuple[di
 
 
 def diff(
-    old: Any, new: Any, options: Any = None, *, fail_on: str = "high", fail_on_increase: float = 0
+    old: Any,
+    new: Any,
+    options: Any = None,
+    *,
+    fail_on: str = "high",
+    fail_on_increase: float = 0,
+    new_options: Any = None,
 ) -> DiffResult:
     """Compare two BOMs or JSON reports (paths), `AuditResult`s or report dicts. BOMs are
-    audited with `options` (an `api.Options`). Raises `UsageError` for an unreadable report."""
+    audited with `options` (an `api.Options`), NEW with `new_options` when given (e.g. the same
+    BOM at a later `as_of`). Raises `UsageError` for an unreadable report."""
     old_report, old_kind = as_report(old, options, "OLD")
-    new_report, new_kind = as_report(new, options, "NEW")
+    new_report, new_kind = as_report(new, new_options or options, "NEW")
     return compare(
         old_report,
         new_report,

@@ -202,7 +202,7 @@ def audit_command(
             smelters=list(smelters or []),
             scenarios=list(scenario or []),
             price_shocks=list(price_shock or []),
-            rules=list(rules or []),
+            rules=_with_crma(rules, output_format.value, checked),
             control_view=control_view,
             owners=owners,
         )
@@ -240,6 +240,15 @@ def audit_command(
         emit(result, output_format.value, checked, quiet)
         code = exit_code_for(result, fail_on.value)
         raise typer.Exit(max(code, gate.exit_code if gate is not None else 0))
+
+
+def _with_crma(rules: list[str] | None, fmt: str, checked: list[tuple[Path, str]]) -> list[str]:
+    """`--rules` plus the crma pack when a CRMA assessment is asked for."""
+    chosen = list(rules or [])
+    wanted = fmt.startswith("crma") or any(name.startswith("crma") for _, name in checked)
+    if wanted and not any(r in ("all", "crma") for x in chosen for r in x.split(",")):
+        chosen.append("crma")
+    return chosen
 
 
 def audit_portfolio(

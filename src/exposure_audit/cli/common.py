@@ -18,7 +18,17 @@ ISSUE_URL = "https://github.com/exposure-audit/exposure-audit/issues"
 
 # Names only: the formatters themselves are imported when a report is rendered, so `--help`
 # stays fast. A test checks this list against report.all_formatters().
-FORMAT_NAMES: tuple[str, ...] = ("table", "json", "csv", "xlsx", "markdown", "html", "sarif")
+FORMAT_NAMES: tuple[str, ...] = (
+    "table",
+    "json",
+    "csv",
+    "xlsx",
+    "markdown",
+    "html",
+    "sarif",
+    "crma",
+    "crma-xlsx",
+)
 
 OutputFormat = Enum("OutputFormat", {n: n for n in FORMAT_NAMES}, type=str)  # type: ignore[misc]
 
@@ -120,7 +130,7 @@ def check_outputs(outputs: Sequence[Path], inputs: Sequence[Path]) -> list[tuple
     checked: list[tuple[Path, str]] = []
     resolved_inputs = {_resolve(p) for p in inputs}
     for path in outputs:
-        found = formatter_for_suffix(path.suffix)
+        found = formatter_for_suffix("".join(path.suffixes[-2:]) or path.suffix)
         if found is None:
             raise UsageError(
                 f"--output {path}: unknown suffix {path.suffix or '(none)'}",

@@ -25,6 +25,7 @@ from exposure_audit.cli.options import (
     Policy,
     Quiet,
     Reference,
+    Rules,
     Sheet,
     Waivers,
     Weight,
@@ -41,6 +42,7 @@ EPILOG = """\
   exposure-audit diff bom-v1.xlsx bom-v2.xlsx --fail-on-increase 5
   exposure-audit diff main.json bom.xlsx --format markdown >> "$GITHUB_STEP_SUMMARY"
   exposure-audit diff old.csv new.csv --fail-on critical --format json
+  exposure-audit diff bom.xlsx bom.xlsx --rules all --old-as-of 2026-12-31 --new-as-of 2027-01-02
 """
 
 
@@ -101,6 +103,26 @@ def diff_command(
     weight: Weight = Weighting.auto,
     as_of: AsOf = None,
     waivers: Waivers = None,
+    rules: Rules = None,
+    old_as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--old-as-of",
+            metavar="DATE",
+            help="Audit OLD as of this date (default --as-of): with the same BOM twice, the "
+            "findings a rule's next phase adds show as new.",
+            rich_help_panel=INPUT,
+        ),
+    ] = None,
+    new_as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--new-as-of",
+            metavar="DATE",
+            help="Audit NEW as of this date (default --as-of).",
+            rich_help_panel=INPUT,
+        ),
+    ] = None,
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
@@ -117,19 +139,26 @@ def diff_command(
         from exposure_audit.cli.progress import spinner
         from exposure_audit.report.diff import build_text, render_markdown
 
-        options = audit_options(
-            sheet=sheet,
-            maps=maps,
-            reference=reference,
-            policy=policy,
-            aligned=aligned,
-            weight=weight,
-            as_of=as_of,
-            waivers=waivers,
-        )
+        shared = {
+            "sheet": sheet,
+            "maps": maps,
+            "reference": reference,
+            "policy": policy,
+            "aligned": aligned,
+            "weight": weight,
+            "waivers": waivers,
+            "rules": list(rules or []),
+        }
+        options = audit_options(as_of=old_as_of or as_of, **shared)
+        new_options = audit_options(as_of=new_as_of or as_of, **shared)
         with spinner(f"Comparing {old} and {new}…", quiet):
             result = diff(
-                old, new, options, fail_on=fail_on.value, fail_on_increase=fail_on_increase
+                old,
+                new,
+                options,
+                fail_on=fail_on.value,
+                fail_on_increase=fail_on_increase,
+                new_options=new_options,
             )
         data = result.to_dict()
         if output_format is DiffFormat.json:

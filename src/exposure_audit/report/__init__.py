@@ -21,6 +21,8 @@ _FORMATS: dict[str, tuple[str, str]] = {
     "markdown": ("markdown", "MarkdownFormatter"),
     "html": ("html", "HtmlFormatter"),
     "sarif": ("sarif", "SarifFormatter"),
+    "crma": ("crma", "CrmaFormatter"),
+    "crma-xlsx": ("crma", "CrmaXlsxFormatter"),
 }
 _loaded: dict[str, Formatter] = {}
 
@@ -40,7 +42,16 @@ def all_formatters() -> dict[str, Formatter]:
 
 
 def formatter_for_suffix(suffix: str) -> Formatter | None:
-    """The formatter whose suffixes include `suffix` (case-insensitive), if any."""
+    """The formatter whose suffixes include `suffix` (case-insensitive), if any. A compound
+    suffix (`.crma.md`) is tried whole, then by its last part."""
+    suffix = suffix.lower()
+    if suffix.count(".") > 1:
+        whole = formatter_for_suffix_exact(suffix)
+        return whole or formatter_for_suffix_exact("." + suffix.rsplit(".", 1)[1])
+    return formatter_for_suffix_exact(suffix)
+
+
+def formatter_for_suffix_exact(suffix: str) -> Formatter | None:
     suffix = suffix.lower()
     for found in all_formatters().values():
         if suffix in found.suffixes:

@@ -25,8 +25,8 @@ from exposure_audit.report.base import (
 )
 from exposure_audit.report.diff import render_markdown as diff_markdown
 from exposure_audit.report.markdown_text import md, table
-from exposure_audit.report.rules import markdown_sections
 from exposure_audit.report.model import AuditResult
+from exposure_audit.report.rules import markdown_sections
 
 TOP_LINES = 10
 MAX_FINDINGS = 50

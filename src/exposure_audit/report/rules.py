@@ -229,7 +229,8 @@ def terminal_sections(result: AuditResult) -> list[Any]:
             located = m.get("china_located", world.get("china_located"))
             basis = (
                 "; ".join(
-                    f"{c['country']}: {_pct(c['chinese_controlled'])} Chinese-controlled ({c['year']})"
+                    f"{c['country']}: {_pct(c['chinese_controlled'])} Chinese-controlled "
+                    f"({c['year']})"
                     for c in m.get("countries", [])
                 )
                 or f"{world.get('basis', '')} ({world.get('year', '')})"

@@ -20,6 +20,20 @@ TEMPLATE_COLUMNS: list[tuple[str, str]] = [
     ("Unit Cost", "Price of one unit"),
     ("Extended Cost", "Qty x unit cost (used when given)"),
     ("Currency", "ISO currency code, e.g. USD"),
+    # Optional: read only by the rule packs (`audit --rules`); leave blank when unknown.
+    (
+        "HS Code",
+        "Optional (rules): HS/CN tariff code, e.g. 2609 00 00 (EU conflict-minerals threshold)",
+    ),
+    ("COTS", "Optional (rules): yes if a commercial off-the-shelf item (DFARS 252.225-7052)"),
+    ("Defense Contract", "Optional (rules): yes if delivered under a U.S. DoD contract"),
+    (
+        "Battery Category",
+        "Optional (rules): EV, LMT, industrial, SLI or portable (EU battery passport)",
+    ),
+    ("Battery Capacity (kWh)", "Optional (rules): the battery's energy in kWh"),
+    ("Recycled Share", "Optional (rules): recycled content of the part, e.g. 16%"),
+    ("Owner", "Optional (rules): the supplier's parent company (or use --owners FILE)"),
 ]
 
 

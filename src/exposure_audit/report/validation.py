@@ -41,7 +41,7 @@ def render_validation(loaded: Loaded):  # noqa: ANN201 - rich renderable
     from rich.table import Table
     from rich.text import Text
 
-    from exposure_audit.bom.columns import FIELDS
+    from exposure_audit.bom.columns import FIELDS, OPTIONAL_FIELDS
     from exposure_audit.report.table import pct, plain
 
     data = validation_dict(loaded)
@@ -64,7 +64,8 @@ def render_validation(loaded: Loaded):  # noqa: ANN201 - rich renderable
             [data["columns"][field]] if field in data["columns"] else []
         )
         if headers:
-            columns.add_row(field, plain(", ".join(headers)))
+            label = f"{field} (optional: --rules)" if field in OPTIONAL_FIELDS else field
+            columns.add_row(label, plain(", ".join(headers)))
     for header in data["unrecognised_columns"]:
         columns.add_row(Text("(kept as is)", style="dim"), plain(header))
     issues = Table(

@@ -85,8 +85,8 @@ def render_markdown(result: AuditResult) -> str:
     r = result.report
     head = [
         f"## EU CRMA Art. 24 supply-risk assessment: {md(r.input.path)}\n",
-        f"_Pre-filled by exposure-audit from the BOM and the bundled shares (policy as of "
-        f"{r.policy.as_of}). {DISCLAIMER}_\n",
+        f"_Pre-filled by exposure-audit from the BOM and the bundled shares (reference "
+        f"{r.reference.version}, policy as of {r.policy.as_of}). {DISCLAIMER}_\n",
     ]
     if assessment(result) is None:
         return "\n".join([*head, "Run the audit with `--rules crma` to fill this assessment.\n"])

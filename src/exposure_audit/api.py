@@ -18,16 +18,17 @@ from typing import Any
 import pandas as pd
 
 from exposure_audit import __version__
-from exposure_audit.bom import CleanBom, clean_bom, match_columns, read_bom
+from exposure_audit.bom import clean_bom, match_columns, read_bom
 from exposure_audit.bom.text_arrow import file_sha256
 from exposure_audit.compare.diff import DiffResult, check_report, compare
 from exposure_audit.compare.portfolio import PortfolioResult, summarise
 from exposure_audit.engine.findings import evaluate
-from exposure_audit.engine.mapping import Contents, map_contents
+from exposure_audit.engine.loaded import Loaded
+from exposure_audit.engine.mapping import map_contents
 from exposure_audit.engine.scoring import ScoringContext, score
 from exposure_audit.errors import ExposureAuditError, StrictModeError, UsageError
 from exposure_audit.issues import IssueLog
-from exposure_audit.reference import ReferenceSet, load_reference
+from exposure_audit.reference import load_reference
 from exposure_audit.report.json import is_json_report, load_report, report_dict
 from exposure_audit.report.model import (
     STAGE_ASSUMPTION,
@@ -65,21 +66,6 @@ class Options:
     """False: `reference_dirs[0]` replaces the bundled tables instead of layering over them."""
     waivers: str | Path | None = None
     """A waivers YAML file (`--waivers`): accepted findings leave `findings` (see waivers.py)."""
-
-
-@dataclass
-class Loaded:
-    """A BOM read, cleaned and mapped: what `validate` shows and `audit` scores."""
-
-    path: str
-    raw_format: str
-    sheet: str | None
-    header_row: int
-    sha256: str
-    bom: CleanBom
-    mapping: Contents
-    reference: ReferenceSet
-    issues: IssueLog
 
 
 def load(path: str | Path, options: Options | None = None) -> Loaded:

@@ -18,7 +18,10 @@ from typing import Any
 import pandas as pd
 
 from exposure_audit import __version__
-from exposure_audit.bom import clean_bom, match_columns, read_bom
+from exposure_audit.bom.ahead import Ahead
+from exposure_audit.bom.clean import clean_bom
+from exposure_audit.bom.columns import match_columns
+from exposure_audit.bom.read import read_bom
 from exposure_audit.bom.text_arrow import file_sha256
 from exposure_audit.compare.diff import DiffResult, check_report, compare
 from exposure_audit.compare.portfolio import PortfolioResult, summarise
@@ -68,11 +71,12 @@ class Options:
     """A waivers YAML file (`--waivers`): accepted findings leave `findings` (see waivers.py)."""
 
 
-def load(path: str | Path, options: Options | None = None) -> Loaded:
-    """Read, clean and map a BOM. Raises `BomReadError`, `ReferenceDataError`, `UsageError`."""
+def load(path: str | Path, options: Options | None = None, ahead: Ahead | None = None) -> Loaded:
+    """Read, clean and map a BOM; `ahead` is a parse of it already started (`bom.ahead`).
+    Raises `BomReadError`, `ReferenceDataError`, `UsageError`."""
     options = options or Options()
     reference = load_reference(options.reference_dirs, options.policy_file, options.include_bundled)
-    raw = read_bom(path, sheet=options.sheet)
+    raw = read_bom(path, sheet=options.sheet, ahead=ahead)
     columns = match_columns(raw.headers, options.column_map)
     bom = clean_bom(raw, columns, reference.countries.aliases)
     mapping = map_contents(bom.frame, reference, sheet=raw.sheet)
@@ -84,7 +88,7 @@ def load(path: str | Path, options: Options | None = None) -> Loaded:
         raw_format=raw.format,
         sheet=raw.sheet,
         header_row=raw.header_row,
-        sha256=file_sha256(Path(path)),
+        sha256=ahead.sha256(Path(path)) if ahead is not None else file_sha256(Path(path)),
         bom=bom,
         mapping=mapping,
         reference=reference,
@@ -92,11 +96,14 @@ def load(path: str | Path, options: Options | None = None) -> Loaded:
     )
 
 
-def audit(path: str | Path, options: Options | None = None) -> AuditResult:
+def audit(
+    path: str | Path, options: Options | None = None, ahead: Ahead | None = None
+) -> AuditResult:
     """Audit one BOM file: read, map, score, find. Steps 1-6 of the flow.
 
-    Raises `ExposureAuditError` subclasses for anything the user can fix; `StrictModeError`
-    when `options.strict` and the BOM has error-level issues.
+    `ahead`: a parse of the file already started (`bom.ahead.start`). Raises
+    `ExposureAuditError` subclasses for anything the user can fix; `StrictModeError` when
+    `options.strict` and the BOM has error-level issues.
     """
     options = options or Options()
     waiver_file = None
@@ -104,7 +111,7 @@ def audit(path: str | Path, options: Options | None = None) -> AuditResult:
         from exposure_audit.engine.waivers import load_waivers
 
         waiver_file = load_waivers(options.waivers)
-    loaded = load(path, options)
+    loaded = load(path, options, ahead)
     if options.strict and loaded.issues.count("error"):
         first = loaded.issues.to_models(limit=1)[0][0]
         where = f"row {first.row}, column {first.column!r}" if first.row else "the BOM"

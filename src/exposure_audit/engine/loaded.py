@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from exposure_audit.bom import CleanBom
+from exposure_audit.bom.clean import CleanBom
 from exposure_audit.engine.mapping import Contents
 from exposure_audit.issues import IssueLog
 from exposure_audit.reference import ReferenceSet

@@ -20,7 +20,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from exposure_audit.bom import clean_bom, match_columns, read_bom
+from exposure_audit.bom.clean import clean_bom
+from exposure_audit.bom.columns import match_columns
+from exposure_audit.bom.read import read_bom
 from exposure_audit.errors import ExposureAuditError
 
 HEADERS = [

@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from exposure_audit.cli.app import app
+from exposure_audit.engine.mapping import explain_material
 from exposure_audit.errors import UsageError
 from exposure_audit.reference import load_reference
 from exposure_audit.reference import queries as browse
@@ -350,9 +351,7 @@ def test_library_functions_return_plain_data(reference):
     with pytest.raises(UsageError):
         browse.find_mineral(reference, "kryptonite")
     assert browse.find_group(reference, "Forge") == "forge"
-    explained = browse.explain_material(
-        reference, "Magnet — 3mm Dia. 4mm Height | Neodym Cylinder Magnet"
-    )
+    explained = explain_material(reference, "Magnet — 3mm Dia. 4mm Height | Neodym Cylinder Magnet")
     assert explained["folded"] == "magnet | 3mm dia. 4mm height | neodym cylinder magnet"
     assert explained["match"]["archetype"] == "ndfeb_sintered"
 

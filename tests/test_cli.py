@@ -191,7 +191,8 @@ def test_template_writes_and_refuses_to_overwrite(tmp_path):
     assert runner.invoke(app, ["template", str(target)]).exit_code == 0
     import openpyxl
 
-    from exposure_audit.bom import match_columns, read_bom
+    from exposure_audit.bom.columns import match_columns
+    from exposure_audit.bom.read import read_bom
 
     filled = tmp_path / "filled.xlsx"
     workbook = openpyxl.load_workbook(target)

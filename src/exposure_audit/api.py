@@ -18,16 +18,20 @@ from typing import Any
 import pandas as pd
 
 from exposure_audit import __version__
-from exposure_audit.bom import CleanBom, clean_bom, match_columns, read_bom
+from exposure_audit.bom.ahead import Ahead
+from exposure_audit.bom.clean import clean_bom
+from exposure_audit.bom.columns import match_columns
+from exposure_audit.bom.read import read_bom
 from exposure_audit.bom.text_arrow import file_sha256
 from exposure_audit.compare.diff import DiffResult, check_report, compare
 from exposure_audit.compare.portfolio import PortfolioResult, summarise
 from exposure_audit.engine.findings import evaluate
-from exposure_audit.engine.mapping import Contents, map_contents
+from exposure_audit.engine.loaded import Loaded
+from exposure_audit.engine.mapping import map_contents
 from exposure_audit.engine.scoring import ScoringContext, score
 from exposure_audit.errors import ExposureAuditError, StrictModeError, UsageError
 from exposure_audit.issues import IssueLog
-from exposure_audit.reference import ReferenceSet, load_reference
+from exposure_audit.reference import load_reference
 from exposure_audit.report.json import is_json_report, load_report, report_dict
 from exposure_audit.report.model import (
     STAGE_ASSUMPTION,
@@ -73,26 +77,12 @@ class Options:
     """`--owners FILE`: supplier ownership table (supplier, owner, country, percent)."""
 
 
-@dataclass
-class Loaded:
-    """A BOM read, cleaned and mapped: what `validate` shows and `audit` scores."""
-
-    path: str
-    raw_format: str
-    sheet: str | None
-    header_row: int
-    sha256: str
-    bom: CleanBom
-    mapping: Contents
-    reference: ReferenceSet
-    issues: IssueLog
-
-
-def load(path: str | Path, options: Options | None = None) -> Loaded:
-    """Read, clean and map a BOM. Raises `BomReadError`, `ReferenceDataError`, `UsageError`."""
+def load(path: str | Path, options: Options | None = None, ahead: Ahead | None = None) -> Loaded:
+    """Read, clean and map a BOM; `ahead` is a parse of it already started (`bom.ahead`).
+    Raises `BomReadError`, `ReferenceDataError`, `UsageError`."""
     options = options or Options()
     reference = load_reference(options.reference_dirs, options.policy_file, options.include_bundled)
-    raw = read_bom(path, sheet=options.sheet)
+    raw = read_bom(path, sheet=options.sheet, ahead=ahead)
     columns = match_columns(raw.headers, options.column_map)
     bom = clean_bom(raw, columns, reference.countries.aliases)
     mapping = map_contents(bom.frame, reference, sheet=raw.sheet)
@@ -104,7 +94,7 @@ def load(path: str | Path, options: Options | None = None) -> Loaded:
         raw_format=raw.format,
         sheet=raw.sheet,
         header_row=raw.header_row,
-        sha256=file_sha256(Path(path)),
+        sha256=ahead.sha256(Path(path)) if ahead is not None else file_sha256(Path(path)),
         bom=bom,
         mapping=mapping,
         reference=reference,
@@ -112,11 +102,14 @@ def load(path: str | Path, options: Options | None = None) -> Loaded:
     )
 
 
-def audit(path: str | Path, options: Options | None = None) -> AuditResult:
+def audit(
+    path: str | Path, options: Options | None = None, ahead: Ahead | None = None
+) -> AuditResult:
     """Audit one BOM file: read, map, score, find. Steps 1-6 of the flow.
 
-    Raises `ExposureAuditError` subclasses for anything the user can fix; `StrictModeError`
-    when `options.strict` and the BOM has error-level issues.
+    `ahead`: a parse of the file already started (`bom.ahead.start`). Raises
+    `ExposureAuditError` subclasses for anything the user can fix; `StrictModeError` when
+    `options.strict` and the BOM has error-level issues.
     """
     options = options or Options()
     waiver_file = None
@@ -124,7 +117,7 @@ def audit(path: str | Path, options: Options | None = None) -> AuditResult:
         from exposure_audit.engine.waivers import load_waivers
 
         waiver_file = load_waivers(options.waivers)
-    loaded = load(path, options)
+    loaded = load(path, options, ahead)
     if options.strict and loaded.issues.count("error"):
         first = loaded.issues.to_models(limit=1)[0][0]
         where = f"row {first.row}, column {first.column!r}" if first.row else "the BOM"

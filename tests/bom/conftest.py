@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from exposure_audit.bom import CleanBom, clean_bom, match_columns, read_bom
+from exposure_audit.bom.clean import CleanBom, clean_bom
+from exposure_audit.bom.columns import match_columns
+from exposure_audit.bom.read import read_bom
 
 
 def _load(

@@ -8,7 +8,7 @@ import zipfile
 
 import pytest
 
-from exposure_audit.bom import read_bom
+from exposure_audit.bom.read import read_bom
 from exposure_audit.errors import BomReadError
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"

@@ -10,8 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from exposure_audit.bom import clean_bom, match_columns, read_bom
-from exposure_audit.bom.clean import parse_number, parse_numbers
+from exposure_audit.bom.clean import clean_bom, parse_number, parse_numbers
+from exposure_audit.bom.columns import match_columns
+from exposure_audit.bom.read import read_bom
 from exposure_audit.reference.countries import to_iso3
 from exposure_audit.text import fold, fold_header
 

@@ -7,7 +7,7 @@ import codecs
 import pandas as pd
 import pytest
 
-from exposure_audit.bom import read_bom
+from exposure_audit.bom.read import read_bom
 from exposure_audit.errors import BomReadError
 
 ROWS = [("R1", "Resistor 10k", 4), ("C1", "Capacitor 1uF", 2)]

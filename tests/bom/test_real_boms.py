@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from exposure_audit.bom import read_bom
+from exposure_audit.bom.read import read_bom
 
 
 @pytest.fixture

@@ -14,7 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from exposure_audit.bom import CleanBom, clean_bom, match_columns, read_bom, sheet_arrow
+from exposure_audit.bom import sheet_arrow
+from exposure_audit.bom.clean import CleanBom, clean_bom
+from exposure_audit.bom.columns import match_columns
+from exposure_audit.bom.read import read_bom
 from exposure_audit.bom.sheet_arrow import ArrowSheet, _merged_rows
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

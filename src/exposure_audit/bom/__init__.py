@@ -1,9 +1,4 @@
-"""Reading a BOM: file -> raw table -> canonical BOM frame."""
+"""Reading a BOM: file -> raw table (`read`) -> canonical BOM frame (`clean`).
 
-from __future__ import annotations
-
-from exposure_audit.bom.clean import CleanBom, clean_bom
-from exposure_audit.bom.columns import ColumnMap, match_columns
-from exposure_audit.bom.read import RawTable, read_bom
-
-__all__ = ["CleanBom", "ColumnMap", "RawTable", "clean_bom", "match_columns", "read_bom"]
+Nothing is imported here: `bom.ahead` starts parsing a file before pandas is imported.
+"""

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from exposure_audit.bom import sheet_arrow
+from exposure_audit.bom.ahead import Ahead
 from exposure_audit.bom.sheet_arrow import ArrowSheet
 from exposure_audit.bom.sniff import (
     HEADER_SEARCH_ROWS,
@@ -63,11 +64,12 @@ class RawTable:
         return [str(c) for c in self.frame.columns]
 
 
-def read_bom(path: str | Path, sheet: str | None = None) -> RawTable:
+def read_bom(path: str | Path, sheet: str | None = None, ahead: Ahead | None = None) -> RawTable:
     """Read a BOM file into a `RawTable`.
 
     The format follows the file's content (zip or OLE signature) and then its suffix; the sheet
-    is the first whose header row is recognised unless `sheet` names one.
+    is the first whose header row is recognised unless `sheet` names one. `ahead`: a parse
+    started earlier (`bom.ahead.start`), used when it is for this file and sheet.
 
     Raises `BomReadError` for a missing, unreadable, empty, oversized or headerless file.
     """
@@ -75,19 +77,21 @@ def read_bom(path: str | Path, sheet: str | None = None) -> RawTable:
     shown = str(path)
     head = check_file(path, shown)
     if is_spreadsheet(path, head):
-        return _read_spreadsheet(path, shown, sheet, head)
+        return _read_spreadsheet(path, shown, sheet, head, ahead)
     if sheet is not None:
         raise BomReadError(
             f"--sheet {sheet!r} given, but {shown} is a text file without sheets",
             "drop --sheet for .csv/.tsv files",
         )
-    return _read_text(path, shown)
+    return _read_text(path, shown, ahead)
 
 
 # --- spreadsheets ------------------------------------------------------------------------------
 
 
-def _read_spreadsheet(path: Path, shown: str, sheet: str | None, head: bytes) -> RawTable:
+def _read_spreadsheet(
+    path: Path, shown: str, sheet: str | None, head: bytes, ahead: Ahead | None
+) -> RawTable:
     from exposure_audit.bom.safety import check_zip_container
 
     if head.startswith(ZIP_MAGIC):
@@ -103,7 +107,9 @@ def _read_spreadsheet(path: Path, shown: str, sheet: str | None, head: bytes) ->
             f"{shown} is not a spreadsheet (its content is neither xlsx nor xls)",
             "export the BOM again as .xlsx or .csv",
         )
-    fast = sheet_arrow.read_sheet(path, sheet) if head.startswith(ZIP_MAGIC) else None
+    fast = ahead.parsed(path, sheet) if ahead is not None else None
+    if not isinstance(fast, ArrowSheet):
+        fast = sheet_arrow.read_sheet(path, sheet) if head.startswith(ZIP_MAGIC) else None
     if fast is not None and sheet in (None, fast.name):  # None when the typed path must read it
         return _arrow_sheet(path, shown, fast)
     import python_calamine
@@ -271,9 +277,11 @@ def _drop_empty_unnamed(frame: pd.DataFrame) -> pd.DataFrame:
 # --- delimited text ----------------------------------------------------------------------------
 
 
-def _read_text(path: Path, shown: str) -> RawTable:
-    layout = text_layout(path, shown)
-    frame, encoding, encoded = _read_delimited(path, layout)
+def _read_text(path: Path, shown: str, ahead: Ahead | None) -> RawTable:
+    parsed = ahead.parsed(path, None) if ahead is not None else None
+    parsed = parsed if isinstance(parsed, TextTable) else None
+    layout = parsed.layout if parsed is not None else text_layout(path, shown)
+    frame, encoding, encoded = _read_delimited(path, layout, parsed)
     frame = _drop_empty_unnamed(frame)
     if _all_blank(frame):
         raise BomReadError(
@@ -293,7 +301,9 @@ def _read_text(path: Path, shown: str) -> RawTable:
     )
 
 
-def _read_delimited(path: Path, layout: TextLayout) -> tuple[pd.DataFrame, str, dict[str, object]]:
+def _read_delimited(
+    path: Path, layout: TextLayout, parsed: TextTable | None = None
+) -> tuple[pd.DataFrame, str, dict[str, object]]:
     """Read the body below the header as text columns; ragged rows are padded or widened.
 
     Returns the frame, the
@@ -306,8 +316,7 @@ def _read_delimited(path: Path, layout: TextLayout) -> tuple[pd.DataFrame, str, 
         layout.header_idx,
         layout.headers,
     )
-    parsed: TextTable | None = None
-    if encoding in ("utf-8", "utf-8-sig") and layout.simple:
+    if parsed is None and encoding in ("utf-8", "utf-8-sig") and layout.simple:
         try:
             parsed = read_arrow(path, layout)
         except Exception:  # noqa: BLE001 - ragged rows, bad UTF-8: take the tolerant path

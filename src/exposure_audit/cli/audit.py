@@ -183,6 +183,11 @@ def audit_command(
     runs through China and covered nations, and how much through aligned countries."""
     set_prog(ctx)
     with handle_errors(debug):
+        ahead = None
+        if len(boms) == 1 and boms[0].is_file():
+            from exposure_audit.bom.ahead import start
+
+            ahead = start(boms[0], sheet)  # parses while pandas and the engine are imported
         from exposure_audit.api import audit
         from exposure_audit.cli.progress import spinner
         from exposure_audit.errors import UsageError
@@ -222,7 +227,7 @@ def audit_command(
 
             baseline_report = load_report(baseline, "--baseline")
         with spinner(f"Auditing {boms[0]}…", quiet):
-            result = audit(boms[0], options)
+            result = audit(boms[0], options, ahead)
         if not quiet:
             warn_declaration_problems(result)
             warn_waivers(result)

@@ -425,7 +425,9 @@ def materials_command(
                 table.add_row(_t(m["id"]), _t(m["name"]), _t(comp), _t(mass))
             out_console().print(table)
             return
-        data = browse.explain_material(ref, query)
+        from exposure_audit.engine.mapping import explain_material
+
+        data = explain_material(ref, query)
         if output_format is BrowseFormat.json:
             _json(data)
             return
@@ -523,10 +525,10 @@ def declarations_command(
     no file could be read."""
     set_prog(ctx)
     with handle_errors(debug):
-        from exposure_audit.reference import queries as browse
-
         ref = _reference(reference)
-        data = browse.describe_declarations(files, aliases=dict(ref.countries.aliases))
+        from exposure_audit.declarations.rmi import describe_declarations
+
+        data = describe_declarations(files, aliases=dict(ref.countries.aliases))
         if output_format is BrowseFormat.json:
             _json(data)
         else:

@@ -1013,3 +1013,55 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
             values = frame[col].astype(object)
             out[col] = values.where(values.notna(), None)
     return pd.DataFrame(out, index=frame.index)
+
+
+def describe_declarations(
+    paths: Sequence[str | Path], aliases: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Read supplier RMI templates (files or folders) and summarise them.
+
+    Returns `{"files": [...], "smelters": [...], "mines": [...], "problems": [...]}`: per file
+    the template, version, company, scope, date and counts; the smelters de-duplicated by RMI
+    id across files (metal, name, country ISO3, RMI id, recycled, declaring files); problems
+    as `{path, message, hint}`. Never raises for a bad file.
+    """
+    declared = read_declarations([Path(p) for p in paths], aliases=aliases)
+
+    def value(v: Any) -> Any:
+        if v is None or (isinstance(v, float) and v != v) or v is pd.NA:
+            return None
+        return v.item() if hasattr(v, "item") else v
+
+    smelters = []
+    table = declared.smelters.sort_values(
+        ["metal", "smelter_name", "smelter_id"], kind="stable", na_position="last"
+    )
+    for row in table.itertuples(index=False):
+        files = value(row.files)
+        smelters.append(
+            {
+                "metal": value(row.metal),
+                "name": value(row.smelter_name),
+                "country": value(row.country),
+                "country_iso3": value(row.country_iso3),
+                "rmi_id": value(row.smelter_id),
+                "recycled": bool(value(row.recycled)) if value(row.recycled) is not None else None,
+                "files": [f for f in str(files or "").split(";") if f],
+            }
+        )
+    mines = [
+        {
+            "metal": value(r.metal),
+            "name": value(r.mine_name),
+            "mine_id": value(r.mine_id),
+            "country_iso3": value(r.country_iso3),
+            "file": value(r.file),
+        }
+        for r in declared.mines.itertuples(index=False)
+    ]
+    return {
+        "files": [f.model_dump(mode="json") for f in declared.files],
+        "smelters": smelters,
+        "mines": mines,
+        "problems": [p.model_dump(mode="json") for p in declared.problems],
+    }

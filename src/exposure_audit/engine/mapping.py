@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,13 @@ from exposure_audit.issues import IssueCode, IssueLog
 from exposure_audit.reference import ReferenceSet
 from exposure_audit.reference.models import Material
 from exposure_audit.reference.patterns import Need, pattern_needs
+from exposure_audit.reference.queries import (
+    ID_SHAPE,
+    close_names,
+    material_detail,
+    material_summary,
+    not_found,
+)
 from exposure_audit.text import fold
 
 FUZZY_MATCH = 90.0
@@ -531,3 +539,69 @@ def _report_unknown_minerals(
         None,
         "mineral '{value}' is not in the reference; the material text was used instead",
     )
+
+
+# --- explaining one text (`exposure-audit materials TEXT`) ---------------------------------
+
+
+def explain_material(reference: ReferenceSet, query: str) -> dict[str, Any]:
+    """What a BOM text maps to and why, or an archetype's details when `query` is its id.
+
+    Returns `{"query", "folded", "kind": "archetype"|"match", ...}`: for an archetype id,
+    `archetype` holds `material_detail`; for text, `match` holds method, archetype,
+    confidence, reason (the alias, CAS number or pattern that matched), the pattern itself
+    and suggestions, and `archetype` the matched archetype's summary (or None).
+    """
+    # Fold like the BOM reader does: parts separated by "|" or " — " stay separate parts (the
+    # audit joins a line's material, description and notes the same way).
+    parts = (fold(p) for p in re.split(r"\||\s—\s", query))
+    folded = PART_SEPARATOR.join(p for p in parts if p)
+    if query.strip() in reference.materials:
+        return {
+            "query": query,
+            "folded": folded,
+            "kind": "archetype",
+            "archetype": material_detail(reference, query.strip()),
+        }
+    found = matcher_for(reference).match(folded)
+    if found.archetype is None and ID_SHAPE.fullmatch(query.strip()):
+        # Looks like an archetype id with a typo: say which ids are close.
+        raise not_found(
+            "material archetype",
+            query.strip(),
+            close_names(query.strip(), reference.materials),
+            "materials",
+        )
+    pattern = (
+        _matching_pattern(reference, found.archetype, folded)
+        if (found.method == "pattern")
+        else None
+    )
+    archetype = (
+        reference.materials.get(found.archetype)
+        if found.archetype and not found.archetype.startswith("mineral:")
+        else None
+    )
+    return {
+        "query": query,
+        "folded": folded,
+        "kind": "match",
+        "match": {
+            "archetype": found.archetype,
+            "method": found.method,
+            "confidence": found.confidence,
+            "reason": found.reason,
+            "pattern": pattern,
+            "suggestions": list(found.suggestions),
+        },
+        "archetype": material_summary(archetype) if archetype else None,
+    }
+
+
+def _matching_pattern(reference: ReferenceSet, archetype: str | None, text: str) -> str | None:
+    if archetype is None or archetype not in reference.materials:
+        return None
+    for pattern in reference.materials[archetype].patterns:
+        if re.search(pattern, text):
+            return pattern
+    return None

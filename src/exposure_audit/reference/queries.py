@@ -12,7 +12,6 @@ import datetime as dt
 import difflib
 import re
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import Any
 
 from exposure_audit.errors import UsageError
@@ -29,11 +28,9 @@ from exposure_audit.reference.models import (
 )
 from exposure_audit.text import fold
 
-_ID_SHAPE = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)+")
+ID_SHAPE = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)+")
 
 __all__ = [
-    "describe_declarations",
-    "explain_material",
     "find_group",
     "find_mineral",
     "group_detail",
@@ -58,7 +55,7 @@ def _iso(value: dt.date | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _close(word: str, choices: Iterable[str], n: int = 5) -> list[str]:
+def close_names(word: str, choices: Iterable[str], n: int = 5) -> list[str]:
     """Close matches for an unknown name: fuzzy on folded text, then substring hits."""
     folded = {fold(c): c for c in choices}
     key = fold(word)
@@ -69,7 +66,7 @@ def _close(word: str, choices: Iterable[str], n: int = 5) -> list[str]:
     return list(dict.fromkeys(found))[:n]
 
 
-def _not_found(kind: str, name: str, close: Sequence[str], command: str) -> UsageError:
+def not_found(kind: str, name: str, close: Sequence[str], command: str) -> UsageError:
     hint = (
         f"did you mean {', '.join(close)}?"
         if close
@@ -134,9 +131,9 @@ def find_mineral(reference: ReferenceSet, name: str) -> str:
     if found is not None:
         return found
     names = [n for m in reference.minerals.values() for n in (m.id, m.name, *m.aliases)]
-    close = _close(name, names)
+    close = close_names(name, names)
     ids = list(dict.fromkeys(reference.mineral_aliases().get(fold(c), c) for c in close))
-    raise _not_found("mineral", name, ids, "minerals")
+    raise not_found("mineral", name, ids, "minerals")
 
 
 def mineral_detail(reference: ReferenceSet, name: str, as_of: dt.date) -> dict[str, Any]:
@@ -192,7 +189,7 @@ def find_group(reference: ReferenceSet, name: str) -> str:
     for group in reference.groups.values():
         if key in (fold(group.id), fold(group.id.replace("_", " ")), fold(group.name)):
             return group.id
-    raise _not_found("group", name, _close(name, reference.groups), "groups")
+    raise not_found("group", name, close_names(name, reference.groups), "groups")
 
 
 def group_detail(reference: ReferenceSet, name: str, as_of: dt.date) -> dict[str, Any]:
@@ -220,7 +217,7 @@ def group_detail(reference: ReferenceSet, name: str, as_of: dt.date) -> dict[str
 # --- materials ---------------------------------------------------------------------------------
 
 
-def _material_summary(material: Material) -> dict[str, Any]:
+def material_summary(material: Material) -> dict[str, Any]:
     return {
         "id": material.id,
         "name": material.name,
@@ -233,14 +230,14 @@ def _material_summary(material: Material) -> dict[str, Any]:
 
 def list_materials(reference: ReferenceSet) -> list[dict[str, Any]]:
     """Every material archetype, sorted by id."""
-    return [_material_summary(reference.materials[k]) for k in sorted(reference.materials)]
+    return [material_summary(reference.materials[k]) for k in sorted(reference.materials)]
 
 
 def material_detail(reference: ReferenceSet, archetype: str) -> dict[str, Any]:
     """One archetype in full: summary, category, patterns, excludes, CAS numbers, priority,
     per-mineral fraction with range, basis and source, typical mass and note."""
     material = reference.materials[archetype]
-    out = _material_summary(material)
+    out = material_summary(material)
     out.update(
         category=material.category,
         patterns=list(material.patterns),
@@ -266,127 +263,3 @@ def material_detail(reference: ReferenceSet, archetype: str) -> dict[str, Any]:
         note=material.note,
     )
     return out
-
-
-def explain_material(reference: ReferenceSet, query: str) -> dict[str, Any]:
-    """What a BOM text maps to and why, or an archetype's details when `query` is its id.
-
-    Returns `{"query", "folded", "kind": "archetype"|"match", ...}`: for an archetype id,
-    `archetype` holds `material_detail`; for text, `match` holds method, archetype,
-    confidence, reason (the alias, CAS number or pattern that matched), the pattern itself
-    and suggestions, and `archetype` the matched archetype's summary (or None).
-    """
-    from exposure_audit.engine.mapping import PART_SEPARATOR, matcher_for
-
-    # Fold like the BOM reader does: parts separated by "|" or " — " stay separate parts (the
-    # audit joins a line's material, description and notes the same way).
-    parts = (fold(p) for p in re.split(r"\||\s—\s", query))
-    folded = PART_SEPARATOR.join(p for p in parts if p)
-    if query.strip() in reference.materials:
-        return {
-            "query": query,
-            "folded": folded,
-            "kind": "archetype",
-            "archetype": material_detail(reference, query.strip()),
-        }
-    found = matcher_for(reference).match(folded)
-    if found.archetype is None and _ID_SHAPE.fullmatch(query.strip()):
-        # Looks like an archetype id with a typo: say which ids are close.
-        raise _not_found(
-            "material archetype",
-            query.strip(),
-            _close(query.strip(), reference.materials),
-            "materials",
-        )
-    pattern = (
-        _matching_pattern(reference, found.archetype, folded)
-        if (found.method == "pattern")
-        else None
-    )
-    archetype = (
-        reference.materials.get(found.archetype)
-        if found.archetype and not found.archetype.startswith("mineral:")
-        else None
-    )
-    return {
-        "query": query,
-        "folded": folded,
-        "kind": "match",
-        "match": {
-            "archetype": found.archetype,
-            "method": found.method,
-            "confidence": found.confidence,
-            "reason": found.reason,
-            "pattern": pattern,
-            "suggestions": list(found.suggestions),
-        },
-        "archetype": _material_summary(archetype) if archetype else None,
-    }
-
-
-def _matching_pattern(reference: ReferenceSet, archetype: str | None, text: str) -> str | None:
-    if archetype is None or archetype not in reference.materials:
-        return None
-    for pattern in reference.materials[archetype].patterns:
-        if re.search(pattern, text):
-            return pattern
-    return None
-
-
-# --- declarations ------------------------------------------------------------------------------
-
-
-def describe_declarations(
-    paths: Sequence[str | Path], aliases: dict[str, str] | None = None
-) -> dict[str, Any]:
-    """Read supplier RMI templates (files or folders) and summarise them.
-
-    Returns `{"files": [...], "smelters": [...], "mines": [...], "problems": [...]}`: per file
-    the template, version, company, scope, date and counts; the smelters de-duplicated by RMI
-    id across files (metal, name, country ISO3, RMI id, recycled, declaring files); problems
-    as `{path, message, hint}`. Never raises for a bad file.
-    """
-    import pandas as pd
-
-    from exposure_audit.declarations.rmi import read_declarations
-
-    declared = read_declarations([Path(p) for p in paths], aliases=aliases)
-
-    def value(v: Any) -> Any:
-        if v is None or (isinstance(v, float) and v != v) or v is pd.NA:
-            return None
-        return v.item() if hasattr(v, "item") else v
-
-    smelters = []
-    table = declared.smelters.sort_values(
-        ["metal", "smelter_name", "smelter_id"], kind="stable", na_position="last"
-    )
-    for row in table.itertuples(index=False):
-        files = value(row.files)
-        smelters.append(
-            {
-                "metal": value(row.metal),
-                "name": value(row.smelter_name),
-                "country": value(row.country),
-                "country_iso3": value(row.country_iso3),
-                "rmi_id": value(row.smelter_id),
-                "recycled": bool(value(row.recycled)) if value(row.recycled) is not None else None,
-                "files": [f for f in str(files or "").split(";") if f],
-            }
-        )
-    mines = [
-        {
-            "metal": value(r.metal),
-            "name": value(r.mine_name),
-            "mine_id": value(r.mine_id),
-            "country_iso3": value(r.country_iso3),
-            "file": value(r.file),
-        }
-        for r in declared.mines.itertuples(index=False)
-    ]
-    return {
-        "files": [f.model_dump(mode="json") for f in declared.files],
-        "smelters": smelters,
-        "mines": mines,
-        "problems": [p.model_dump(mode="json") for p in declared.problems],
-    }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from exposure_audit.api import Loaded
+from exposure_audit.engine.loaded import Loaded
 
 
 def validation_dict(loaded: Loaded) -> dict[str, Any]:

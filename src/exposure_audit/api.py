@@ -133,15 +133,8 @@ def audit(
             f"--aligned {', '.join(unknown)}: no such policy group",
             f"use one of: {', '.join(sorted(loaded.reference.groups))}",
         )
-    rule_run = None
-    reference = loaded.reference
-    if options.rules or options.control_view or options.owners:
-        from exposure_audit.engine.rules import RuleRun
-
-        rule_run = RuleRun.prepare(
-            options.rules, reference, options.reference_dirs, options.owners, options.control_view
-        )
-        reference = rule_run.reference
+    rule_run = _rule_run(options, loaded.reference)
+    reference = rule_run.reference if rule_run is not None else loaded.reference
     context = ScoringContext.build(
         reference, as_of, options.aligned_groups or None, options.weighting
     )
@@ -183,6 +176,26 @@ def audit(
 
         result = apply_waivers(result, waiver_file, as_of)
     return result
+
+
+def _rule_run(options: Options, reference: Any) -> Any:
+    """The rule packs, ownership table and `--owners` of an audit (None without --rules,
+    --control-view or --owners). Raises `UsageError`, `ReferenceDataError`."""
+    if not (options.rules or options.control_view or options.owners):
+        return None
+    from exposure_audit.declarations.owners import read_owners
+    from exposure_audit.declarations.rmi import normalize_company
+    from exposure_audit.engine.rules import RuleRun
+
+    owners = read_owners(options.owners, reference.countries.aliases) if options.owners else {}
+    return RuleRun.prepare(
+        options.rules,
+        reference,
+        options.reference_dirs,
+        owners,
+        options.control_view,
+        normalize_company,
+    )
 
 
 def _result(

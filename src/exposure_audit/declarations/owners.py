@@ -9,11 +9,11 @@ spellings. A bad file or cell is one `UsageError` naming the file, row and colum
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from exposure_audit.engine.rules import Owner
 from exposure_audit.errors import UsageError
 from exposure_audit.text import fold_header
 
@@ -30,15 +30,6 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "percent": ("percent", "percentage", "share", "stake", "ownership", "equity", "%", "pct"),
 }
 _FOLDED = {fold_header(s): name for name, spellings in HEADERS.items() for s in spellings}
-
-
-@dataclass(frozen=True)
-class Owner:
-    """One holder of a supplier: its name, ISO alpha-3 country (None: unknown) and share 0..1."""
-
-    name: str
-    country: str | None
-    share: float
 
 
 def _read_frame(path: Path) -> pd.DataFrame:

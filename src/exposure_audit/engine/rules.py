@@ -24,7 +24,6 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from exposure_audit.declarations.owners import Owner
 from exposure_audit.engine.findings import Finding, sort_findings
 from exposure_audit.engine.scoring import Distribution, Scores, ScoringContext
 from exposure_audit.reference.models import OTHER
@@ -41,6 +40,7 @@ from exposure_audit.reference.rules import (
     RulePack,
     UflpaPack,
 )
+from exposure_audit.text import fold
 
 MAX_LINES = 500
 """Line details listed per finding (the rows list is capped likewise)."""
@@ -127,6 +127,20 @@ class PackResult:
     in_force: bool = True
 
 
+@dataclass(frozen=True)
+class Owner:
+    """One holder of a supplier (`--owners`): name, ISO alpha-3 country (None: unknown) and
+    share 0..1."""
+
+    name: str
+    country: str | None
+    share: float
+
+
+def _simple_key(name: str) -> str:
+    return " ".join(fold(name).split())
+
+
 @dataclass
 class RuleInputs:
     """The scored BOM as the rules read it."""
@@ -142,6 +156,9 @@ class RuleInputs:
     """Folded supplier name -> its owners (from `--owners`)."""
     entities: Sequence[ListedEntity] = ()
     """The bundled (partial) UFLPA entity list: specified foreign entities for the FEOC test."""
+    name_key: Callable[[str], str] = _simple_key
+    """Folds a company name for matching (the api passes the declarations' own folding, so
+    `--owners`, BOM suppliers and the entity list match as supplier declarations do)."""
     _fractions: dict[str, dict[str, float]] | None = None
 
     @property
@@ -576,13 +593,9 @@ def _conflict(pack: RulePack, inp: RuleInputs, as_of: dt.date) -> PackResult:
 # --- UFLPA -------------------------------------------------------------------------------------
 
 
-def _folded_name(name: str) -> str:
-    from exposure_audit.declarations.rmi import normalize_company
-
-    return normalize_company(name)
-
-
-def entity_matches(pack: UflpaPack, names: Iterable[str], as_of: dt.date) -> dict[str, str]:
+def entity_matches(
+    pack: UflpaPack, names: Iterable[str], as_of: dt.date, key: Callable[[str], str] = _simple_key
+) -> dict[str, str]:
     """Folded name -> the listed entity it matches (exactly or by similarity ratio)."""
     from difflib import SequenceMatcher
 
@@ -591,7 +604,7 @@ def entity_matches(pack: UflpaPack, names: Iterable[str], as_of: dt.date) -> dic
     for entity in pack.entity_list.entities:
         if entity.listed(as_of):
             for name in (entity.name, *entity.aliases):
-                listed[_folded_name(name)] = entity.name
+                listed[key(name)] = entity.name
     out: dict[str, str] = {}
     for name in set(names):
         if not name:
@@ -607,11 +620,12 @@ def entity_matches(pack: UflpaPack, names: Iterable[str], as_of: dt.date) -> dic
 
 def _uflpa_entities(pack: UflpaPack, inp: RuleInputs, as_of: dt.date) -> RuleFinding | None:
     positions = np.flatnonzero(inp.bom["valid"].to_numpy(bool))
-    suppliers = [_folded_name(s) for s in inp.text("supplier", positions)]
-    owners = [_folded_name(s) for s in inp.text("owner", positions)]
-    table_owners = {k: [_folded_name(o.name) for o in v] for k, v in inp.owners.items()}
+    key = inp.name_key
+    suppliers = [key(s) for s in inp.text("supplier", positions)]
+    owners = [key(s) for s in inp.text("owner", positions)]
+    table_owners = {k: [key(o.name) for o in v] for k, v in inp.owners.items()}
     names = set(suppliers) | set(owners) | {n for v in table_owners.values() for n in v}
-    matches = entity_matches(pack, names, as_of)
+    matches = entity_matches(pack, names, as_of, key)
     if not matches:
         return None
     hit = [
@@ -708,9 +722,10 @@ def owner_test(
     listed: Collection[str],
     single: float,
     aggregate: float,
+    key: Callable[[str], str] = _simple_key,
 ) -> tuple[bool, float, float]:
     """(fails, largest covered owner share, covered owners' total) for one supplier."""
-    shares = [o.share for o in owners if o.country in covered or _folded_name(o.name) in listed]
+    shares = [o.share for o in owners if o.country in covered or key(o.name) in listed]
     largest = max(shares, default=0.0)
     total = float(sum(shares))
     return largest >= single or total >= aggregate, largest, total
@@ -723,7 +738,7 @@ def _feoc_suppliers(
     failing: dict[str, tuple[float, float]] = {}
     for supplier, owners in inp.owners.items():
         fails, largest, total = owner_test(
-            owners, covered, listed, test.single_owner_min, test.aggregate_min
+            owners, covered, listed, test.single_owner_min, test.aggregate_min, inp.name_key
         )
         if fails:
             failing[supplier] = (largest, total)
@@ -735,7 +750,7 @@ def _feoc_lines(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(lines of failing suppliers, lines caught by the location proxy)."""
     positions = np.flatnonzero(inp.bom["valid"].to_numpy(bool))
-    suppliers = [_folded_name(s) for s in inp.text("supplier", positions)]
+    suppliers = [inp.name_key(s) for s in inp.text("supplier", positions)]
     countries = inp.text("supplier_country", positions)
     covered = set(pack.covered_countries.codes)
     owned = np.array([s in failing for s in suppliers], dtype=bool)
@@ -866,7 +881,7 @@ def _listed_names(inp: RuleInputs, as_of: dt.date) -> set[str]:
     names: set[str] = set()
     for entity in inp.entities:
         if entity.listed(as_of):
-            names |= {_folded_name(n) for n in (entity.name, *entity.aliases)}
+            names |= {inp.name_key(n) for n in (entity.name, *entity.aliases)}
     return names
 
 
@@ -1278,6 +1293,7 @@ class RuleRun:
     """The reference to score on: the control view of the shares with `control_view`."""
     location_reference: Any
     control_view: bool = False
+    name_key: Callable[[str], str] = _simple_key
 
     @classmethod
     def prepare(
@@ -1285,18 +1301,17 @@ class RuleRun:
         names: Sequence[str],
         reference: Any,
         reference_dirs: Sequence[Any] = (),
-        owners_file: Any = None,
+        owners: Mapping[str, list[Owner]] | None = None,
         control_view: bool = False,
+        name_key: Callable[[str], str] = _simple_key,
     ) -> RuleRun:
-        """Raises `UsageError` for an unknown pack or a bad owners file, `ReferenceDataError`
-        for invalid rule files."""
-        from exposure_audit.declarations.owners import read_owners
+        """`owners`: folded supplier name -> owners (`declarations.owners.read_owners`).
+        Raises `UsageError` for an unknown pack, `ReferenceDataError` for invalid rule files."""
         from exposure_audit.engine.ownership import control_reference
         from exposure_audit.reference.rules import load_rules
 
         book = load_rules(reference_dirs)
         packs = book.select(names) if names else []
-        owners = read_owners(owners_file, reference.countries.aliases) if owners_file else {}
         entities = [
             e
             for p in book.packs.values()
@@ -1304,7 +1319,16 @@ class RuleRun:
             for e in p.entity_list.entities
         ]
         scored_on = control_reference(reference, book.ownership) if control_view else reference
-        return cls(packs, book.ownership, owners, entities, scored_on, reference, control_view)
+        return cls(
+            packs,
+            book.ownership,
+            dict(owners or {}),
+            entities,
+            scored_on,
+            reference,
+            control_view,
+            name_key,
+        )
 
     def inputs(
         self, bom: pd.DataFrame, contents: Any, scores: Scores, context: ScoringContext
@@ -1321,6 +1345,7 @@ class RuleRun:
             context=context,
             owners=self.owners,
             entities=self.entities,
+            name_key=self.name_key,
         )
 
     def apply(

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 from rich.cells import cell_len
+from typer.testing import CliRunner
 
 from exposure_audit.api import Options, audit
 from exposure_audit.cli.app import audit_app
 from exposure_audit.report.summary import Sources, executive_summary
 from exposure_audit.report.table import render_text, stage_bar
-from typer.testing import CliRunner
 
 from support import toy_audit
 

@@ -94,7 +94,7 @@ def _dask_map(
         ) from None
     try:
         client = Client(scheduler, timeout="10s", set_as_default=False)
-    except (OSError, TimeoutError) as exc:
+    except (OSError, TimeoutError, ValueError) as exc:
         raise UsageError(
             f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc})",
             "check the address (tcp://HOST:8786) and that the scheduler is running",

@@ -224,7 +224,12 @@ def audit_command(
         from exposure_audit.cli.progress import spinner
         from exposure_audit.errors import UsageError
 
-        several = len(boms) > 1 or any(b.is_dir() for b in boms)
+        several = (
+            len(boms) > 1
+            or any(b.is_dir() for b in boms)
+            or bool(resume or scheduler)
+            or any(o.suffix.lower() in (".jsonl", ".parquet") for o in outputs or [])
+        )  # a portfolio, even of one BOM
         checked = [] if several else check_outputs(outputs or [], boms)
         options = audit_options(
             sheet=sheet,

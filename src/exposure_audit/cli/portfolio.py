@@ -130,7 +130,9 @@ class _Sinks:
                     self.files.append((kind, _Staged(path)))
         except OSError as exc:
             self.discard()
-            raise OutputError(f"--output: cannot write ({exc.strerror})", "check the folder") from None
+            raise OutputError(
+                f"--output: cannot write ({exc.strerror})", "check the folder"
+            ) from None
         for i, (kind, staged) in enumerate(self.files):
             if kind == "json":
                 self.documents[i] = PortfolioJson()

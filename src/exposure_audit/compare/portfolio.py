@@ -254,7 +254,9 @@ class Portfolio:
     def result(self) -> PortfolioResult:
         done = [r for r in self.rows if r.error is None]
         by_spend = bool(done) and all(r.spend for r in done)
-        weights = [r.spend or 0.0 for r in done] if by_spend else [float(r.mapped_rows) for r in done]
+        weights = (
+            [r.spend or 0.0 for r in done] if by_spend else [float(r.mapped_rows) for r in done]
+        )
         total = sum(weights)
         exposure = (
             sum(w * (r.exposure or 0.0) for w, r in zip(weights, done, strict=True)) / total
@@ -323,8 +325,7 @@ class PortfolioResult:
             "rows": [row.as_dict() for row in self.rows],
             "stakes": [asdict(s) for s in self.stakes],
             "suppliers_to_engage": [
-                {**asdict(s), "boms": self.supplier_boms.get(s.supplier, 0)}
-                for s in self.suppliers
+                {**asdict(s), "boms": self.supplier_boms.get(s.supplier, 0)} for s in self.suppliers
             ],
             "scenarios": [asdict(s) for s in self.scenarios],
         }

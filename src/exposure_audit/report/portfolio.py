@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 
 from exposure_audit.compare.portfolio import BomSummary, PortfolioResult
-from exposure_audit.report.base import FLAT_COLUMNS, fmt_pct, flatten
+from exposure_audit.report.base import FLAT_COLUMNS, flatten, fmt_pct
 from exposure_audit.report.json import render_chunks, report_dict
 from exposure_audit.report.model import SCHEMA_VERSION, AuditResult, clean_json
 

@@ -125,7 +125,8 @@ def render_catalogue(packs: list[Any], as_of: dt.date) -> Any:
             Text(phases),  # our own dates, one per line
             plain(data["next_change"] or "-"),
         )
-    hint = Text("* in force. exposure-audit rules ID explains one; audit --rules all checks a BOM. ")
+    hint = Text("* in force. `exposure-audit rules ID` explains one; `audit --rules all` checks ")
+    hint.append("a BOM. ")
     hint.append(DISCLAIMER, style="dim")
     return Group(table, hint)
 

@@ -42,7 +42,7 @@ def clean_bom(tmp_path):
 def test_table_on_stdout_exit_0(bom):
     result = runner.invoke(audit_app, [str(bom), *TOY])
     assert result.exit_code == 0, result.output
-    assert "Score 88" in result.stdout  # (20 x 0.925 + 1 x 0) / 21, as below
+    assert "score 88/100" in result.stdout  # (20 x 0.925 + 1 x 0) / 21, as below
     assert "CRITICAL" in result.stdout
     assert result.stderr == ""
 

@@ -113,9 +113,7 @@ def test_count_and_mass_weighting(toy_bom):
     assert by_count.exposure == pytest.approx((0.925 + 0.625 + 0.99 + 0.0) / 4)
     by_mass = toy_audit(toy_bom, weighting="mass").summary
     # contained critical-mineral mass: P1 20 g, P2 100 g, P3 2 g, P4 0
-    assert by_mass.exposure == pytest.approx(
-        (0.020 * 0.925 + 0.1 * 0.625 + 0.002 * 0.99) / 0.122
-    )
+    assert by_mass.exposure == pytest.approx((0.020 * 0.925 + 0.1 * 0.625 + 0.002 * 0.99) / 0.122)
 
 
 def test_mineral_stage_shares_hhi_and_top(toy_bom):

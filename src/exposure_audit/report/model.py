@@ -139,6 +139,8 @@ class AuditResult:
         self.lines = lines
         # A frame, or the `Scores` that expands it on first use (most formats never ask).
         self._line_minerals = line_minerals
+        self.scores = None if isinstance(line_minerals, pd.DataFrame) else line_minerals
+        """The engine's `Scores` behind the rows when kept (None for a frame given whole)."""
         self.extra_columns = list(extra_columns or [])
 
     @property

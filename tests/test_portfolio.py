@@ -58,7 +58,7 @@ def test_cli_several_boms_json_and_exit_codes(boms, tmp_path):
     result = runner.invoke(audit_app, [str(a), str(b), "--format", "json", "--quiet"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert data["schema_version"] == 1 and len(data["reports"]) == 2
+    assert data["schema_version"] == 2 and len(data["reports"]) == 2
     assert [r["file"] for r in data["portfolio"]["rows"]] == [str(a), str(b)]
     failing = runner.invoke(audit_app, [str(folder), "--fail-on", "info", "--quiet"])
     assert failing.exit_code == 1

@@ -229,7 +229,19 @@ def _result(
                 ]
             ],
             mapping.lines[["archetype", "method", "confidence", "mapped", "suggestions"]],
-            scores.lines[["exposure", "driver", "tier", "weight", "scored"]],
+            scores.lines[
+                [
+                    "exposure",
+                    "upstream",
+                    "origin",
+                    "driver",
+                    "chokepoints",
+                    "weighted_by",
+                    "tier",
+                    "weight",
+                    "scored",
+                ]
+            ],
             bom[[f"extra:{h}" for h in loaded.bom.extra_columns]],
         ],
         axis=1,

@@ -371,10 +371,19 @@ def _render(name: str, result) -> str | bytes | Iterable[str]:
 
 
 def exit_code_for(result, fail_on: str) -> int:
-    """0, or 1 when a finding's severity is at or above `fail_on` (never for `none`)."""
+    """0, or 1 when a finding's severity is at or above `fail_on` (never for `none`), or when
+    the product is `insufficient` (below the coverage floor: the score cannot pass a gate), the
+    reason then on stderr."""
     from exposure_audit.reference.models import SEVERITY_ORDER
 
     if fail_on == "none":
         return 0
+    coverage = result.summary.coverage
+    if coverage.insufficient:
+        sys.stderr.write(
+            f"audit: --fail-on {fail_on}: {result.report.input.path}: insufficient, "
+            f"{coverage.reason}\n"
+        )
+        return 1
     gate = SEVERITY_ORDER[fail_on]
     return int(any(SEVERITY_ORDER.get(f.severity, 0) >= gate for f in result.findings))

@@ -45,6 +45,14 @@ class IssueCode(str, Enum):
     NO_MASS = ("no-mass", "info", "No mass given or known; line weighted by spend or count")
     CONTROL_CHARACTERS = ("control-characters", "warning", "Text holds control characters")
     COST_COLUMN_TOTAL = ("cost-column-is-total", "info", "Cost column read as line totals")
+    UNCLOSED_QUOTE = ("unclosed-quote", "warning", "A quote never closed; line read as it stands")
+    ROW_NOT_READ = ("row-not-read", "error", "A line that could not be read (over a limit)")
+    TOO_MANY_FIELDS = (
+        "too-many-fields",
+        "warning",
+        "A line wider than the limit; the rest not read",
+    )
+    ENCODING_FALLBACK = ("encoding-fallback", "warning", "A line not in the file's encoding")
 
 
 Severity = Literal["error", "warning", "info"]

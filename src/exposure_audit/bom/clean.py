@@ -203,6 +203,8 @@ class _Lines:
         kept = np.flatnonzero(keep) if skipped else None
         if kept is not None:
             rows = rows[kept]
+        log = IssueLog(sheet=raw.sheet)
+        log.extend(raw.issues)  # what the reader noted (e.g. a tolerant CSV read)
         return cls(
             raw=raw,
             columns=columns,
@@ -211,7 +213,7 @@ class _Lines:
             skipped=skipped,
             kept=kept,
             rows=rows,
-            log=IssueLog(sheet=raw.sheet),
+            log=log,
             invalid=np.zeros(len(rows), dtype=bool),
             cells={},
         )

@@ -58,12 +58,19 @@ def test_resource_names_aligned_producers(actions):
     assert ga["rows"] == [3] and ga["priority"] == "high"
     assert "processing (China 99%): towards JPN 1%" in ga["detail"]
     cu = find(actions, "re-source", "Copper")
-    # row 4 made in China (1.0), row 6 Cu .55: both >= the medium tier (40)
-    assert cu["rows"] == [4, 6]
+    # Row 4, copper wire made in China: e = 0.5 + 0.25 * 0.5 = 0.625 >= the medium tier (40).
+    # Row 6 (SAC305) is driven by its 96.5 % tin, not its 0.5 % copper (method v2).
+    assert cu["rows"] == [4]
+    tin = find(actions, "re-source", "Tin")
+    assert tin["rows"] == [6]
     assert "mining (China 10%): towards PER 20%" in cu["detail"]
     assert "processing (China 50%): towards JPN 10%" in cu["detail"]
-    dy = find(actions, "re-source", "Dysprosium")
-    assert "no aligned producer" in dy["detail"]
+    # The magnet (Nd 0.3, Dy 0.1) is driven by neodymium (0.75 x 0.9 against 0.25 x 1.0);
+    # dysprosium is its chokepoint (a finding), no longer its driver.
+    nd = find(actions, "re-source", "Neodymium")
+    assert nd["rows"] == [2]
+    assert "mining (China 60%): towards AUS 20%, USA 10%" in nd["detail"]
+    assert "processing (China 90%): towards MYS 5%" in nd["detail"]
     made = find(actions, "re-source", "Move manufacturing")
     assert made["rows"] == [4] and "CHN" in made["detail"]
 

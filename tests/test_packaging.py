@@ -71,7 +71,7 @@ def test_installed_wheel_audits_an_example_outside_the_checkout(wheel, tmp_path)
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
-    assert '"schema_version": 1' in proc.stdout
+    assert '"schema_version": 2' in proc.stdout
     where = subprocess.run(
         [
             str(python),

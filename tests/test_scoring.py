@@ -48,12 +48,13 @@ def test_contained_mass_is_quantity_times_unit_mass_times_fraction(toy_bom):
     assert bool(gallium["estimated"])
 
 
-def test_china_touch_combines_stages_as_independent(toy_bom):
+def test_china_touch_combines_the_upstream_stages_as_independent(toy_bom):
     result = toy_audit(toy_bom)
-    # Nd: mining CHN 0.6, processing CHN 0.9, made in Japan -> 1 - 0.4 * 0.1 * 1
+    # Nd: mining CHN 0.6, processing CHN 0.9 -> 1 - 0.4 * 0.1
     assert lm(result, "P1", "neodymium")["china_touch"] == pytest.approx(0.96)
-    # Cu from a Chinese supplier: manufacturing is 100 % China, so the touch is 1
-    assert lm(result, "P2", "copper")["china_touch"] == pytest.approx(1.0)
+    # Cu from a Chinese supplier: the origin is not a stage of the touch (method v2):
+    # mining 0.1, processing 0.5 -> 1 - 0.9 * 0.5
+    assert lm(result, "P2", "copper")["china_touch"] == pytest.approx(0.55)
     # Ga: no mining data (counts as 0), processing 0.99, made in USA
     assert lm(result, "P3", "gallium")["china_touch"] == pytest.approx(0.99)
 
@@ -67,12 +68,23 @@ def test_aligned_chain_multiplies_stages_with_data(toy_bom):
     assert lm(result, "P3", "gallium")["aligned_chain"] == pytest.approx(0.01)
 
 
-def test_line_exposure_is_the_worst_mineral(toy_bom):
+def test_line_exposure_is_the_mass_weighted_bottleneck_share(toy_bom):
     result = toy_audit(toy_bom)
     magnet = line(result, "P1")
-    assert magnet["exposure"] == pytest.approx(1.0)  # Dy processing is 100 % China
-    assert magnet["driver"] == "dysprosium"
+    # No prices in the toy tables: weights are mass fractions, Nd 0.3 and Dy 0.1 (3/4, 1/4);
+    # bottlenecks Nd max(0.6, 0.9) = 0.9, Dy max(no data, 1.0) = 1.0; made in Japan (o = 0).
+    assert magnet["upstream"] == pytest.approx(0.75 * 0.9 + 0.25 * 1.0)
+    assert magnet["exposure"] == pytest.approx(0.925)
+    assert magnet["origin"] == 0.0
+    assert magnet["driver"] == "neodymium"  # contributes 0.675 against Dy's 0.25
+    assert magnet["weighted_by"] == "mass"
     assert magnet["tier"] == "critical"
+    winding = line(result, "P2")
+    # Cu bottleneck 0.5, made in China: e = u + 0.25 * o * (1 - u) = 0.5 + 0.25 * 0.5
+    assert winding["upstream"] == pytest.approx(0.5)
+    assert winding["origin"] == 1.0
+    assert winding["exposure"] == pytest.approx(0.625)
+    assert winding["tier"] == "high"
     housing = line(result, "P4")
     assert housing["exposure"] == 0.0 and housing["driver"] is None and housing["tier"] == "low"
     widget = line(result, "P5")
@@ -83,21 +95,25 @@ def test_product_exposure_is_spend_weighted_and_value_at_risk(toy_bom):
     result = toy_audit(toy_bom)
     s = result.summary
     # spend: P1 20, P2 5, P3 20, P4 1 (P5 unmapped, not scored)
-    expected = (20 * 1.0 + 5 * 1.0 + 20 * 0.99 + 1 * 0.0) / 46
+    expected = (20 * 0.925 + 5 * 0.625 + 20 * 0.99 + 1 * 0.0) / 46
     assert result.report.weighting == "spend"
     assert s.exposure == pytest.approx(expected)
-    assert s.score == round(100 * expected) == 97
+    assert s.score == round(100 * expected) == 90
     assert s.tier == "critical"
-    assert s.value_at_risk == pytest.approx(20 + 5 + 19.8)
-    assert s.lines_by_tier == {"critical": 3, "high": 0, "medium": 0, "low": 1, "unscored": 1}
+    assert s.value_at_risk == pytest.approx(18.5 + 3.125 + 19.8)
+    assert s.lines_by_tier == {"critical": 2, "high": 1, "medium": 0, "low": 1, "unscored": 1}
+    # 4 of 5 lines and 46 of 49 spend scored: above the 60 % floor
+    assert s.coverage.line_share == pytest.approx(0.8)
+    assert s.coverage.spend_share == pytest.approx(46 / 49)
+    assert not s.coverage.insufficient
 
 
 def test_count_and_mass_weighting(toy_bom):
     by_count = toy_audit(toy_bom, weighting="count").summary
-    assert by_count.exposure == pytest.approx((1.0 + 1.0 + 0.99 + 0.0) / 4)
+    assert by_count.exposure == pytest.approx((0.925 + 0.625 + 0.99 + 0.0) / 4)
     by_mass = toy_audit(toy_bom, weighting="mass").summary
     # contained critical-mineral mass: P1 20 g, P2 100 g, P3 2 g, P4 0
-    assert by_mass.exposure == pytest.approx((0.020 * 1 + 0.1 * 1 + 0.002 * 0.99) / 0.122)
+    assert by_mass.exposure == pytest.approx((0.020 * 0.925 + 0.1 * 0.625 + 0.002 * 0.99) / 0.122)
 
 
 def test_mineral_stage_shares_hhi_and_top(toy_bom):

@@ -8,9 +8,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-from collections.abc import Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +22,13 @@ from exposure_audit.bom.columns import match_columns
 from exposure_audit.bom.read import read_bom
 from exposure_audit.bom.text_arrow import file_sha256
 from exposure_audit.compare.diff import DiffResult, check_report, compare
-from exposure_audit.compare.portfolio import PortfolioResult, summarise
+from exposure_audit.compare.portfolio import (
+    BomSummary,
+    PortfolioResult,
+    failed_bom,
+    summarise,
+    summarise_bom,
+)
 from exposure_audit.engine.findings import evaluate
 from exposure_audit.engine.loaded import Loaded
 from exposure_audit.engine.mapping import map_contents
@@ -225,7 +229,19 @@ def _result(
                 ]
             ],
             mapping.lines[["archetype", "method", "confidence", "mapped", "suggestions"]],
-            scores.lines[["exposure", "driver", "tier", "weight", "scored"]],
+            scores.lines[
+                [
+                    "exposure",
+                    "upstream",
+                    "origin",
+                    "driver",
+                    "chokepoints",
+                    "weighted_by",
+                    "tier",
+                    "weight",
+                    "scored",
+                ]
+            ],
             bom[[f"extra:{h}" for h in loaded.bom.extra_columns]],
         ],
         axis=1,
@@ -427,28 +443,72 @@ def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
     return out
 
 
-def _audit_one(path: Path, options: Options) -> tuple[AuditResult | None, str | None]:
+@dataclass(frozen=True)
+class PortfolioJob:
+    """One BOM of a portfolio as a task: what to audit and which renderings to send back
+    (`report.portfolio.PAYLOADS`: "json", "jsonl", "parquet")."""
+
+    path: Path
+    options: Options
+    payloads: tuple[str, ...] = ()
+
+
+@dataclass
+class BomOutcome:
+    """A task's answer: the BOM's summary and the renderings asked for (None where it failed)."""
+
+    summary: BomSummary
+    payloads: dict[str, Any] = field(default_factory=dict)
+    resumed: bool = False
+    """Not audited again: `done` knew its summary (its renderings were written before)."""
+
+
+def audit_task(job: PortfolioJob) -> BomOutcome:
+    """Audit one BOM of a portfolio and boil it down (runs in a worker: local process or Dask).
+    The reference tables are cached per process, so a worker loads them once."""
+    from exposure_audit.report.portfolio import render_payload
+
     try:
-        return audit(path, options), None
+        result = audit(job.path, job.options)
     except ExposureAuditError as exc:
-        return None, str(exc)
+        return BomOutcome(failed_bom(str(job.path), str(exc)))
+    summary = summarise_bom(str(job.path), result)
+    return BomOutcome(summary, {k: render_payload(k, summary, result) for k in job.payloads})
+
+
+def iter_audits(
+    paths: Sequence[str | Path],
+    options: Options | None = None,
+    workers: int | None = None,
+    *,
+    scheduler: str | None = None,
+    payloads: Sequence[str] = (),
+    done: Callable[[Path], BomSummary | None] | None = None,
+) -> Iterator[BomOutcome]:
+    """Audit every BOM in `paths` (files or folders), yielding each outcome in input order as
+    soon as it and those before it are done (see `batch.ordered_map`: local processes, or the
+    Dask cluster at `scheduler`). `done(path)` may give a BOM's outcome without auditing it
+    (`--resume`: a report of the same content already written)."""
+    from exposure_audit.batch import ordered_map
+
+    options = options or Options()
+    files = expand_paths(paths)
+    known = {f: done(f) for f in files} if done is not None else {}
+    todo = [PortfolioJob(f, options, tuple(payloads)) for f in files if known.get(f) is None]
+    fresh = ordered_map(audit_task, todo, workers=workers, scheduler=scheduler)
+    for f in files:
+        summary = known.get(f)
+        yield BomOutcome(summary, resumed=True) if summary is not None else next(fresh)
 
 
 def audit_many(
-    paths: Sequence[str | Path], options: Options | None = None, workers: int | None = None
+    paths: Sequence[str | Path],
+    options: Options | None = None,
+    workers: int | None = None,
+    *,
+    scheduler: str | None = None,
 ) -> PortfolioResult:
-    """Audit every BOM in `paths` (files or folders) and summarise the portfolio.
-
-    Uses up to `workers` processes (default: `os.cpu_count()`, never more than the number of
-    BOMs); a single BOM or a single core runs in this process.
-    """
-    options = options or Options()
-    files = expand_paths(paths)
-    limit = workers if workers is not None else (os.cpu_count() or 1)
-    limit = max(1, min(limit, len(files)))
-    if limit > 1:
-        with ProcessPoolExecutor(max_workers=limit) as pool:
-            outcomes = list(pool.map(_audit_one, files, [options] * len(files)))
-    else:
-        outcomes = [_audit_one(f, options) for f in files]
-    return summarise(files, outcomes)
+    """Audit every BOM in `paths` (files or folders) and summarise the portfolio from the
+    per-BOM summaries (no BOM's lines are kept). Up to `workers` local processes (default
+    `os.cpu_count()`), or the Dask cluster at `scheduler`."""
+    return summarise(o.summary for o in iter_audits(paths, options, workers, scheduler=scheduler))

@@ -47,6 +47,11 @@ class IssueCode(str, Enum):
     COST_COLUMN_TOTAL = ("cost-column-is-total", "info", "Cost column read as line totals")
     UNCLOSED_QUOTE = ("unclosed-quote", "warning", "A quote never closed; line read as it stands")
     ROW_NOT_READ = ("row-not-read", "error", "A line that could not be read (over a limit)")
+    TOO_MANY_FIELDS = (
+        "too-many-fields",
+        "warning",
+        "A line wider than the limit; the rest not read",
+    )
     ENCODING_FALLBACK = ("encoding-fallback", "warning", "A line not in the file's encoding")
 
 

@@ -35,7 +35,7 @@ def test_every_format_to_a_file_in_one_run(bom, tmp_path):
     result = runner.invoke(audit_app, args)
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
-    assert json.loads((tmp_path / "r.json").read_text())["schema_version"] == 1
+    assert json.loads((tmp_path / "r.json").read_text())["schema_version"] == 2
     assert json.loads((tmp_path / "r.sarif").read_text())["version"] == "2.1.0"
     assert (tmp_path / "r.md").read_text().startswith("## Exposure audit")
     assert (tmp_path / "r.html").read_text().startswith("<!DOCTYPE html>")

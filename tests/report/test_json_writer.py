@@ -46,6 +46,15 @@ def test_toy_report(toy):
     assert "".join(JsonFormatter().chunks(toy)) == expected(toy)
 
 
+# A line's chokepoints as the engine gives them (tuples; None for a line not scored).
+CHOKEPOINTS = [
+    None,
+    (),
+    (("magnesium", 0.01, 0.0103, 0.864, "processing"),),
+    (("dysprosium", 0.04, 0.1, 1.0, "processing"), ('pr "ü"', 1e-7, float("nan"), 0.9, "mining")),
+]
+
+
 def odd_result(toy: AuditResult, n: int, text_dtype: str, seed: int = 0) -> AuditResult:
     """The toy report with `n` synthetic lines whose values try every JSON corner."""
     rng = np.random.default_rng(seed)
@@ -72,7 +81,15 @@ def odd_result(toy: AuditResult, n: int, text_dtype: str, seed: int = 0) -> Audi
             "archetype": texts(),
             "confidence": numbers(),
             "exposure": numbers(),
+            "upstream": numbers(),
+            "origin": numbers(),
             "driver": texts().astype(object).where(rng.random(n) > 0.3, None),
+            "chokepoints": pd.Series(
+                [CHOKEPOINTS[i] for i in rng.integers(0, len(CHOKEPOINTS), n)], dtype=object
+            ),
+            "weighted_by": pd.Series(
+                rng.choice(np.array(["mass", "value", None], dtype=object), n), dtype=object
+            ),
             "tier": texts(),
             "supplier_country": pd.Series(
                 rng.choice(np.array(["CHN", "USA", None], dtype=object), n), dtype=object

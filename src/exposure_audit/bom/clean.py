@@ -106,59 +106,156 @@ def clean_bom(
     text), quantity, quantity_unit, line_mass_kg, mass_given, supplier, supplier_country,
     mining_country, processing_country, mineral, cas_number, spend, currency, valid.
     """
-    log = IssueLog(sheet=raw.sheet)
-    log.extend(raw.issues)
-    frame = raw.frame
-    all_text: dict[str, _Text] = {}
+    lines = _Lines.of(raw, columns)
+    _note_unmatched_columns(columns, lines.log)
+    fields, optional = _text_fields(lines)
+    mapping_codes, mapping_values = _mapping_text(fields)
+    quantity = _quantities(lines)
+    line_mass = _line_masses(lines, quantity, fields["quantity_unit"])
+    countries = _countries(lines, country_aliases)
+    costs = _costs(lines, quantity)
+    _part_numbers(lines, fields)
 
-    def text_of(header: str) -> _Text:
-        """A column as text codes over every record read (computed once per column)."""
-        if header not in all_text:
-            encoded = raw.encoded.get(header)
-            all_text[header] = (
-                _column_text(frame[header]) if encoded is None else arrow_text(encoded)
+    out: dict[str, Any] = {"row": lines.rows}
+    for name in _OUTPUT_TEXT_FIELDS:
+        out[name] = fields[name].series()
+    for name in optional:
+        out[name] = fields[name].series()
+    # Folded texts of different (material, description, notes) may coincide: made distinct
+    # for the Categorical, which the mapper factorizes for free.
+    text_codes, texts = pd.factorize(mapping_values)
+    out["text"] = pd.Series(
+        pd.Categorical.from_codes(text_codes[mapping_codes], pd.Index(texts, dtype=object))
+    )
+    out["quantity"] = quantity
+    out["line_mass_kg"] = line_mass
+    out["mass_given"] = ~np.isnan(line_mass)
+    out.update(countries)
+    out["spend"] = costs.spend
+    out["valid"] = ~lines.invalid
+    extra = [h for h in columns.unmatched if h in raw.frame.columns]
+    for header in extra:
+        # Extra columns are only shown: their text is made per line, not factorized.
+        cells = lines.kept_cells(raw.frame[header])
+        out[f"extra:{header}"] = _text(cells, lines.n, cells.index)
+    frame_out = pd.DataFrame(out, index=pd.RangeIndex(lines.n), copy=False)
+    return CleanBom(
+        frame=frame_out,
+        issues=lines.log,
+        columns=columns,
+        skipped_rows=lines.skipped,
+        extra_columns=extra,
+        currency=costs.currency,
+        cost_is_total=costs.is_total,
+    )
+
+
+_OUTPUT_TEXT_FIELDS = (
+    "part_number",
+    *TEXT_FIELDS,
+    "supplier",
+    "mineral",
+    "cas_number",
+    "quantity_unit",
+    "currency",
+)
+
+
+class _ColumnTexts:
+    """Each column of a raw table as text codes over every record read, made once per column."""
+
+    def __init__(self, raw: RawTable) -> None:
+        self.raw = raw
+        self.done: dict[str, _Text] = {}
+
+    def __call__(self, header: str) -> _Text:
+        if header not in self.done:
+            encoded = self.raw.encoded.get(header)
+            self.done[header] = (
+                _column_text(self.raw.frame[header]) if encoded is None else arrow_text(encoded)
             )
-        return all_text[header]
+        return self.done[header]
 
-    keep, skipped = _rows_to_keep(frame, columns, text_of)
-    rows = np.asarray(raw.rows, dtype=np.int64)
-    # The lines kept by position: a take with them beats a boolean mask, column after column.
-    kept = np.flatnonzero(keep) if skipped else None
-    if skipped:
-        rows = rows[kept]
-    n = len(rows)
 
-    def text(header: str | None) -> _Text:
+@dataclass
+class _Lines:
+    """The lines kept (skipped rows left out) and their cells, with the issue log and the
+    lines marked invalid so far: what every cleaning step reads and adds to."""
+
+    raw: RawTable
+    columns: ColumnMap
+    texts: _ColumnTexts
+    keep: np.ndarray
+    skipped: int
+    kept: np.ndarray | None
+    """The lines kept by position when rows were skipped: a take with them beats a boolean
+    mask, column after column."""
+    rows: np.ndarray
+    log: IssueLog
+    invalid: np.ndarray
+    cells: dict[str, pd.Series]
+
+    @classmethod
+    def of(cls, raw: RawTable, columns: ColumnMap) -> _Lines:
+        texts = _ColumnTexts(raw)
+        keep, skipped = _rows_to_keep(raw.frame, columns, texts)
+        rows = np.asarray(raw.rows, dtype=np.int64)
+        kept = np.flatnonzero(keep) if skipped else None
+        if kept is not None:
+            rows = rows[kept]
+        log = IssueLog(sheet=raw.sheet)
+        log.extend(raw.issues)  # what the reader noted (e.g. a tolerant CSV read)
+        return cls(
+            raw=raw,
+            columns=columns,
+            texts=texts,
+            keep=keep,
+            skipped=skipped,
+            kept=kept,
+            rows=rows,
+            log=log,
+            invalid=np.zeros(len(rows), dtype=bool),
+            cells={},
+        )
+
+    @property
+    def n(self) -> int:
+        return len(self.rows)
+
+    def text(self, header: str | None) -> _Text:
         """A column's text codes on the lines kept ('' everywhere for a missing column)."""
         if header is None:
-            return _Text.blank(n)
-        return text_of(header).take(kept) if skipped else text_of(header)
+            return _Text.blank(self.n)
+        text = self.texts(header)
+        return text if self.kept is None else text.take(self.kept)
 
-    kept_cells: dict[str, pd.Series] = {}
+    def kept_cells(self, cells: pd.Series) -> pd.Series:
+        """Raw cells of every record read, on the lines kept (numbered 0..n-1)."""
+        return (cells if self.kept is None else cells[self.keep]).reset_index(drop=True)
 
-    def column(name: str) -> pd.Series | None:
-        """A field's raw cells on the lines kept (numbered 0..n-1)."""
-        header = columns.header(name)
+    def column(self, name: str) -> pd.Series | None:
+        """A field's raw cells on the lines kept (numbered 0..n-1); None if the BOM lacks it."""
+        header = self.columns.header(name)
         if header is None:
             return None
-        if header not in kept_cells:
-            encoded = raw.encoded.get(header)
+        if header not in self.cells:
+            encoded = self.raw.encoded.get(header)
             if encoded is not None:
                 # Already hashed: the cells as a Categorical, so a million lines are never
                 # copied as strings and are parsed once per distinct cell.
                 codes = np.asarray(encoded.indices)  # type: ignore[attr-defined]
                 categories = pd.Index(pd.Series(encoded.dictionary, dtype="str"))  # type: ignore[attr-defined]
-                cells = pd.Series(
-                    pd.Categorical.from_codes(codes[kept] if skipped else codes, categories)
-                )
+                if self.kept is not None:
+                    codes = codes[self.kept]
+                cells = pd.Series(pd.Categorical.from_codes(codes, categories))
             else:
-                cells = frame[header]
-                cells = (cells[keep] if skipped else cells).reset_index(drop=True)
-            kept_cells[header] = cells
-        return kept_cells[header]
+                cells = self.kept_cells(self.raw.frame[header])
+            self.cells[header] = cells
+        return self.cells[header]
 
-    invalid = np.zeros(n, dtype=bool)
 
+def _note_unmatched_columns(columns: ColumnMap, log: IssueLog) -> None:
+    """A second column for a field, or a column not recognised: noted once, kept as is."""
     duplicates = getattr(columns, "duplicates", {})
     for header in columns.unmatched:
         if header in duplicates:
@@ -176,90 +273,106 @@ def clean_bom(
                 column=header,
             )
 
-    # Text fields, kept as codes until the frame is built.
+
+def _text_fields(lines: _Lines) -> tuple[dict[str, _Text], list[str]]:
+    """The text fields as codes (kept so until the frame is built), control characters
+    flagged and removed, and the optional rule columns the BOM has."""
+    columns = lines.columns
     fields: dict[str, _Text] = {}
     for name in TEXT_FIELDS:
-        fields[name] = _join([text(h) for h in columns.text.get(name, [])], n, " — ")
+        fields[name] = _join([lines.text(h) for h in columns.text.get(name, [])], lines.n, " — ")
     # The optional rule columns only when the BOM has them (no empty columns on the hot path).
     optional = [name for name in OPTIONAL_FIELDS if columns.header(name)]
     for name in ("supplier", "mineral", "cas_number", "quantity_unit", "currency", *optional):
-        fields[name] = text(columns.header(name))
-    _flag_control_characters(fields, rows, columns, log)
-    mapping_codes, mapping_values = _mapping_text(fields)
+        fields[name] = lines.text(columns.header(name))
+    _flag_control_characters(fields, lines.rows, columns, lines.log)
+    return fields, optional
 
-    # Quantities.
-    quantity_col = column("quantity")
+
+def _quantities(lines: _Lines) -> np.ndarray:
+    """Quantity per line: a blank counts once, a bad or negative one makes the line invalid."""
+    quantity_col = lines.column("quantity")
+    log, rows = lines.log, lines.rows
     if quantity_col is None:
         log.add(IssueCode.MISSING_COLUMN, "no quantity column; every line counts once", column=None)
-        quantity = np.ones(n)
-    else:
-        quantity, bad = _parse_cells(quantity_col)
-        header = columns.header("quantity")
-        _report_bad_numbers(log, bad, quantity_col, rows, header, invalid)
-        quantity = np.where(np.isnan(quantity) & ~bad, 1.0, quantity)  # a blank counts once
-        negative = quantity < 0
-        log.add_cells(
-            IssueCode.NEGATIVE_VALUE,
-            rows[negative],
-            pd.Series(quantity[negative]),
-            header,
-            "quantity {value} is below zero; fix the quantity",
-        )
-        invalid |= negative
-        zero = quantity == 0
-        log.add_cells(
-            IssueCode.ZERO_QUANTITY,
-            rows[zero],
-            pd.Series(quantity[zero]),
-            header,
-            "quantity is zero; the line is read but weighs nothing",
-        )
+        return np.ones(lines.n)
+    quantity, bad = _parse_cells(quantity_col)
+    header = lines.columns.header("quantity")
+    _report_bad_numbers(log, bad, quantity_col, rows, header, lines.invalid)
+    quantity = np.where(np.isnan(quantity) & ~bad, 1.0, quantity)  # a blank counts once
+    negative = quantity < 0
+    log.add_cells(
+        IssueCode.NEGATIVE_VALUE,
+        rows[negative],
+        pd.Series(quantity[negative]),
+        header,
+        "quantity {value} is below zero; fix the quantity",
+    )
+    lines.invalid |= negative
+    zero = quantity == 0
+    log.add_cells(
+        IssueCode.ZERO_QUANTITY,
+        rows[zero],
+        pd.Series(quantity[zero]),
+        header,
+        "quantity is zero; the line is read but weighs nothing",
+    )
+    return quantity
 
-    # Masses: unit mass x quantity, or a total mass, or a quantity counted in a mass unit.
-    unit = fields["quantity_unit"]
+
+def _line_masses(lines: _Lines, quantity: np.ndarray, unit: _Text) -> np.ndarray:
+    """Mass per line in kg: a quantity counted in a mass unit, else unit mass x quantity, else
+    a total mass; NaN where none is given."""
+    columns = lines.columns
     unit_factor = unit.per_line(_mass_factors(unit.values))
     line_mass = np.where(np.isnan(unit_factor), np.nan, quantity * unit_factor)
     unit_header = columns.header("mass_unit")
     for name in ("unit_mass", "total_mass"):
-        col = column(name)
+        col = lines.column(name)
         if col is None:
             continue
         header = columns.header(name)
         mass_kg = _parse_mass(
             col,
             columns.mass_unit.get(name),
-            None if unit_header is None else text(unit_header),
-            rows,
+            None if unit_header is None else lines.text(unit_header),
+            lines.rows,
             header,
-            log,
-            invalid,
+            lines.log,
+            lines.invalid,
             unit_header,
         )
         if name == "unit_mass":
             too_big = mass_kg > MAX_PLAUSIBLE_UNIT_MASS_KG
-            log.add_cells(
+            lines.log.add_cells(
                 IssueCode.IMPLAUSIBLE_MASS,
-                rows[too_big],
+                lines.rows[too_big],
                 col[too_big],
                 header,
                 "unit mass {value} is over 10 tonnes; check the unit in the header",
             )
             mass_kg = mass_kg * quantity
         line_mass = np.where(~np.isnan(line_mass) | np.isnan(mass_kg), line_mass, mass_kg)
+    return line_mass
 
-    # Countries: each distinct spelling looked up once.
+
+def _countries(
+    lines: _Lines, country_aliases: Mapping[str, str] | None
+) -> dict[str, pd.Series | None]:
+    """ISO 3166 alpha-3 codes of the country columns, each distinct spelling looked up once
+    (None for a column the BOM lacks)."""
     countries: dict[str, pd.Series | None] = {}
     for name in ("supplier_country", "mining_country", "processing_country"):
-        header = columns.header(name)
+        header = lines.columns.header(name)
         if header is None:
             countries[name] = None
             continue
-        names = text(header)
+        names = lines.text(header)
         iso = to_iso3(pd.Series(names.values, dtype=object), country_aliases).to_numpy(object)
         unknown = names.per_line(pd.isna(iso) & (names.values != ""))
-        log.add_cells(
+        lines.log.add_cells(
             IssueCode.UNKNOWN_COUNTRY,
-            rows[unknown],
+            lines.rows[unknown],
             names.at(unknown),
             header,
             "country {value!r} matches no country; use a name or ISO code, "
@@ -270,106 +383,79 @@ def clean_bom(
         countries[name] = pd.Series(
             pd.Categorical.from_codes(names.per_line(codes), pd.Index(distinct, dtype=object))
         )
+    return countries
 
-    # Costs: spend is the extended cost where given, else quantity x unit cost.
-    spend = np.full(n, np.nan)
-    unit_cost = extended = None
+
+class _Costs(NamedTuple):
+    spend: np.ndarray
+    currency: str | None
+    is_total: bool
+    """A bare cost column read as line totals (its total row equals its sum)."""
+
+
+def _costs(lines: _Lines, quantity: np.ndarray) -> _Costs:
+    """Spend per line: the extended cost where given, else quantity x unit cost."""
+    columns = lines.columns
+    parsed: dict[str, np.ndarray | None] = {}
     for name in ("extended_cost", "unit_cost"):
-        col = column(name)
-        if col is None:
-            continue
-        values, bad = _parse_cells(col)
-        _report_bad_numbers(log, bad, col, rows, columns.header(name), invalid)
-        negative = values < 0
-        log.add_cells(
-            IssueCode.NEGATIVE_VALUE,
-            rows[negative],
-            col[negative],
-            columns.header(name),
-            "cost {value} is below zero; fix the cost",
-        )
-        invalid |= negative
-        if name == "extended_cost":
-            extended = values
-        else:
-            unit_cost = values
-    cost_is_total = False
-    if (
+        col = lines.column(name)
+        parsed[name] = None if col is None else _cost_cells(lines, name, col)
+    extended, unit_cost = parsed["extended_cost"], parsed["unit_cost"]
+    is_total = (
         unit_cost is not None
         and extended is None
-        and _cost_column_is_total(raw, columns, keep, unit_cost, quantity)
-    ):
-        cost_is_total = True
+        and _cost_column_is_total(lines.raw, columns, lines.keep, unit_cost, quantity)
+    )
+    if is_total:
         extended, unit_cost = unit_cost, None
-        log.add(
+        lines.log.add(
             IssueCode.COST_COLUMN_TOTAL,
             f"the total row equals the sum of {columns.header('unit_cost')!r}, so it is "
             "read as line totals, not unit prices",
             column=columns.header("unit_cost"),
         )
-    if extended is not None:
-        spend = extended
+    spend = np.full(lines.n, np.nan) if extended is None else extended
     if unit_cost is not None:
         spend = np.where(np.isnan(spend), quantity * unit_cost, spend)
     currency = columns.currency or _currency_from_cells(
-        column("unit_cost"), column("extended_cost")
+        lines.column("unit_cost"), lines.column("extended_cost")
     )
+    return _Costs(spend, currency, is_total)
 
-    # Duplicate part numbers: codes that occur more than once.
-    fields["part_number"] = text(columns.header("part_number"))
-    _flag_control_characters(fields, rows, columns, log, names=("part_number",))
+
+def _cost_cells(lines: _Lines, name: str, col: pd.Series) -> np.ndarray:
+    """A cost column's numbers; a bad or negative cost makes the line invalid."""
+    header = lines.columns.header(name)
+    values, bad = _parse_cells(col)
+    _report_bad_numbers(lines.log, bad, col, lines.rows, header, lines.invalid)
+    negative = values < 0
+    lines.log.add_cells(
+        IssueCode.NEGATIVE_VALUE,
+        lines.rows[negative],
+        col[negative],
+        header,
+        "cost {value} is below zero; fix the cost",
+    )
+    lines.invalid |= negative
+    return values
+
+
+def _part_numbers(lines: _Lines, fields: dict[str, _Text]) -> None:
+    """The part-number field (control characters removed); repeated part numbers noted."""
+    header = lines.columns.header("part_number")
+    fields["part_number"] = lines.text(header)
+    _flag_control_characters(fields, lines.rows, lines.columns, lines.log, names=("part_number",))
     part = fields["part_number"]  # its control characters removed
     repeated = np.bincount(part.codes, minlength=len(part.values)) > 1
     dup = part.per_line(repeated & (part.values != ""))
     if dup.any():
-        log.add_cells(
+        lines.log.add_cells(
             IssueCode.DUPLICATE_PART,
-            rows[dup],
+            lines.rows[dup],
             part.at(dup),
-            columns.header("part_number"),
+            header,
             "part number {value} appears on several lines; each line is scored",
         )
-
-    out: dict[str, Any] = {"row": rows}
-    for name in (
-        "part_number",
-        *TEXT_FIELDS,
-        "supplier",
-        "mineral",
-        "cas_number",
-        "quantity_unit",
-        "currency",
-        *optional,
-    ):
-        out[name] = fields[name].series()
-    # Folded texts of different (material, description, notes) may coincide: made distinct
-    # for the Categorical, which the mapper factorizes for free.
-    text_codes, texts = pd.factorize(mapping_values)
-    out["text"] = pd.Series(
-        pd.Categorical.from_codes(text_codes[mapping_codes], pd.Index(texts, dtype=object))
-    )
-    out["quantity"] = quantity
-    out["line_mass_kg"] = line_mass
-    out["mass_given"] = ~np.isnan(line_mass)
-    out.update(countries)
-    out["spend"] = spend
-    out["valid"] = ~invalid
-    extra = [h for h in columns.unmatched if h in frame.columns]
-    for header in extra:
-        # Extra columns are only shown: their text is made per line, not factorized.
-        cells = frame[header]
-        cells = (cells[keep] if skipped else cells).reset_index(drop=True)
-        out[f"extra:{header}"] = _text(cells, n, cells.index)
-    frame_out = pd.DataFrame(out, index=pd.RangeIndex(n), copy=False)
-    return CleanBom(
-        frame=frame_out,
-        issues=log,
-        columns=columns,
-        skipped_rows=skipped,
-        extra_columns=extra,
-        currency=currency,
-        cost_is_total=cost_is_total,
-    )
 
 
 # --- rows to skip ------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import pandas as pd
 
 from exposure_audit.bom import sheet_arrow
 from exposure_audit.bom.ahead import Ahead
+from exposure_audit.bom.safety import max_columns
 from exposure_audit.bom.sheet_arrow import ArrowSheet
 from exposure_audit.bom.sniff import (
     HEADER_SEARCH_ROWS,
@@ -283,6 +284,7 @@ def _read_text(path: Path, shown: str, ahead: Ahead | None) -> RawTable:
     parsed = ahead.parsed(path, None) if ahead is not None else None
     parsed = parsed if isinstance(parsed, TextTable) else None
     layout = parsed.layout if parsed is not None else text_layout(path, shown)
+    _check_width(layout, shown)
     body = _read_delimited(path, layout, parsed)
     frame = _drop_empty_unnamed(body.frame)
     if _all_blank(frame):
@@ -319,6 +321,17 @@ class _Body:
     """1-based line of each record; None when records and lines coincide."""
     header_row: int | None = None
     issues: IssueLog = field(default_factory=IssueLog)
+
+
+def _check_width(layout: TextLayout, shown: str) -> None:
+    """A header wider than `max_columns()` is refused before anything is read into columns."""
+    limit = max_columns()
+    if len(layout.headers) > limit:
+        raise BomReadError(
+            f"{shown}: the header on line {layout.header_idx + 1} has {len(layout.headers):,} "
+            f"columns, over the {limit:,}-column limit",
+            "delete the unused columns, or raise the limit with EXPOSURE_AUDIT_MAX_COLUMNS",
+        )
 
 
 def _read_delimited(path: Path, layout: TextLayout, parsed: TextTable | None = None) -> _Body:

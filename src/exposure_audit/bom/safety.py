@@ -1,59 +1,135 @@
-"""Checks that run before a spreadsheet is parsed: zip bombs and XML entity bombs."""
+"""Checks that run before a spreadsheet is parsed: zip bombs, sheet-size bombs, entity bombs.
+
+Every zip container we read (BOM workbooks, supplier declarations, owner tables) goes through
+`check_zip_container` before any reader allocates. It streams every XML part through its own
+inflater, counting the bytes that come out, so a member that declares a small size and
+inflates to far more (a lying zip) is refused when the count passes the declared size; and it
+reads the cell references of each worksheet, so a sheet whose cells span more than
+`max_cells()` (rows x columns of the bounding box, which is what the Rust reader allocates) is
+refused before the reader sees it. The limits, all overridable by environment variable:
+
+- EXPOSURE_AUDIT_MAX_UNZIPPED_MB (default 2048): the container's inflated size;
+- EXPOSURE_AUDIT_MAX_CELLS (default 20,000,000): one sheet's rows x columns;
+- EXPOSURE_AUDIT_MAX_COLUMNS (default 1024): a sheet's or a text file's columns;
+- a compression ratio over 250 for a member over 50 MB, and an XML prologue (everything before
+  the root element) that declares a DOCTYPE or entity, are always refused.
+"""
 
 from __future__ import annotations
 
+import os
 import re
+import struct
 import zipfile
 import zlib
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
+from xml.parsers import expat
 
 from exposure_audit.errors import BomReadError
 
-MAX_UNCOMPRESSED_BYTES = 2 * 1024**3
+DEFAULT_MAX_UNZIPPED_MB = 2048
+DEFAULT_MAX_CELLS = 20_000_000
+DEFAULT_MAX_COLUMNS = 1024
+MAX_UNCOMPRESSED_BYTES = DEFAULT_MAX_UNZIPPED_MB * 1024**2
 MAX_RATIO = 250
 RATIO_CHECKED_ABOVE = 50 * 1024**2
 PROLOGUE_LIMIT = 64 * 1024
-_REFUSED = "refused for safety; export the BOM again from its source system"
-_DECLARATION = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
-_ROOT_TAG = re.compile(rb"<[A-Za-z_]")
+_CHUNK = 1 << 20
+# A cell reference whose column has two letters or more (with its row), and any cell
+# reference whose row has seven digits or more: together with the row tags these bound the
+# sheet's extent without a Python step per cell (a one-letter column is at most 26).
+_WIDE_REF = re.compile(rb' r="([A-Z]{2,4})([0-9]{1,9})"')
+_DEEP_REF = re.compile(rb' r="[A-Z]([0-9]{7,9})"')
+_ROW_REF = re.compile(rb'row [^>]{0,200}?\br="([0-9]{1,9})"')  # <row r=...>, any prefix
+_XML_PART = (".xml", ".rels", ".vml")
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
+_checked: dict[tuple[str, int, int], None] = {}
 
 
-def check_zip_container(path: Path, shown: str) -> None:
-    """Refuse an OOXML/ODS container that would expand past sane limits or declares entities.
-
-    Raises `BomReadError`; reads only the zip directory and the prologue of each XML part
-    (everything before its root element, where a DOCTYPE with entities would have to be).
-    """
+def _env_number(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
     try:
-        with zipfile.ZipFile(path) as archive:
+        value = float(raw) if raw else default
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
+def max_unzipped_bytes() -> int:
+    """The most a container may inflate to, from EXPOSURE_AUDIT_MAX_UNZIPPED_MB."""
+    return int(_env_number("EXPOSURE_AUDIT_MAX_UNZIPPED_MB", DEFAULT_MAX_UNZIPPED_MB) * 1024**2)
+
+
+def max_cells() -> int:
+    """The most cells (rows x columns) one sheet may span, from EXPOSURE_AUDIT_MAX_CELLS."""
+    return int(_env_number("EXPOSURE_AUDIT_MAX_CELLS", DEFAULT_MAX_CELLS))
+
+
+def max_columns() -> int:
+    """The widest table read, from EXPOSURE_AUDIT_MAX_COLUMNS (default 1024)."""
+    return max(int(_env_number("EXPOSURE_AUDIT_MAX_COLUMNS", DEFAULT_MAX_COLUMNS)), 16)
+
+
+def column_number(letters: bytes) -> int:
+    """1-based column of spreadsheet letters (b"A" -> 1, b"XFD" -> 16384)."""
+    n = 0
+    for byte in letters:
+        n = n * 26 + byte - 64
+    return n
+
+
+class _Extent:
+    """The largest row and column seen in a worksheet's cell references, fed in chunks."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.columns = 0
+        self._tail = b""
+
+    def feed(self, data: bytes) -> None:
+        text = self._tail + data
+        if b' r="' in text:
+            self.columns = max(self.columns, 26)
+        for letters in set(_WIDE_REF.findall(text)):
+            self.columns = max(self.columns, column_number(letters[0]))
+            self.rows = max(self.rows, int(letters[1]))
+        for digits in _DEEP_REF.findall(text):
+            self.rows = max(self.rows, int(digits))
+        rows = _ROW_REF.findall(text)
+        if rows:
+            self.rows = max(self.rows, *map(int, rows))
+        self._tail = text[-256:]
+
+    @property
+    def cells(self) -> int:
+        return self.rows * self.columns
+
+
+def check_zip_container(path: Path, shown: str, what: str = "the BOM") -> None:
+    """Refuse a zip container (xlsx, xlsm, ods) that would expand past the limits, whose
+    members inflate past their declared size, whose sheets span too many cells, or whose XML
+    declares entities. Raises `BomReadError` naming the file and part. A file checked once is
+    not checked again while unchanged (the CLI's early parse and the reader both ask)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return  # the reader reports a missing or unreadable file
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key in _checked:
+        return
+    refused = f"refused for safety; export {what} again from its source system"
+    try:
+        with zipfile.ZipFile(path) as archive, path.open("rb") as raw:
             infos = archive.infolist()
-            total = sum(i.file_size for i in infos)
-            packed = max(sum(i.compress_size for i in infos), 1)
-            member_ratio = max(
-                (
-                    i.file_size / max(i.compress_size, 1)
-                    for i in infos
-                    if i.file_size > RATIO_CHECKED_ABOVE
-                ),
-                default=0.0,
-            )
-            too_big = total > MAX_UNCOMPRESSED_BYTES
-            if (
-                too_big
-                or (total > RATIO_CHECKED_ABOVE and total / packed > MAX_RATIO)
-                or (member_ratio > MAX_RATIO)
-            ):
-                raise BomReadError(
-                    f"{shown} expands to {total / 1024**2:,.0f} MB from "
-                    f"{packed / 1024**2:,.1f} MB (a zip bomb?)",
-                    _REFUSED,
-                )
+            _check_directory(infos, shown, refused)
             for info in infos:
-                if info.filename.endswith((".xml", ".rels", ".vml")) and info.file_size:
-                    _check_prologue(archive, info, shown)
-    except zipfile.BadZipFile:
+                if info.filename.lower().endswith(_XML_PART) and not info.is_dir():
+                    _check_part(archive, raw, info, shown, refused)
+    except zipfile.BadZipFile as exc:
         raise BomReadError(
-            f"{shown} is not a valid spreadsheet (corrupt or truncated zip)",
+            f"{shown} is not a valid spreadsheet (corrupt or truncated zip: {exc})",
             "download or export the file again",
         ) from None
     except (OSError, EOFError, RuntimeError, NotImplementedError, ValueError, zlib.error) as exc:
@@ -62,23 +138,144 @@ def check_zip_container(path: Path, shown: str) -> None:
             f"{shown} cannot be read as a spreadsheet ({type(exc).__name__})",
             "download or export the file again",
         ) from None
+    _checked[key] = None
 
 
-def _check_prologue(archive: zipfile.ZipFile, info: zipfile.ZipInfo, shown: str) -> None:
+def _check_directory(infos: list[zipfile.ZipInfo], shown: str, refused: str) -> None:
+    """The sizes the zip directory declares, before anything is inflated."""
+    total = sum(i.file_size for i in infos)
+    packed = max(sum(i.compress_size for i in infos), 1)
+    member_ratio = max(
+        (i.file_size / max(i.compress_size, 1) for i in infos if i.file_size > RATIO_CHECKED_ABOVE),
+        default=0.0,
+    )
+    limit = max_unzipped_bytes()
+    if (
+        total > limit
+        or (total > RATIO_CHECKED_ABOVE and total / packed > MAX_RATIO)
+        or member_ratio > MAX_RATIO
+    ):
+        raise BomReadError(
+            f"{shown} expands to {total / 1024**2:,.0f} MB from {packed / 1024**2:,.1f} MB "
+            f"(a zip bomb? the limit is {limit / 1024**2:,.0f} MB, "
+            "EXPOSURE_AUDIT_MAX_UNZIPPED_MB)",
+            refused,
+        )
+
+
+def _check_part(
+    archive: zipfile.ZipFile, raw: BinaryIO, info: zipfile.ZipInfo, shown: str, refused: str
+) -> None:
+    """Inflate one XML part, counting what comes out; check its prologue and cell extent."""
+    _check_prologue(archive, info, shown, refused)
+    sheet = info.filename.lower().startswith("xl/worksheets/") or info.filename == "content.xml"
+    extent = _Extent() if sheet else None
+    feed = extent.feed if extent is not None else None
+    inflated = _inflate(archive, raw, info, feed)
+    if inflated > info.file_size:
+        raise BomReadError(
+            f"{shown}: part {info.filename} declares {info.file_size:,} bytes but inflates to "
+            f"more than {inflated:,} (a lying zip)",
+            refused,
+        )
+    if extent is not None and (extent.cells > max_cells() or extent.columns > max_columns()):
+        raise BomReadError(
+            f"{shown}: {info.filename} spans {extent.rows:,} rows x {extent.columns:,} columns, "
+            f"over the limit of {max_cells():,} cells (EXPOSURE_AUDIT_MAX_CELLS) or "
+            f"{max_columns():,} columns (EXPOSURE_AUDIT_MAX_COLUMNS)",
+            "delete the stray cells far from the table (Ctrl+End in Excel shows the last one) "
+            "and save again, or raise the limit",
+        )
+
+
+def _inflate(
+    archive: zipfile.ZipFile,
+    raw: BinaryIO,
+    info: zipfile.ZipInfo,
+    feed: Callable[[bytes], None] | None,
+) -> int:
+    """Bytes that come out of member `info`, counted while inflating, stopping just past its
+    declared size. Deflated members are inflated from the raw stream (Python's own reader
+    stops at the declared size and would hide a lie); others through `zipfile`."""
+    limit = info.file_size
+    if info.compress_type != zipfile.ZIP_DEFLATED or info.flag_bits & 0x1:
+        total = 0
+        with archive.open(info) as member:
+            while chunk := member.read(_CHUNK):
+                total += len(chunk)
+                if feed is not None:
+                    feed(chunk)
+        return total
+    handle = raw
+    handle.seek(info.header_offset)
+    fields = _LOCAL_HEADER.unpack(handle.read(_LOCAL_HEADER.size))
+    if fields[0] != b"PK\x03\x04":
+        raise zipfile.BadZipFile(f"bad local header for {info.filename}")
+    handle.seek(fields[10] + fields[11], os.SEEK_CUR)
+    inflater = zlib.decompressobj(-15)
+    remaining, total = info.compress_size, 0
+    while remaining > 0 and total <= limit:
+        chunk = handle.read(min(_CHUNK, remaining))
+        if not chunk:
+            break
+        remaining -= len(chunk)
+        data = inflater.decompress(chunk, _CHUNK)
+        while True:
+            total += len(data)
+            if feed is not None and data:
+                feed(data)
+            if total > limit or not inflater.unconsumed_tail:
+                break
+            data = inflater.decompress(inflater.unconsumed_tail, _CHUNK)
+    return total
+
+
+class _Root(Exception):
+    """The root element was reached: the prologue is over."""
+
+
+class _Declared(Exception):
+    """A DOCTYPE or entity declaration was met before the root element."""
+
+
+def _check_prologue(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, shown: str, refused: str
+) -> None:
+    """Parse the part strictly (expat) up to its root element: a DOCTYPE or entity declared
+    before it is refused, and so is a prologue that is not well-formed XML. A regex would be
+    fooled by a tag inside a comment."""
+    if not info.file_size:
+        return
     with archive.open(info) as member:
         head = member.read(PROLOGUE_LIMIT)
-    text = head.lstrip(b"\xef\xbb\xbf")
-    if text[:2] in (b"\xff\xfe", b"\xfe\xff") or (len(text) > 1 and b"\x00" in text[:2]):
-        text = text.decode("utf-16", errors="replace").encode("utf-8")
-    root = _ROOT_TAG.search(text)
-    prologue = text if root is None else text[: root.start()]
-    if _DECLARATION.search(prologue):
+    parser = expat.ParserCreate()
+
+    def root(*_: object) -> None:
+        raise _Root
+
+    def declared(*_: object) -> None:
+        raise _Declared
+
+    parser.StartElementHandler = root
+    parser.StartDoctypeDeclHandler = declared
+    parser.EntityDeclHandler = declared
+    try:
+        parser.Parse(head, len(head) < PROLOGUE_LIMIT)
+    except _Root:
+        return
+    except _Declared:
         raise BomReadError(
-            f"{shown}: part {info.filename} declares XML entities (an entity bomb?)", _REFUSED
-        )
-    if root is None and len(head) >= PROLOGUE_LIMIT:
+            f"{shown}: part {info.filename} declares a DOCTYPE or XML entities (an entity bomb?)",
+            refused,
+        ) from None
+    except expat.ExpatError as exc:
         raise BomReadError(
-            f"{shown}: part {info.filename} has no XML element in its first "
-            f"{PROLOGUE_LIMIT // 1024} KB",
-            _REFUSED,
-        )
+            f"{shown} cannot be read as a spreadsheet: part {info.filename} is not "
+            f"well-formed XML ({expat.ErrorString(exc.code)}, line {exc.lineno})",
+            "download or export the file again",
+        ) from None
+    raise BomReadError(
+        f"{shown}: part {info.filename} has no XML element in its first "
+        f"{PROLOGUE_LIMIT // 1024} KB",
+        refused,
+    )

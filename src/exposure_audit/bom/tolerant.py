@@ -8,6 +8,7 @@ records are split with the csv module, but
   like rows of the table, is taken as an unclosed quote: its first line is read as it stands
   (the quote kept as text) with an `unclosed-quote` issue, and reading resumes on the next line;
 - a line with a field over `max_field_bytes()` is reported (`row-not-read`) and skipped;
+- a line with more than `max_columns()` fields is read up to that width (`too-many-fields`);
 - the text is decoded strictly; a line that is not valid in the file's encoding is decoded on
   its own (UTF-8 files: as cp1252) with an `encoding-fallback` issue naming the line.
 
@@ -24,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
 
+from exposure_audit.bom.safety import max_columns
 from exposure_audit.issues import IssueCode, IssueLog
 
 MAX_RECORD_LINES = 200
@@ -53,6 +55,15 @@ class TextRecords:
     encoding: str = "utf-8"
 
     def add(self, row: int, record: list[str]) -> None:
+        limit = max_columns()
+        if len(record) > limit:
+            self.issues.add(
+                IssueCode.TOO_MANY_FIELDS,
+                f"line has {len(record):,} fields; fields after the first {limit:,} are not "
+                "read (check for an unquoted delimiter, or raise EXPOSURE_AUDIT_MAX_COLUMNS)",
+                row=row,
+            )
+            record = record[:limit]
         self.records.append(record)
         self.rows.append(row)
 

@@ -177,6 +177,38 @@ def audit_command(
     rules: Rules = None,
     control_view: ControlView = False,
     owners: Owners = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Several BOMs: audit them in this many local processes (default: one per core).",
+            rich_help_panel=INPUT,
+            envvar="EXPOSURE_AUDIT_WORKERS",
+            show_default=False,
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            metavar="ADDRESS",
+            help="Several BOMs: run them on a Dask distributed cluster, e.g. tcp://HOST:8786 "
+            '(pip install "exposure-audit[distributed]").',
+            rich_help_panel=INPUT,
+            envvar="EXPOSURE_AUDIT_SCHEDULER",
+            show_default=False,
+        ),
+    ] = None,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            help="Several BOMs: skip each BOM whose content already has a record in the "
+            "--output .jsonl file, keeping that record.",
+            rich_help_panel=OUTPUT,
+        ),
+    ] = False,
     quiet: Quiet = False,
     details: Details = False,
     debug: Debug = False,
@@ -194,8 +226,13 @@ def audit_command(
         from exposure_audit.cli.progress import spinner
         from exposure_audit.errors import UsageError
 
-        several = len(boms) > 1 or any(b.is_dir() for b in boms)
-        checked = check_outputs(outputs or [], boms)
+        several = (
+            len(boms) > 1
+            or any(b.is_dir() for b in boms)
+            or bool(resume or scheduler)
+            or any(o.suffix.lower() in (".jsonl", ".parquet") for o in outputs or [])
+        )  # a portfolio, even of one BOM
+        checked = [] if several else check_outputs(outputs or [], boms)
         options = audit_options(
             sheet=sheet,
             maps=maps,
@@ -219,8 +256,20 @@ def audit_command(
                 "use --output report.xlsx, or redirect stdout to a file",
             )
         if several:
+            from exposure_audit.cli import portfolio
+
             raise typer.Exit(
-                audit_portfolio(boms, options, output_format.value, checked, quiet, fail_on.value)
+                portfolio.run(
+                    boms,
+                    options,
+                    output_format.value,
+                    list(outputs or []),
+                    quiet,
+                    fail_on.value,
+                    workers=workers,
+                    scheduler=scheduler,
+                    resume=resume,
+                )
             )
         baseline_report = None
         if baseline:  # diff.py only when there is a baseline to compare with
@@ -256,50 +305,6 @@ def _with_crma(rules: list[str] | None, fmt: str, checked: list[tuple[Path, str]
     if wanted and not any(r in ("all", "crma") for x in chosen for r in x.split(",")):
         chosen.append("crma")
     return chosen
-
-
-def audit_portfolio(
-    boms: list[Path],
-    options,
-    output_format: str,
-    checked: list[tuple[Path, str]],
-    quiet: bool,
-    fail_on: str,
-) -> int:
-    """Several BOMs (or a folder): audit each, print the portfolio summary, write --output.
-
-    Exit code: the highest over the BOMs (0 or 1 by --fail-on), 2 when any BOM could not be
-    read (its error line is printed and the others are still audited)."""
-    from exposure_audit.api import audit_many
-    from exposure_audit.cli.common import error_line
-    from exposure_audit.errors import UsageError
-    from exposure_audit.report import portfolio
-
-    result = audit_many(boms, options)
-    for message in result.errors:
-        error_line(message)
-    renderers = {"json": portfolio.render_json, "markdown": portfolio.render_markdown}
-    if output_format == "table":
-        console = out_console()
-        console.print(portfolio.build_table(result))
-    elif output_format in renderers:
-        stdout_write(renderers[output_format](result))
-    else:
-        raise UsageError(
-            f"--format {output_format} is for one BOM; several BOMs give a portfolio",
-            "use --format table, json or markdown",
-        )
-    for path, fmt in checked:
-        if fmt not in renderers:
-            raise UsageError(
-                f"--output {path}: several BOMs give a portfolio report", "write it as .json or .md"
-            )
-        write_atomic(path, renderers[fmt](result))
-        if not quiet:
-            err_console().print(f"wrote {path}", style="dim", markup=False)
-    if result.errors:
-        return 2
-    return max([exit_code_for(r, fail_on) for r in result.results if r is not None] or [0])
 
 
 def warn_declaration_problems(result) -> None:
@@ -366,10 +371,19 @@ def _render(name: str, result) -> str | bytes | Iterable[str]:
 
 
 def exit_code_for(result, fail_on: str) -> int:
-    """0, or 1 when a finding's severity is at or above `fail_on` (never for `none`)."""
+    """0, or 1 when a finding's severity is at or above `fail_on` (never for `none`), or when
+    the product is `insufficient` (below the coverage floor: the score cannot pass a gate), the
+    reason then on stderr."""
     from exposure_audit.reference.models import SEVERITY_ORDER
 
     if fail_on == "none":
         return 0
+    coverage = result.summary.coverage
+    if coverage.insufficient:
+        sys.stderr.write(
+            f"audit: --fail-on {fail_on}: {result.report.input.path}: insufficient, "
+            f"{coverage.reason}\n"
+        )
+        return 1
     gate = SEVERITY_ORDER[fail_on]
     return int(any(SEVERITY_ORDER.get(f.severity, 0) >= gate for f in result.findings))

@@ -8,11 +8,13 @@ spellings. A bad file or cell is one `UsageError` naming the file, row and colum
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
 
+from exposure_audit.bom.safety import check_zip_container
 from exposure_audit.engine.rules import Owner
 from exposure_audit.errors import UsageError
 from exposure_audit.text import fold_header
@@ -36,6 +38,8 @@ def _read_frame(path: Path) -> pd.DataFrame:
     suffix = path.suffix.lower()
     try:
         if suffix in (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"):
+            if zipfile.is_zipfile(path):
+                check_zip_container(path, f"--owners {path}", what="the owners table")
             return pd.read_excel(path, dtype=str, keep_default_na=False, engine="calamine")
         sep = "\t" if suffix in (".tsv", ".tab") else None
         return pd.read_csv(

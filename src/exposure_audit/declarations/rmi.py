@@ -34,6 +34,8 @@ import pandas as pd
 import python_calamine
 from pydantic import BaseModel, ConfigDict
 
+from exposure_audit.bom.safety import check_zip_container
+from exposure_audit.errors import BomReadError
 from exposure_audit.reference.countries import to_iso3
 
 __all__ = [
@@ -532,6 +534,10 @@ def _read_file(path: Path, aliases: Mapping[str, str]) -> _FileResult:
             "ask the supplier for an unprotected .xlsx copy",
         )
         return failed()
+    refused = _unsafe(path)
+    if refused is not None:
+        problem(refused.message, refused.hint)
+        return failed()
     try:
         book = python_calamine.CalamineWorkbook.from_path(str(path))
         sheets = _Sheets(book)
@@ -966,6 +972,18 @@ def _date_text(value: Any) -> str | None:
         except ValueError:
             continue
     return text or None
+
+
+def _unsafe(path: Path) -> BomReadError | None:
+    """Why a zip container (xlsx) is refused before it is opened (zip bombs, lying sizes,
+    sheets spanning too many cells, entity declarations: `bom.safety`), or None."""
+    if not zipfile.is_zipfile(path):
+        return None
+    try:
+        check_zip_container(path, path.name, what="the declaration")
+    except BomReadError as exc:
+        return exc
+    return None
 
 
 def _is_ole_container(path: Path) -> bool:

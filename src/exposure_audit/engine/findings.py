@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from exposure_audit.engine.scoring import Scores, ScoringContext
+from exposure_audit.engine.scoring import INSUFFICIENT, Scores, ScoringContext
 from exposure_audit.reference.models import SEVERITY_ORDER, Rule
 
 MAX_ROWS_LISTED = 500
@@ -76,18 +76,33 @@ def _pct(value: float) -> str:
 
 def _product_exposure(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContext):
     summary = scores.summary
-    if not scores.lines["scored"].any():
-        return []
+    if not scores.lines["scored"].any() or summary["tier"] == INSUFFICIENT:
+        return []  # below the coverage floor the score stands for too little: coverage-floor
     return [
         Finding(
             id=rule.id,
             rule=rule.id,
             severity=summary["tier"],
             message=(
-                f"product exposure score {summary['score']} ({summary['tier']}): "
-                f"{_pct(summary['exposure'])} of the {scores.weighting}-weighted BOM is likely "
-                "to pass through China at some stage"
+                f"product exposure score {summary['score']} ({summary['tier']}): the "
+                f"{scores.weighting}-weighted mean line exposure is {_pct(summary['exposure'])} "
+                f"(upstream {_pct(summary['upstream'])}; made in China "
+                f"{_pct(summary['origin'])})"
             ),
+        )
+    ]
+
+
+def _coverage_floor(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContext):
+    coverage = scores.summary["coverage"]
+    if not coverage.insufficient:
+        return []
+    return [
+        Finding(
+            id=rule.id,
+            rule=rule.id,
+            severity=rule.severity,
+            message=f"insufficient: {coverage.reason}",
         )
     ]
 
@@ -108,11 +123,49 @@ def _line_exposure(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringCo
             severity=rule.severity,
             rows=scores.first_rows(bom, table, limit=MAX_ROWS_LISTED),
             message=(
-                f"{count} line(s) have a China touch of {_pct(threshold)} or more "
+                f"{count} line(s) have an exposure of {_pct(threshold)} or more "
                 f"(driven by {', '.join(drivers) or 'n/a'})"
             ),
         )
     ]
+
+
+def _chokepoint(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContext):
+    """One finding per mineral that is a chokepoint (a minor input with a dominant China share)
+    on some line: the lines, and the range of its share of the part."""
+    per_mineral: dict[str, list[tuple[int, float, float, str]]] = {}
+    for p, items in enumerate(scores.profile_chokepoints.tolist()):
+        for mineral, mass_share, _, china, stage in items or ():
+            per_mineral.setdefault(mineral, []).append((p, mass_share, china, stage))
+    out = []
+    names = {m["mineral"]: m["name"] for m in scores.minerals}
+    for mineral, hits in sorted(per_mineral.items()):
+        profiles = np.array([h[0] for h in hits], dtype=np.int64)
+        count = int(scores.profile_lines[profiles].sum())
+        low, high = min(h[1] for h in hits), max(h[1] for h in hits)
+        china = max(h[2] for h in hits)
+        stage = next(h[3] for h in hits if h[2] == china)
+        share = _pct_fine(low) if low == high else f"{_pct_fine(low)}-{_pct_fine(high)}"
+        out.append(
+            Finding(
+                id=f"{rule.id}:{mineral}",
+                rule=rule.id,
+                severity=rule.severity,
+                mineral=mineral,
+                stage=stage,
+                rows=scores.first_rows(bom, scores.profile_table(profiles), limit=MAX_ROWS_LISTED),
+                message=(
+                    f"{names.get(mineral, mineral)} is a chokepoint in {count} line(s): "
+                    f"{share} of the part by mass, but {_pct(china)} China at {stage}; "
+                    "without it the part cannot be made to specification"
+                ),
+            )
+        )
+    return out
+
+
+def _pct_fine(value: float) -> str:
+    return f"{100 * value:.2g}%"
 
 
 def _stage_china(stage: str):
@@ -309,7 +362,9 @@ def _estimated(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContex
 
 _CHECKS: dict[str, Any] = {
     "product-exposure": _product_exposure,
+    "coverage-floor": _coverage_floor,
     "line-exposure": _line_exposure,
+    "chokepoint": _chokepoint,
     "processing-china-dominant": _stage_china("processing"),
     "mining-china-dominant": _stage_china("mining"),
     "eu-crma-benchmark": _eu_benchmark,

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from pandas.api.extensions import ExtensionArray
+from pydantic import BaseModel, ConfigDict
 
 from exposure_audit.engine.mapping import composition_blocks, expand
 from exposure_audit.reference import ReferenceSet
@@ -107,6 +108,8 @@ class Scores:
     """Per profile: the exposure of its lines; `profile_driver` and `profile_tier` likewise."""
     profile_driver: np.ndarray = field(default_factory=lambda: np.zeros(0, object))
     profile_tier: np.ndarray = field(default_factory=lambda: np.zeros(0, object))
+    profile_chokepoints: np.ndarray = field(default_factory=lambda: np.zeros(0, object))
+    """Per profile: its chokepoints (CHOKEPOINT_FIELDS tuples)."""
     _cache: dict[Any, tuple[Any, Any]] = field(default_factory=dict, repr=False)
     """Values worked out for a BOM frame (held weakly), by key; scoring leaves its column codes
     here for the later steps."""
@@ -340,7 +343,7 @@ def score(
     overrides: pd.DataFrame | None = None,
     override_distributions: Mapping[str, Distribution] | None = None,
 ) -> Scores:
-    """Score mapped lines.
+    """Score mapped lines (method v2, docs/methodology.md).
 
     `bom` and `lines` (`Contents.lines`) are indexed by line; `contents` is the per-archetype
     composition (`Contents.composition`) or the per-line contents (`Contents.contents`): only its
@@ -348,61 +351,192 @@ def score(
     dist) replace the reference distribution of a stage for some line-minerals, with
     `override_distributions` naming what each dist holds.
     """
-    reference = context.reference
     distributions: dict[str, Distribution] = dict(override_distributions or {})
     distributions[UNKNOWN] = Distribution({}, "none")
     composition = _composition(contents)
-    n = len(bom)
     scored = lines["mapped"].to_numpy(bool)
     basis = lines["mass_basis_kg"].to_numpy(float)
-    estimated = lines["estimated"].to_numpy(bool)
-
-    # The profile of each scored line: integer codes combined, then numbered (no strings).
-    # (A Categorical archetype, as `map_contents` gives, lends its codes.)
     arch_codes, archetypes = factorize_column(lines, "archetype")
-    archetypes = archetypes[:-1]
     arch_codes = np.where(scored, arch_codes, -1)
-    starts, counts = composition_blocks(composition, archetypes)
+    starts, counts = composition_blocks(composition, archetypes[:-1])
+    column_codes = {c: factorize_column(bom, c) for c in _COUNTRY_COLUMNS.values()}
+    override_codes, override_entries = _override_codes(overrides, lines.index, len(bom))
+    profile, first_line = _profiles(
+        arch_codes, len(archetypes) - 1, column_codes, basis, override_codes, scored
+    )
+    n_profiles = len(first_line)
+    p_arch = arch_codes[first_line]
+    columns, pm_mineral, mineral_names = _profile_mineral_rows(
+        composition, p_arch, starts, counts, first_line
+    )
+    _stage_columns(
+        columns,
+        first_line,
+        pm_mineral,
+        mineral_names,
+        column_codes,
+        (override_codes, override_entries),
+        distributions,
+        context,
+    )
+    columns["price_kg"] = mineral_prices(context.reference, mineral_names)[pm_mineral]
+    policy = context.reference.policy
+    lx = line_exposure(columns, n_profiles, policy)
+    p_tier = _tiers(lx.exposure, policy.tiers)
+    spend_values = bom["spend"].to_numpy(float)
+    weighting, w = _weights(
+        spend_values,
+        ~np.isnan(spend_values),
+        ~np.isnan(basis),
+        scored,
+        context.weighting,
+        lambda at: np.append(counts, 0)[arch_codes[at]] > 0,
+        lambda held: _contained_mass(
+            arch_codes, held, basis, starts, counts, composition["fraction"].to_numpy(float)
+        ),
+    )
+    line_frame = _line_frame(bom.index, scored, profile, lx, p_tier, w)
+    sums = _profile_sums(profile, n_profiles, basis, spend_values, w)
+    pm, incomplete = _aggregate_columns(columns, sums, counts[p_arch], pm_mineral, mineral_names)
+    summary = _summary(sums, lx, p_tier, scored, spend_values, pm, policy)
+    weighted_by = {
+        str(m): "mass" if incomplete[i] == 0 else "line weight" for i, m in enumerate(mineral_names)
+    }
+    return Scores(
+        lines=line_frame,
+        minerals=_mineral_scores(pm, distributions, context, weighted_by),
+        summary=summary,
+        weighting=weighting,
+        distributions=distributions,
+        profile=profile,
+        profile_minerals=pm,
+        mass_basis=basis,
+        estimated=lines["estimated"].to_numpy(bool),
+        profile_lines=sums["count"].astype(np.int64),
+        profile_exposure=lx.exposure,
+        profile_driver=lx.driver,
+        profile_tier=p_tier,
+        profile_chokepoints=lx.chokepoints,
+        _cache={
+            **{("codes", c): (weakref.ref(bom), v) for c, v in column_codes.items()},
+            "spend": (weakref.ref(bom), sums["spend_filled"]),
+        },
+    )
+
+
+def _profiles(
+    arch_codes: np.ndarray,
+    n_archetypes: int,
+    column_codes: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    basis: np.ndarray,
+    override_codes: np.ndarray,
+    scored: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The profile of each scored line (-1 when not scored) and the first line of each: integer
+    codes of everything a line's scores depend on, combined, then numbered (no strings)."""
     # The key is built in place: no new million-item array per step.
     key = arch_codes.copy()
-    size = len(archetypes)  # how many keys there can be
-    column_codes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    for column in _COUNTRY_COLUMNS.values():
-        column_codes[column] = factorize_column(bom, column)
-        codes, values = column_codes[column]
+    size = n_archetypes  # how many keys there can be
+    for codes, values in column_codes.values():
         if len(values) > 1:  # else every line is missing it: the key does not change
             key *= len(values)
             key += codes
             key += 1
             size *= len(values)
-    # The driver's tie-break on contained mass only sees whether the line's mass is positive.
+    # Whether the line has a positive mass (the mass-weighted aggregates read it).
     key *= 2
     key += basis > 0
     size *= 2
-    override_codes, override_entries = _override_codes(overrides, lines.index, n)
-    if override_entries:
-        key *= len(override_entries) + 1
+    n_overrides = int(override_codes.max(initial=0))
+    if n_overrides:
+        key *= n_overrides + 1
         key += override_codes
-        size *= len(override_entries) + 1
-    profile, first_line = _number_profiles(key, scored, size)
-    n_profiles = len(first_line)
+        size *= n_overrides + 1
+    return _number_profiles(key, scored, size)
 
-    # One row per profile and mineral.
-    p_arch = arch_codes[first_line]
+
+def _profile_mineral_rows(
+    composition: pd.DataFrame,
+    p_arch: np.ndarray,
+    starts: np.ndarray,
+    counts: np.ndarray,
+    first_line: np.ndarray,
+) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
+    """One row per profile and mineral: its first columns, each row's mineral code and the
+    mineral names (in order of appearance in the composition)."""
+    n_profiles = len(first_line)
     p_items, p_rows = expand(p_arch, starts, counts) if n_profiles else (np.zeros(0, int),) * 2
     comp_minerals = composition["mineral"].to_numpy(dtype=object)
     mineral_codes, mineral_names = pd.factorize(comp_minerals)
-    # Its columns, in order; the frame is built once they are all known.
     columns: dict[str, Any] = {
         "profile": p_items.astype(np.int64),
         "archetype": _text_column(composition["archetype"].to_numpy(dtype=object), p_rows),
         "mineral": _text_column(comp_minerals, p_rows),
         "fraction": composition["fraction"].to_numpy(float)[p_rows],
     }
-    n_pm = len(p_items)
-    pm_line = first_line[p_items]
-    pm_mineral = mineral_codes[p_rows]
-    # Distribution keys: built once per country or mineral, gathered by code.
+    return columns, mineral_codes[p_rows], np.asarray(mineral_names, dtype=object)
+
+
+def _stage_columns(
+    columns: dict[str, Any],
+    first_line: np.ndarray,
+    pm_mineral: np.ndarray,
+    mineral_names: np.ndarray,
+    column_codes: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    override: tuple[np.ndarray, dict[int, dict[tuple[str, str], str]]],
+    distributions: dict[str, Distribution],
+    context: ScoringContext,
+) -> None:
+    """Per profile and mineral, each stage's distribution key and shares; the bottleneck
+    (`upstream`) and independent-stages (`china_touch`) China shares over mining and
+    processing; and the aligned chain (over the stages with data, manufacturing included)."""
+    dist_codes = _dist_keys(
+        columns["mineral"],
+        first_line[columns["profile"]],
+        pm_mineral,
+        mineral_names,
+        column_codes,
+        override,
+    )
+    for stage in ALL_STAGES:
+        codes, keys = dist_codes[stage]
+        columns[f"dist_{stage}"] = _text_column(keys, codes)
+        for dist_key in keys:
+            if dist_key not in distributions:
+                distributions[dist_key] = _distribution_for_key(context.reference, dist_key)
+    stats = _distribution_stats(distributions, context)
+    n_pm = len(columns["profile"])
+    chain, chain_stages = np.ones(n_pm), np.zeros(n_pm)
+    stat_of = {key: i for i, key in enumerate(stats.index)}
+    stat_columns = {m: stats[m].to_numpy() for m in (*_MEASURES, "has_data")}
+    for stage in ALL_STAGES:
+        # Looked up once per distinct key, gathered by code.
+        codes, keys = dist_codes[stage]
+        positions = np.array([stat_of[k] for k in keys], dtype=np.int64)[codes]
+        joined = {m: values[positions] for m, values in stat_columns.items()}
+        for measure in _MEASURES:
+            columns[f"{measure}_{stage}"] = joined[measure].astype(float)
+        has_data = joined["has_data"].astype(bool)
+        chain = np.where(has_data, chain * joined["aligned"].astype(float), chain)
+        chain_stages += has_data
+    # The part's own origin (manufacturing) is a separate figure, not a stage here.
+    mining, processing = columns["china_mining"], columns["china_processing"]
+    columns["upstream"] = np.fmax(mining, processing)
+    columns["bottleneck"] = np.where(processing >= mining, "processing", "mining").astype(object)
+    columns["china_touch"] = 1.0 - (1.0 - mining) * (1.0 - processing)
+    columns["aligned_chain"] = np.where(chain_stages > 0, chain, 0.0)
+
+
+def _dist_keys(
+    pm_minerals: Any,
+    pm_line: np.ndarray,
+    pm_mineral: np.ndarray,
+    mineral_names: np.ndarray,
+    column_codes: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    override: tuple[np.ndarray, dict[int, dict[tuple[str, str], str]]],
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per stage: each profile-mineral row's distribution key, factorized (codes, keys in
+    order of appearance). Keys are built once per country or mineral, gathered by code."""
     dist_keys: dict[str, np.ndarray] = {}
     for stage in ALL_STAGES:
         codes, values = column_codes[_COUNTRY_COLUMNS[stage]]
@@ -414,160 +548,145 @@ def score(
             fallback = fallback[pm_mineral]
         line_codes = codes[pm_line]
         dist_keys[stage] = np.where(line_codes >= 0, named[line_codes], fallback)
+    override_codes, override_entries = override
     pm_override = override_codes[pm_line]
+    minerals = np.asarray(pm_minerals, dtype=object)
     for row in np.flatnonzero(pm_override):
         for (ov_mineral, stage), dist in override_entries[int(pm_override[row])].items():
-            if ov_mineral == comp_minerals[p_rows[row]]:
+            if ov_mineral == minerals[row]:
                 dist_keys[stage][row] = dist
-    # Each stage's distinct keys, in order of appearance, and each row's code.
-    dist_codes = {stage: pd.factorize(dist_keys[stage]) for stage in ALL_STAGES}
-    for stage in ALL_STAGES:
-        codes, keys = dist_codes[stage]
-        columns[f"dist_{stage}"] = _text_column(keys, codes)
-    for stage in ALL_STAGES:
-        for dist_key in dist_codes[stage][1]:
-            if dist_key not in distributions:
-                distributions[dist_key] = _distribution_for_key(reference, dist_key)
-    stats = _distribution_stats(distributions, context)
+    return {stage: pd.factorize(dist_keys[stage]) for stage in ALL_STAGES}
 
-    # Per profile and mineral: shares by stage, China touch and aligned chain.
-    touch_complement = np.ones(n_pm)
-    chain = np.ones(n_pm)
-    chain_stages = np.zeros(n_pm)
-    stat_of = {key: i for i, key in enumerate(stats.index)}
-    stat_columns = {
-        m: stats[m].to_numpy() for m in ("china", "feoc", "aligned", "unknown", "has_data")
-    }
-    for stage in ALL_STAGES:
-        # Looked up once per distinct key, gathered by code.
-        codes, keys = dist_codes[stage]
-        positions = np.array([stat_of[k] for k in keys], dtype=np.int64)[codes]
-        joined = {m: values[positions] for m, values in stat_columns.items()}
-        for measure in _MEASURES:
-            columns[f"{measure}_{stage}"] = joined[measure].astype(float)
-        has_data = joined["has_data"].astype(bool)
-        touch_complement *= 1.0 - joined["china"].astype(float)
-        chain = np.where(has_data, chain * joined["aligned"].astype(float), chain)
-        chain_stages += has_data
-    columns["china_touch"] = 1.0 - touch_complement
-    columns["aligned_chain"] = np.where(chain_stages > 0, chain, 0.0)
 
-    # Per profile: exposure and driver; per line: gathered by profile code (-1 reads the
-    # appended "not scored" entry).
-    p_exposure, p_driver = _profile_drivers(columns, basis[first_line] > 0, n_profiles)
-    tiers = context.reference.policy.tiers
-    p_tier = _tiers(p_exposure, tiers)
-    spend_values = bom["spend"].to_numpy(float)
-    spend_known = ~np.isnan(spend_values)
-    basis_known = ~np.isnan(basis)
-    fractions = composition["fraction"].to_numpy(float)
-    weighting, w = _weights(
-        spend_values,
-        spend_known,
-        basis_known,
-        scored,
-        context.weighting,
-        lambda at: np.append(counts, 0)[arch_codes[at]] > 0,
-        lambda held: _contained_mass(arch_codes, held, basis, starts, counts, fractions),
+def _line_frame(
+    index: pd.Index,
+    scored: np.ndarray,
+    profile: np.ndarray,
+    lx: LineExposure,
+    p_tier: np.ndarray,
+    w: np.ndarray,
+) -> pd.DataFrame:
+    """Per line: its profile's figures, gathered by profile code (-1 reads the appended "not
+    scored" entry). Built in one go (each column inserted on its own costs a copy); object
+    columns go in as Series, as bare object arrays would be inferred as text."""
+    objects = (
+        ("driver", lx.driver),
+        ("tier", p_tier),
+        ("weighted_by", lx.weighted_by),
+        ("chokepoints", lx.chokepoints),
     )
-    # Built in one go (each column inserted on its own costs a copy); object columns go in
-    # as Series, as bare object arrays would be inferred as text.
-    line_frame = pd.DataFrame(
+    return pd.DataFrame(
         {
             "scored": scored.copy(),  # a view of the mapping's column otherwise
-            "exposure": np.append(p_exposure, np.nan)[profile],
+            "exposure": np.append(lx.exposure, np.nan)[profile],
+            "upstream": np.append(lx.upstream, np.nan)[profile],
+            "origin": np.append(lx.origin, np.nan)[profile],
             **{
                 column: pd.Series(
-                    np.append(values, None).take(profile), index=bom.index, dtype=object, copy=False
+                    np.append(values, None).take(profile), index=index, dtype=object, copy=False
                 )
-                for column, values in (("driver", p_driver), ("tier", p_tier))
+                for column, values in objects
             },
             "weight": w,
         },
-        index=bom.index,
+        index=index,
         copy=False,
     )
 
-    # Sums per profile (np.bincount; unscored lines fall in bin 0, dropped), so aggregates
-    # never go through line x mineral.
+
+def _profile_sums(
+    profile: np.ndarray, n_profiles: int, basis: np.ndarray, spend: np.ndarray, w: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Sums per profile (np.bincount; unscored lines fall in bin 0, dropped), so aggregates
+    never go through line x mineral: lines, lines with a mass or a cost, weight, mass, spend."""
     shifted = profile + 1
+    basis_known = ~np.isnan(basis)
+    spend_known = ~np.isnan(spend)
 
     def per_profile(values: np.ndarray) -> np.ndarray:
         return np.bincount(shifted, weights=values, minlength=n_profiles + 1)[1:]
 
-    # Lines per profile, and how many have a mass or a cost: one count per (profile, has a
-    # mass, has a cost).
+    # One count per (profile, has a mass, has a cost).
     kinds = np.bincount(
         shifted * 4 + basis_known * 2 + spend_known, minlength=4 * (n_profiles + 1)
     ).reshape(-1, 4)[1:]
-    p_count = kinds.sum(axis=1).astype(float)
-    p_mass_known = kinds[:, 2:].sum(axis=1).astype(float)
-    p_spend_known = kinds[:, 1::2].sum(axis=1).astype(float)
-    p_weight = per_profile(w)
-    p_mass = per_profile(nan_to_zero(basis))
-    spend_filled = _read_only(nan_to_zero(spend_values))  # `Scores.spend`, for the actions
-    p_spend = per_profile(spend_filled)
+    spend_filled = _read_only(nan_to_zero(spend))  # `Scores.spend`, for the actions
+    return {
+        "count": kinds.sum(axis=1).astype(float),
+        "mass_known": kinds[:, 2:].sum(axis=1).astype(float),
+        "spend_known": kinds[:, 1::2].sum(axis=1).astype(float),
+        "weight": per_profile(w),
+        "mass": per_profile(nan_to_zero(basis)),
+        "spend": per_profile(spend_filled),
+        "spend_filled": spend_filled,
+    }
 
+
+def _aggregate_columns(
+    columns: dict[str, Any],
+    sums: Mapping[str, np.ndarray],
+    p_minerals: np.ndarray,
+    pm_mineral: np.ndarray,
+    mineral_names: np.ndarray,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The profile-mineral frame with its aggregate columns, and per mineral how many of its
+    profiles lack a mass on some line. Per-mineral aggregates weigh by contained mass where
+    every line of the mineral has one, else by the line weight shared among its minerals."""
     prof, fraction = columns["profile"], columns["fraction"]
-    n_minerals = counts[p_arch][prof] if n_pm else np.zeros(0)
-    # Per-mineral aggregates weigh by contained mass where every line of the mineral has one,
-    # else by the line weight shared among the line's minerals.
+    n_minerals = p_minerals[prof] if len(prof) else np.zeros(0)
+    count, mass = sums["count"], sums["mass"]
     incomplete = np.bincount(
-        pm_mineral, weights=p_mass_known[prof] != p_count[prof], minlength=len(mineral_names)
+        pm_mineral, weights=sums["mass_known"][prof] != count[prof], minlength=len(mineral_names)
     )
     complete = (incomplete == 0)[pm_mineral]
     columns["use_mass"] = complete
     columns["agg_weight"] = np.where(
-        complete, fraction * p_mass[prof], p_weight[prof] / np.maximum(n_minerals, 1)
+        complete, fraction * mass[prof], sums["weight"][prof] / np.maximum(n_minerals, 1)
     )
-    columns["lines"] = p_count[prof]
-    columns["mass_kg"] = fraction * p_mass[prof]
-    columns["mass_known"] = p_mass_known[prof]
-    columns["spend"] = p_spend[prof]
-    columns["spend_known"] = p_spend_known[prof]
-    pm = pd.DataFrame(columns)
+    columns["lines"] = count[prof]
+    columns["mass_kg"] = fraction * mass[prof]
+    columns["mass_known"] = sums["mass_known"][prof]
+    columns["spend"] = sums["spend"][prof]
+    columns["spend_known"] = sums["spend_known"][prof]
+    return pd.DataFrame(columns), incomplete
 
+
+def _summary(
+    sums: Mapping[str, np.ndarray],
+    lx: LineExposure,
+    p_tier: np.ndarray,
+    scored: np.ndarray,
+    spend: np.ndarray,
+    pm: pd.DataFrame,
+    policy: Any,
+) -> dict[str, Any]:
+    """The product's figures: weighted means of the line figures, value at risk, coverage."""
+    p_weight, p_count = sums["weight"], sums["count"]
     total_weight = float(p_weight.sum())
-    exposure = float((p_weight * p_exposure).sum() / total_weight) if total_weight > 0 else 0.0
-    any_spend = bool(np.any(spend_known & scored))
-    value_at_risk = float((p_spend * p_exposure).sum())
+
+    def mean(values: np.ndarray) -> float:
+        return float((p_weight * values).sum() / total_weight) if total_weight > 0 else 0.0
+
+    exposure = mean(lx.exposure)
     score_value = round(100 * exposure)
     lines_by_tier = {
         t: int(p_count[p_tier == t].sum()) for t in ("critical", "high", "medium", "low")
     }
     lines_by_tier["unscored"] = int((~scored).sum())
-    summary = {
+    coverage = coverage_status(scored, spend, coverage_floor(policy))
+    any_spend = bool(np.any(~np.isnan(spend) & scored))
+    return {
         "score": score_value,
-        "tier": tiers.tier(score_value),
+        "tier": INSUFFICIENT if coverage.insufficient else policy.tiers.tier(score_value),
         "exposure": exposure,
-        "value_at_risk": value_at_risk if any_spend else None,
+        "upstream": mean(lx.upstream),
+        "origin": mean(lx.origin),
+        "coverage": coverage,
+        "value_at_risk": float((sums["spend"] * lx.exposure).sum()) if any_spend else None,
         "china_touch": _weighted_mean(pm["china_touch"], pm["agg_weight"]),
         "aligned_chain": _weighted_mean(pm["aligned_chain"], pm["agg_weight"]),
         "lines_by_tier": lines_by_tier,
     }
-    weighted_by = {
-        str(m): "mass" if incomplete[i] == 0 else "line weight" for i, m in enumerate(mineral_names)
-    }
-    minerals = _mineral_scores(pm, distributions, context, weighted_by)
-    return Scores(
-        lines=line_frame,
-        minerals=minerals,
-        summary=summary,
-        weighting=weighting,
-        distributions=distributions,
-        profile=profile,
-        profile_minerals=pm,
-        mass_basis=basis,
-        estimated=estimated,
-        profile_lines=p_count.astype(np.int64),
-        profile_exposure=p_exposure,
-        profile_driver=p_driver,
-        profile_tier=p_tier,
-        _cache={
-            **{("codes", c): (weakref.ref(bom), v) for c, v in column_codes.items()},
-            "spend": (weakref.ref(bom), spend_filled),
-        },
-    )
 
 
 def _text_column(values: np.ndarray, codes: np.ndarray) -> ExtensionArray:
@@ -691,34 +810,191 @@ def _override_codes(
     return codes, entries
 
 
-def _profile_drivers(
-    pm: Mapping[str, np.ndarray], positive_mass: np.ndarray, n_profiles: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Exposure and driving mineral of each profile.
+INSUFFICIENT = "insufficient"
+"""The product tier below the coverage floor: too little of the BOM is understood to score it."""
 
-    The driver is the mineral with the highest China touch. Ties (a line made in China touches
-    China for every mineral) go to the mineral whose own chain is the most Chinese upstream,
-    then to the larger contained mass (within a line: the larger fraction, when the line has a
-    mass), then to the first mineral by name."""
-    exposure = np.zeros(n_profiles)
-    driver = np.full(n_profiles, None, dtype=object)
-    prof = pm["profile"]
-    if not len(prof):
-        return exposure, driver
-    upstream = np.fmax(pm["china_mining"], pm["china_processing"])
-    mineral_codes, minerals = pd.factorize(pm["mineral"], sort=True)
-    mass = np.where(positive_mass[prof], pm["fraction"], 0.0)
-    touch = pm["china_touch"]
-    order = np.lexsort((mineral_codes, -mass, -upstream, -touch, prof))
-    sorted_prof = prof[order]
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = sorted_prof[1:] != sorted_prof[:-1]
-    top = order[first]
-    exposure[prof[top]] = touch[top]
-    driver[prof[top]] = np.where(
-        touch[top] > 0, np.asarray(minerals, dtype=object)[mineral_codes[top]], None
+COVERAGE_FLOOR = 0.60
+"""The default coverage floor (docs/methodology.md, "Coverage floor"): below this share of the
+BOM's lines scored, or of its spend where costs are given, the product is `insufficient`. A
+policy's `coverage_floor` overrides it; this is the one place the default is defined."""
+
+UPSTREAM_STAGES = ("mining", "processing")
+"""The stages of a mineral's own supply chain; manufacturing (the part's origin) is apart."""
+
+
+def coverage_floor(policy: Any) -> float:
+    """The floor in force: the policy's `coverage_floor`, else COVERAGE_FLOOR."""
+    floor = getattr(policy, "coverage_floor", None)
+    return COVERAGE_FLOOR if floor is None else float(floor)
+
+
+class Coverage(BaseModel):
+    """How much of the BOM the score stands on (docs/methodology.md, "Coverage floor")."""
+
+    model_config = ConfigDict(frozen=True, allow_inf_nan=False)
+
+    lines: int
+    scored_lines: int
+    line_share: float
+    spend_share: float | None
+    """Scored spend / all spend given; None when no line has a cost."""
+    unscored_spend: float | None
+    floor: float
+    insufficient: bool
+    reason: str | None
+    """What is missing and how to fix it, when below the floor."""
+
+
+def coverage_status(scored: np.ndarray, spend: np.ndarray, floor: float) -> Coverage:
+    """Share of lines, and of spend where costs are given, that are scored; below `floor` of
+    either the product is `insufficient`. Unscored lines and their spend count in the total."""
+    n = len(scored)
+    n_scored = int(scored.sum())
+    line_share = n_scored / n if n else 0.0
+    known = ~np.isnan(spend)
+    spend_share: float | None = None
+    unscored_spend: float | None = None
+    if known.any():
+        total = float(np.abs(spend[known]).sum())
+        covered = float(np.abs(spend[known & scored]).sum())
+        spend_share = covered / total if total > 0 else None
+        unscored_spend = total - covered
+    short = []
+    if line_share < floor or n == 0:
+        short.append(f"{100 * line_share:.0f}% of lines ({n_scored} of {n})")
+    if spend_share is not None and spend_share < floor:
+        short.append(f"{100 * spend_share:.0f}% of spend")
+    reason = None
+    if short:
+        reason = (
+            f"coverage below the {100 * floor:.0f}% floor: only {' and '.join(short)} scored; "
+            "add a Material column or map the unmapped lines (`exposure-audit materials TEXT` "
+            "shows how a text maps), then re-run"
+        )
+    return Coverage(
+        lines=n,
+        scored_lines=n_scored,
+        line_share=line_share,
+        spend_share=spend_share,
+        unscored_spend=unscored_spend,
+        floor=floor,
+        insufficient=bool(short),
+        reason=reason,
     )
-    return exposure, driver
+
+
+def mineral_prices(reference: ReferenceSet, minerals: Sequence[Any]) -> np.ndarray:
+    """USD per kg contained of each mineral: the market average where published, else a
+    published floor; NaN where prices.yaml has neither (lines holding it weigh by mass)."""
+    out = np.full(len(minerals), np.nan)
+    for i, mineral in enumerate(minerals):
+        price = reference.prices.get((str(mineral), "average")) or reference.prices.get(
+            (str(mineral), "floor")
+        )
+        if price is not None and price.currency == "USD":
+            out[i] = price.per_kg_contained
+    return out
+
+
+@dataclass(frozen=True)
+class LineExposure:
+    """Per profile: method v2's line figures (docs/methodology.md, "Line exposure")."""
+
+    exposure: np.ndarray
+    """e = u + w_o * o * (1 - u): upstream raised part of the way to 1 by the origin."""
+    upstream: np.ndarray
+    """u = sum_k v_k b_k / sum_k v_k, b_k the mineral's bottleneck China share."""
+    origin: np.ndarray
+    """o: China's share of where the part is made (1 made in China, 0 elsewhere or unknown)."""
+    driver: np.ndarray
+    """The mineral contributing most to u (v_k b_k); None when nothing does."""
+    weighted_by: np.ndarray
+    """value (price x contained mass) when every mineral of the line has a price, else mass;
+    None for a line holding no critical mineral."""
+    chokepoints: np.ndarray
+    """Per profile, a tuple of (mineral, mass_share, weight_share, china_share, stage) tuples
+    (CHOKEPOINT_FIELDS): hashable, so a column of them factorizes."""
+
+
+def _by_profile(prof: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    return np.bincount(prof, weights=values, minlength=n)[:n] if n else np.zeros(0)
+
+
+def line_exposure(pm: Mapping[str, Any], n_profiles: int, policy: Any) -> LineExposure:
+    """Method v2 per profile: the contained-value-weighted mean u of its minerals' bottleneck
+    China shares, raised by the origin o; the driver is the largest contributor (ties: the
+    larger share of the line, then the mineral name, so never at random); chokepoints are
+    minor inputs with a dominant China share."""
+    n = n_profiles
+    prof = np.asarray(pm["profile"], dtype=np.int64)
+    fraction = np.nan_to_num(np.asarray(pm["fraction"], dtype=float), nan=0.0)
+    price = np.asarray(pm["price_kg"], dtype=float)
+    b = np.asarray(pm["upstream"], dtype=float)
+    unpriced = _by_profile(prof, np.isnan(price).astype(float), n) > 0
+    v = np.where(unpriced[prof], fraction, fraction * np.nan_to_num(price, nan=0.0))
+    total = _by_profile(prof, v, n)
+    share = np.divide(v, total[prof], out=np.zeros_like(v), where=total[prof] > 0)
+    contribution = share * b
+    held = total > 0
+    u = np.where(held, _by_profile(prof, contribution, n), 0.0)
+    origin = np.zeros(n)
+    origin[prof] = np.asarray(pm["china_manufacturing"], dtype=float)
+    w_o = float(policy.origin_weight)
+    exposure = np.clip(np.where(held, u + w_o * origin * (1.0 - u), 0.0), 0.0, 1.0)
+    driver = np.full(n, None, dtype=object)
+    if len(prof):
+        names = np.asarray(pm["mineral"], dtype=object)
+        name_rank = pd.factorize(names, sort=True)[0]
+        order = np.lexsort((name_rank, -share, -contribution, prof))
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = prof[order][1:] != prof[order][:-1]
+        top = order[first]
+        driver[prof[top]] = np.where(contribution[top] > 0, names[top], None)
+    weighted_by = np.where(held, np.where(unpriced, "mass", "value"), None).astype(object)
+    chokepoints = _chokepoints(pm, prof, share, b, n, policy)
+    return LineExposure(exposure, u, origin, driver, weighted_by, chokepoints)
+
+
+def _chokepoints(
+    pm: Mapping[str, Any],
+    prof: np.ndarray,
+    share: np.ndarray,
+    b: np.ndarray,
+    n: int,
+    policy: Any,
+) -> np.ndarray:
+    """Per profile: a tuple of its essential minor inputs, the most Chinese first. An input is
+    minor when its mass fraction of the part is below policy.chokepoint_minor_share, and a
+    chokepoint when its bottleneck China share is at or above policy.chokepoint_china_share.
+    Each is a CHOKEPOINT_FIELDS tuple: `mass_share` of the part, `weight_share` of the line's
+    exposure weight (what it adds to u is weight_share x china_share)."""
+    fraction = np.nan_to_num(np.asarray(pm["fraction"], dtype=float), nan=0.0)
+    found: list[list[tuple[str, float, float, float, str]]] = [[] for _ in range(n)]
+    hit = np.flatnonzero(
+        (fraction > 0)
+        & (fraction < policy.chokepoint_minor_share)
+        & (b >= policy.chokepoint_china_share)
+    )
+    minerals = np.asarray(pm["mineral"], dtype=object)
+    stages = np.asarray(pm["bottleneck"], dtype=object)
+    for row in hit.tolist():
+        found[int(prof[row])].append(
+            (
+                str(minerals[row]),
+                float(fraction[row]),
+                float(share[row]),
+                float(b[row]),
+                str(stages[row]),
+            )
+        )
+    out = np.empty(n, dtype=object)
+    for i, items in enumerate(found):  # one by one: numpy would unpack a list of tuples
+        out[i] = tuple(sorted(items, key=lambda c: (-c[3], c[0])))
+    return out
+
+
+CHOKEPOINT_FIELDS = ("mineral", "mass_share", "weight_share", "china_share", "stage")
+"""What each chokepoint tuple holds, in order."""
 
 
 def _tiers(exposure: np.ndarray, tiers: Any) -> np.ndarray:

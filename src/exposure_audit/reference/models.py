@@ -321,6 +321,29 @@ class Policy(_Strict):
     tiers: Tiers = Tiers()
     weighting: Literal["auto", "spend", "mass", "count"] = "auto"
     eu_single_country_benchmark: float = Field(default=0.65, ge=0.0, le=1.0)
+    origin_weight: float = Field(
+        default=0.25,
+        ge=0.0,
+        le=1.0,
+        description="w_o: how far a China origin raises a line toward 1 "
+        "(e = u + w_o * o * (1 - u); docs/methodology.md). A tool choice, not a sourced figure",
+    )
+    chokepoint_china_share: float = Field(
+        default=0.65, ge=0.0, le=1.0, description="Bottleneck China share making a chokepoint"
+    )
+    chokepoint_minor_share: float = Field(
+        default=0.10,
+        gt=0.0,
+        le=1.0,
+        description="Below this mass fraction of the part, an input is minor",
+    )
+    coverage_floor: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="Below this share of lines (and of spend, where costs are given) scored, "
+        "the product tier is `insufficient`; unset: the engine's COVERAGE_FLOOR (0.60)",
+    )
     rules: list[Rule] = Field(default_factory=list)
 
 

@@ -30,14 +30,16 @@ FLAT_COLUMNS: dict[str, str] = {
     "archetype": "material archetype the line maps to",
     "match_method": "how the archetype was found",
     "match_confidence": "confidence of the match, 0..1",
-    "line_exposure": "the line's exposure: max China touch over its minerals, 0..1",
+    "line_exposure": "the line's exposure (docs/methodology.md): value-weighted bottleneck China "
+    "share of its minerals, raised by a Chinese origin, 0..1",
     "line_tier": "the line's tier",
     "line_driver": "the mineral that drives the line's exposure",
     "spend": "the line's spend",
     "mineral": "critical mineral (empty for a line without any)",
     "mass_kg": "contained mass of the mineral, kg",
     "mass_estimated": "true when the mass comes from a typical unit mass",
-    "china_touch": "chance the mineral passes through China at some stage, 0..1",
+    "china_touch": "chance the mineral passes through China at mining or processing, stages "
+    "taken as independent (upper end of the range), 0..1",
     "aligned_chain": "chance every stage is in an aligned country, 0..1",
     **{f"china_{s}": f"China share of the {s} stage, 0..1" for s in STAGES},
     **{f"aligned_{s}": f"aligned share of the {s} stage, 0..1" for s in STAGES},

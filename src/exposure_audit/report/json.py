@@ -19,7 +19,7 @@ import pandas as pd
 
 from exposure_audit.compare.diff import check_report
 from exposure_audit.errors import UsageError
-from exposure_audit.report.model import AuditResult, _num, clean_json
+from exposure_audit.report.model import AuditResult, _num, chokepoint_records, clean_json
 
 _KEY_ORDER = (
     "schema_version",
@@ -91,7 +91,11 @@ _BEFORE_MINERALS = '\n      },\n      "minerals": '
 # ... and after them.
 _TAIL = (
     ("exposure", ',\n      "exposure": '),
+    ("upstream", ',\n      "upstream": '),
+    ("origin", ',\n      "origin": '),
     ("driver", ',\n      "driver": '),
+    ("chokepoints", ',\n      "chokepoints": '),
+    ("weighted_by", ',\n      "weighted_by": '),
     ("tier", ',\n      "tier": '),
     ("supplier_country", ',\n      "supplier_country": '),
     ("supplier", ',\n      "supplier": '),
@@ -143,7 +147,11 @@ class _LineRecords:
             "archetype": _same,
             "confidence": _num,
             "exposure": _num,
+            "upstream": _num,
+            "origin": _num,
             "driver": _same,
+            "chokepoints": chokepoint_records,
+            "weighted_by": _same,
             "tier": _same,
             "supplier_country": _same,
             "supplier": _or_none,
@@ -153,6 +161,8 @@ class _LineRecords:
         def column(name: str) -> np.ndarray:
             if name == "estimated":
                 return _estimated(result)
+            if name == "chokepoints":
+                return _nested_texts(lines[name], chokepoint_records, _NESTED_INDENT)
             if name == "row":
                 return _int_texts(lines["row"])
             if converts[name] is _num:
@@ -279,6 +289,19 @@ def _number_texts(
         ]
     else:
         table = [_json(convert(v)) for v in floats]
+    return _take(table, codes)
+
+
+_NESTED_INDENT = "\n" + " " * 6
+"""A value nested in a line record starts its inner lines at depth 3 (six spaces)."""
+
+
+def _nested_texts(series: pd.Series, convert: Callable[[Any], Any], indent: str) -> np.ndarray:
+    """JSON text (as json.dumps(indent=2) lays it out inside a line record) of `convert(value)`
+    for an object column of hashable values (tuples), each distinct value encoded once."""
+    codes, uniques = pd.factorize(series.to_numpy(dtype=object), use_na_sentinel=True)
+    table = [_dumps(clean_json(convert(v))).replace("\n", indent) for v in uniques.tolist()]
+    table.append(_dumps(clean_json(convert(None))))
     return _take(table, codes)
 
 

@@ -14,13 +14,17 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from exposure_audit.engine.findings import Finding
+from exposure_audit.engine.scoring import CHOKEPOINT_FIELDS, Coverage
 from exposure_audit.issues import Issue
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 STAGE_ASSUMPTION = (
-    "china_touch treats the mining, processing and manufacturing stages as independent: "
-    "1 - prod(1 - China share of each stage). Shares are by country of production, not by "
-    "company ownership."
+    "Method v2 (docs/methodology.md): a mineral's upstream exposure is China's share at its "
+    "bottleneck stage, max(mining, processing); china_touch = 1 - prod(1 - share) over those "
+    "two stages, as if independent, is the upper end of the range. A line's exposure is the "
+    "contained-value-weighted mean of its minerals' bottleneck shares (mass-weighted where a "
+    "price is missing), raised by its origin: e = u + w_o * o * (1 - u). Shares are by country "
+    "of production, not by company ownership."
 )
 
 
@@ -70,8 +74,15 @@ class InputInfo(_Model):
 
 class Summary(_Model):
     score: int
-    tier: str
+    tier: str = Field(
+        description="critical|high|medium|low, or insufficient below the coverage floor"
+    )
     exposure: float
+    upstream: float = Field(
+        description="Weighted mean of the lines' upstream exposure u (origin left out)"
+    )
+    origin: float = Field(description="Weighted share of the scored lines made in China")
+    coverage: Coverage
     value_at_risk: float | None
     china_touch: float | None
     aligned_chain: float | None
@@ -128,6 +139,8 @@ class AuditResult:
         self.lines = lines
         # A frame, or the `Scores` that expands it on first use (most formats never ask).
         self._line_minerals = line_minerals
+        self.scores = None if isinstance(line_minerals, pd.DataFrame) else line_minerals
+        """The engine's `Scores` behind the rows when kept (None for a frame given whole)."""
         self.extra_columns = list(extra_columns or [])
 
     @property
@@ -171,7 +184,11 @@ class AuditResult:
                 "archetype",
                 "confidence",
                 "exposure",
+                "upstream",
+                "origin",
                 "driver",
+                "chokepoints",
+                "weighted_by",
                 "tier",
                 "supplier_country",
                 "supplier",
@@ -193,7 +210,11 @@ class AuditResult:
                 },
                 "minerals": per_line.get(int(line), []),
                 "exposure": _num(columns["exposure"][i]),
+                "upstream": _num(columns["upstream"][i]),
+                "origin": _num(columns["origin"][i]),
                 "driver": columns["driver"][i],
+                "chokepoints": chokepoint_records(columns["chokepoints"][i]),
+                "weighted_by": columns["weighted_by"][i],
                 "tier": columns["tier"][i],
                 "supplier_country": columns["supplier_country"][i],
                 "supplier": columns["supplier"][i] or None,
@@ -204,6 +225,11 @@ class AuditResult:
                 record["extra"] = {h: extras[h][i] for h in self.extra_columns}
             records.append(record)
         return records
+
+
+def chokepoint_records(value: Any) -> list[dict[str, Any]]:
+    """A line's chokepoints (the engine's tuples) as the JSON contract's records."""
+    return [dict(zip(CHOKEPOINT_FIELDS, item, strict=True)) for item in value or ()]
 
 
 def _num(value: Any) -> float | None:

@@ -106,22 +106,27 @@ def render_catalogue(packs: list[Any], as_of: dt.date) -> Any:
         title_justify="left",
         title_style="bold",
     )
-    for name in ("id", "jurisdiction", "what it checks", "phases (in force *)", "next change"):
-        table.add_column(name, overflow="fold")
+    # Ids, dates and phases are what a user types or compares: never wrapped mid-word; the
+    # title takes the width that is left.
+    table.add_column("id", no_wrap=True)
+    table.add_column("where", no_wrap=True)
+    table.add_column("what it checks", ratio=1, overflow="fold")
+    table.add_column("phases", no_wrap=True)
+    table.add_column("next change", no_wrap=True)
     for pack in packs:
         data = pack_dict(pack, as_of)
-        phases = ", ".join(
-            f"{p['id']} {p['effective'] or '(long in force)'}{' *' if p['in_force'] else ''}"
-            for p in data["phases"]
+        phases = "\n".join(
+            f"{p['effective'] or 'in force'}{' *' if p['in_force'] else ''}" for p in data["phases"]
         )
         table.add_row(
             plain(pack.id),
             plain(pack.jurisdiction),
-            plain(pack.title),
-            plain(phases),
+            plain(pack.title.split(":")[0]),
+            Text(phases),  # our own dates, one per line
             plain(data["next_change"] or "-"),
         )
-    hint = Text("exposure-audit rules ID explains one; audit --rules all checks a BOM. ")
+    hint = Text("* in force. `exposure-audit rules ID` explains one; `audit --rules all` checks ")
+    hint.append("a BOM. ")
     hint.append(DISCLAIMER, style="dim")
     return Group(table, hint)
 

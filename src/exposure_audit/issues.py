@@ -45,6 +45,9 @@ class IssueCode(str, Enum):
     NO_MASS = ("no-mass", "info", "No mass given or known; line weighted by spend or count")
     CONTROL_CHARACTERS = ("control-characters", "warning", "Text holds control characters")
     COST_COLUMN_TOTAL = ("cost-column-is-total", "info", "Cost column read as line totals")
+    NOT_PLACED = ("not-placed", "info", "A line marked not placed (DNP); left out")
+    TITLE_ROWS = ("title-rows", "info", "Title rows between tables in one sheet; left out")
+    DUPLICATE_TABLE = ("duplicate-table", "info", "A second table listing the same parts; left out")
 
 
 Severity = Literal["error", "warning", "info"]

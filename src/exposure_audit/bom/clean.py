@@ -22,7 +22,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from exposure_audit.bom.columns import MASS_UNITS, OPTIONAL_FIELDS, TEXT_FIELDS, ColumnMap
+from exposure_audit.bom.columns import (
+    ELECTRONICS_FIELDS,
+    MASS_UNITS,
+    OPTIONAL_FIELDS,
+    TEXT_FIELDS,
+    ColumnMap,
+)
+from exposure_audit.bom.placement import not_placed
 from exposure_audit.bom.read import RawTable
 from exposure_audit.issues import IssueCode, IssueLog
 from exposure_audit.reference.countries import to_iso3
@@ -49,6 +56,8 @@ class CleanBom:
     extra_columns: list[str]
     currency: str | None
     cost_is_total: bool = False
+    not_placed: int = 0
+    """Lines marked not placed (DNP, "do not mount", Place = NO), left out (see `placement`)."""
 
 
 @dataclass
@@ -121,9 +130,12 @@ def clean_bom(
 
     keep, skipped = _rows_to_keep(frame, columns, text_of)
     rows = np.asarray(raw.rows, dtype=np.int64)
+    read_keep = keep.copy()  # before not-placed lines are dropped: total rows are the others
+    unplaced = _drop_not_placed(keep, rows, columns, text_of, log)
+    dropped = skipped + unplaced
     # The lines kept by position: a take with them beats a boolean mask, column after column.
-    kept = np.flatnonzero(keep) if skipped else None
-    if skipped:
+    kept = np.flatnonzero(keep) if dropped else None
+    if dropped:
         rows = rows[kept]
     n = len(rows)
 
@@ -131,7 +143,7 @@ def clean_bom(
         """A column's text codes on the lines kept ('' everywhere for a missing column)."""
         if header is None:
             return _Text.blank(n)
-        return text_of(header).take(kept) if skipped else text_of(header)
+        return text_of(header).take(kept) if dropped else text_of(header)
 
     kept_cells: dict[str, pd.Series] = {}
 
@@ -148,11 +160,11 @@ def clean_bom(
                 codes = np.asarray(encoded.indices)  # type: ignore[attr-defined]
                 categories = pd.Index(pd.Series(encoded.dictionary, dtype="str"))  # type: ignore[attr-defined]
                 cells = pd.Series(
-                    pd.Categorical.from_codes(codes[kept] if skipped else codes, categories)
+                    pd.Categorical.from_codes(codes[kept] if dropped else codes, categories)
                 )
             else:
                 cells = frame[header]
-                cells = (cells[keep] if skipped else cells).reset_index(drop=True)
+                cells = (cells[keep] if dropped else cells).reset_index(drop=True)
             kept_cells[header] = cells
         return kept_cells[header]
 
@@ -183,6 +195,7 @@ def clean_bom(
     optional = [name for name in OPTIONAL_FIELDS if columns.header(name)]
     for name in ("supplier", "mineral", "cas_number", "quantity_unit", "currency", *optional):
         fields[name] = text(columns.header(name))
+    _electronics_fields(fields, columns, text)
     _flag_control_characters(fields, rows, columns, log)
     mapping_codes, mapping_values = _mapping_text(fields)
 
@@ -296,7 +309,7 @@ def clean_bom(
     if (
         unit_cost is not None
         and extended is None
-        and _cost_column_is_total(raw, columns, keep, unit_cost, quantity)
+        and _cost_column_is_total(raw, columns, read_keep, unit_cost, quantity)
     ):
         cost_is_total = True
         extended, unit_cost = unit_cost, None
@@ -315,7 +328,7 @@ def clean_bom(
     )
 
     # Duplicate part numbers: codes that occur more than once.
-    fields["part_number"] = text(columns.header("part_number"))
+    fields["part_number"] = text(_part_number_header(columns))
     _flag_control_characters(fields, rows, columns, log, names=("part_number",))
     part = fields["part_number"]  # its control characters removed
     repeated = np.bincount(part.codes, minlength=len(part.values)) > 1
@@ -339,6 +352,7 @@ def clean_bom(
         "quantity_unit",
         "currency",
         *optional,
+        *ELECTRONICS_FIELDS,
     ):
         out[name] = fields[name].series()
     # Folded texts of different (material, description, notes) may coincide: made distinct
@@ -357,7 +371,7 @@ def clean_bom(
     for header in extra:
         # Extra columns are only shown: their text is made per line, not factorized.
         cells = frame[header]
-        cells = (cells[keep] if skipped else cells).reset_index(drop=True)
+        cells = (cells[keep] if dropped else cells).reset_index(drop=True)
         out[f"extra:{header}"] = _text(cells, n, cells.index)
     frame_out = pd.DataFrame(out, index=pd.RangeIndex(n), copy=False)
     return CleanBom(
@@ -368,7 +382,69 @@ def clean_bom(
         extra_columns=extra,
         currency=currency,
         cost_is_total=cost_is_total,
+        not_placed=unplaced,
     )
+
+
+def _electronics_fields(
+    fields: dict[str, _Text], columns: ColumnMap, text: Callable[[str | None], _Text]
+) -> None:
+    """Designator, value, footprint, manufacturer, MPN and order code (in place). An empty
+    description reads the value, else the MPN ("100nF", "GRM188R71H104KA93D"); a BOM without
+    a supplier column names the manufacturer as the supplier."""
+    for name in ELECTRONICS_FIELDS:
+        fields[name] = text(columns.header(name))
+    fields["description"] = _first_filled([fields["description"], fields["value"], fields["mpn"]])
+    if columns.header("supplier") is None and columns.header("manufacturer") is not None:
+        fields["supplier"] = fields["manufacturer"]
+
+
+def _part_number_header(columns: ColumnMap) -> str | None:
+    """The part number column; without one, the MPN, else the supplier's order code."""
+    for name in ("part_number", "mpn", "supplier_part"):
+        header = columns.header(name)
+        if header is not None:
+            return header
+    return None
+
+
+def _drop_not_placed(
+    keep: np.ndarray,
+    rows: np.ndarray,
+    columns: ColumnMap,
+    text_of: Callable[[str], _Text],
+    log: IssueLog,
+) -> int:
+    """Lines marked not placed are left out of `keep` (in place) with an issue each; returns
+    how many."""
+    marked, said = not_placed(columns, text_of, len(keep))
+    marked &= keep
+    count = int(marked.sum())
+    if count:
+        keep &= ~marked
+        log.add_cells(
+            IssueCode.NOT_PLACED,
+            rows[marked],
+            pd.Series([""] * count, dtype=object),
+            said[0],
+            f"marked not placed ({' / '.join(repr(h) for h in said)}); line left out",
+        )
+    return count
+
+
+def _first_filled(parts: list[_Text]) -> _Text:
+    """Line by line, the first of `parts` that is not blank: once per distinct combination."""
+    if not any(len(p.values) > 1 or (len(p.values) and p.values[0] != "") for p in parts[1:]):
+        return parts[0]
+    codes, members = combine_codes([p.codes for p in parts], [len(p.values) for p in parts])
+    chosen = [
+        next((t for t in texts if t), "")
+        for texts in zip(
+            *(np.asarray(p.values, dtype=object)[m] for p, m in zip(parts, members, strict=True)),
+            strict=True,
+        )
+    ]
+    return _Text.of(chosen).under(codes)
 
 
 # --- rows to skip ------------------------------------------------------------------------------

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+if not os.environ.get("EXPOSURE_AUDIT_CACHE_DIR"):
+    # The suite never writes into the user's real ~/.cache (subprocesses inherit this too).
+    os.environ["EXPOSURE_AUDIT_CACHE_DIR"] = tempfile.mkdtemp(prefix="exposure-audit-tests-")
 
 TESTS = Path(__file__).resolve().parent
 ASSETS = TESTS / "assets"

@@ -387,3 +387,59 @@ def test_crma_assessment_files(tmp_path: Path) -> None:
     assert "| Neodymium | processing | CHN |" in text
     sheet = load_workbook(xlsx).active
     assert [c.value for c in sheet[1]][:2] == ["strategic raw material", "stage"]
+
+
+# --- the next phase in diff, SARIF, validate ---------------------------------------------------
+
+MAGNET_WITH_OPTIONAL = (
+    HEAD + ",Processing Country,Mining Country,HS Code,COTS",
+    "M2,NdFeB magnet N42 sintered,4,20,Shin Magnet,Japan,China,,8505.11,no",
+)
+
+
+def test_diff_between_two_as_of_dates_lists_what_the_next_phase_breaks(tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from exposure_audit.cli.app import app
+
+    bom = str(write(tmp_path, *MAGNET_WITH_OPTIONAL))
+    dates = ["--old-as-of", "2026-12-31", "--new-as-of", "2027-01-02"]
+    result = CliRunner().invoke(
+        app, ["diff", bom, bom, "--rules", "dfars", *dates, "--format", "json"]
+    )
+    assert result.exit_code == 1, result.output  # worse: the same BOM breaks on the date
+    data = json.loads(result.output)
+    new = {f["id"]: f for f in data["findings"]["new"]}
+    assert new["rule:dfars-7052:ndfeb:2027"]["rows"] == [2]
+    assert data["old"]["policy_as_of"] == "2026-12-31"
+
+
+def test_rule_findings_are_sarif_results(tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from exposure_audit.cli.app import app
+
+    bom = str(write(tmp_path, *MAGNET_WITH_OPTIONAL))
+    args = ["audit", bom, "--rules", "dfars", "--as-of", "2027-01-02", "--format", "sarif", "-q"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    run_ = json.loads(result.output)["runs"][0]
+    results = [r for r in run_["results"] if r["ruleId"].startswith("rule:dfars-7052")]
+    assert [r["ruleId"] for r in results] == ["rule:dfars-7052"]
+    assert "rule:dfars-7052:ndfeb:2027" in json.dumps(results[0])
+    assert any(rule["id"] == "rule:dfars-7052" for rule in run_["tool"]["driver"]["rules"])
+
+
+def test_validate_explains_the_optional_rule_columns(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from exposure_audit.cli.app import app
+
+    result = CliRunner().invoke(app, ["validate", str(write(tmp_path, *MAGNET_WITH_OPTIONAL))])
+    assert result.exit_code == 0, result.output
+    assert "hs_code (optional: --rules)" in result.output
+    assert "cots (optional: --rules)" in result.output

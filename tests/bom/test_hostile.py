@@ -259,5 +259,18 @@ def test_ods(tmp_path):
     assert raw.frame["Qty"].tolist() == [3]
 
 
-def test_xls_needs_a_writer():
-    pytest.importorskip("xlwt", reason="no .xls writer installed to make a test file")
+def test_xls_is_read(tmp_path):
+    """A real BIFF .xls (written with xlwt, a test dependency) is read cell for cell."""
+    xlwt = pytest.importorskip("xlwt", reason="no .xls writer installed to make a test file")
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("BOM")
+    for r, row in enumerate([("Part Number", "Description", "Qty"), *ROWS]):
+        for c, value in enumerate(row):
+            sheet.write(r, c, value)
+    path = tmp_path / "bom.xls"
+    book.save(str(path))
+    raw = read_bom(path)
+    assert raw.format == "xls"
+    assert raw.frame["Part Number"].tolist() == ["R1", "C1"]
+    assert [float(q) for q in raw.frame["Qty"]] == [4.0, 2.0]
+    assert raw.rows.tolist() == [2, 3]

@@ -116,6 +116,7 @@ def clean_bom(
     mining_country, processing_country, mineral, cas_number, spend, currency, valid.
     """
     log = IssueLog(sheet=raw.sheet)
+    log.extend(raw.issues)
     frame = raw.frame
     all_text: dict[str, _Text] = {}
 

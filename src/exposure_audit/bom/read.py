@@ -6,8 +6,6 @@ Every record keeps the 1-based row number the user sees in the spreadsheet or te
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +34,9 @@ from exposure_audit.bom.sniff import (
     unique_headers,
 )
 from exposure_audit.bom.text_arrow import TextTable, read_arrow
+from exposure_audit.bom.tolerant import read_records
 from exposure_audit.errors import BomReadError
+from exposure_audit.issues import IssueLog
 
 __all__ = ["RawTable", "max_file_bytes", "read_bom"]
 
@@ -58,6 +58,8 @@ class RawTable:
     delimiter: str | None = None
     encoded: dict[str, object] = field(default_factory=dict)
     """Columns already dictionary-encoded by pyarrow (see `text_arrow`), by header."""
+    issues: IssueLog = field(default_factory=IssueLog)
+    """Problems found while reading (lines not read, unclosed quotes, encoding fallbacks)."""
 
     @property
     def headers(self) -> list[str]:
@@ -281,73 +283,80 @@ def _read_text(path: Path, shown: str, ahead: Ahead | None) -> RawTable:
     parsed = ahead.parsed(path, None) if ahead is not None else None
     parsed = parsed if isinstance(parsed, TextTable) else None
     layout = parsed.layout if parsed is not None else text_layout(path, shown)
-    frame, encoding, encoded = _read_delimited(path, layout, parsed)
-    frame = _drop_empty_unnamed(frame)
+    body = _read_delimited(path, layout, parsed)
+    frame = _drop_empty_unnamed(body.frame)
     if _all_blank(frame):
         raise BomReadError(
             f"{shown}: no lines below the header on line {layout.header_idx + 1}",
             "add the BOM lines below the header row",
         )
-    rows = np.arange(layout.header_idx + 2, layout.header_idx + 2 + len(frame), dtype=np.int64)
+    if body.rows is None:
+        first = layout.header_idx + 2
+        rows = np.arange(first, first + len(frame), dtype=np.int64)
+    else:
+        rows = body.rows
     return RawTable(
         path=shown,
         format=path.suffix.lower().lstrip(".") or "csv",
         frame=frame,
         rows=rows,
-        header_row=layout.header_idx + 1,
-        encoding=encoding,
+        header_row=layout.header_idx + 1 if body.header_row is None else body.header_row,
+        encoding=body.encoding,
         delimiter=layout.delimiter,
-        encoded=encoded,
+        encoded=body.encoded,
+        issues=body.issues,
     )
 
 
-def _read_delimited(
-    path: Path, layout: TextLayout, parsed: TextTable | None = None
-) -> tuple[pd.DataFrame, str, dict[str, object]]:
+@dataclass
+class _Body:
+    """The body of a text file as read: cells, encoding, and (tolerant path) rows and issues."""
+
+    frame: pd.DataFrame
+    encoding: str
+    encoded: dict[str, object] = field(default_factory=dict)
+    rows: np.ndarray | None = None
+    """1-based line of each record; None when records and lines coincide."""
+    header_row: int | None = None
+    issues: IssueLog = field(default_factory=IssueLog)
+
+
+def _read_delimited(path: Path, layout: TextLayout, parsed: TextTable | None = None) -> _Body:
     """Read the body below the header as text columns; ragged rows are padded or widened.
 
-    Returns the frame, the
-    encoding used (a file that is UTF-8 at its start but not further down is read as cp1252)
-    and the field columns pyarrow dictionary-encoded, if it read the file.
+    pyarrow reads a simple UTF-8 file; anything else takes the tolerant path (`tolerant`),
+    which reads or reports every line.
     """
-    encoding, delimiter, header_idx, headers = (
-        layout.encoding,
-        layout.delimiter,
-        layout.header_idx,
-        layout.headers,
-    )
-    if parsed is None and encoding in ("utf-8", "utf-8-sig") and layout.simple:
+    if parsed is None and layout.encoding in ("utf-8", "utf-8-sig") and layout.simple:
         try:
             parsed = read_arrow(path, layout)
         except Exception:  # noqa: BLE001 - ragged rows, bad UTF-8: take the tolerant path
             parsed = None
     if parsed is not None:
-        return _arrow_frame(parsed.table, headers), encoding, parsed.encoded
-    # NOTE: the tolerant path decodes the whole file once and lets the csv module split it,
-    # so ragged rows, mixed line endings and line breaks in quoted fields never stop a read.
-    data = path.read_bytes()
-    try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError:
-        encoding = "cp1252" if encoding.startswith("utf-8") else encoding
-        text = data.decode(encoding, errors="replace")
-    del data
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    records: list[list[str]] = []
-    try:
-        for index, row in enumerate(reader):
-            if index > header_idx:
-                records.append(row)
-    except csv.Error:
-        pass  # an unterminated quote at the very end: keep what was read
+        return _Body(_arrow_frame(parsed.table, layout.headers), layout.encoding, parsed.encoded)
+    return _read_tolerant(path, layout)
+
+
+def _read_tolerant(path: Path, layout: TextLayout) -> _Body:
+    """Every line read or reported (see `tolerant`), numbered by the line it starts on."""
+    read = read_records(path.read_bytes(), layout.encoding, layout.delimiter)
+    headers, header_idx = layout.headers, layout.header_idx
+    records, rows = read.records[header_idx + 1 :], read.rows[header_idx + 1 :]
+    header_row = read.rows[header_idx] if len(read.rows) > header_idx else header_idx + 1
     width = max([len(headers), *(len(r) for r in records)]) if records else len(headers)
     names = headers + [f"column {letters(i)}" for i in range(len(headers), width)]
-    if not records:
-        return pd.DataFrame({h: pd.Series([], dtype=object) for h in names}), encoding, {}
-    if any(len(r) != width for r in records):
-        records = [r + [""] * (width - len(r)) for r in records]
-    frame = pd.DataFrame(records, columns=names, dtype=object)
-    return frame.astype(object), encoding, {}
+    body = _Body(
+        pd.DataFrame({h: pd.Series([], dtype=object) for h in names}),
+        read.encoding,
+        rows=np.asarray(rows, dtype=np.int64),
+        header_row=header_row,
+        issues=read.issues,
+    )
+    if records:
+        if any(len(r) != width for r in records):
+            records = [r + [""] * (width - len(r)) for r in records]
+        body.frame = pd.DataFrame(records, columns=names, dtype=object).astype(object)
+    return body
 
 
 def _arrow_frame(table: object, headers: list[str]) -> pd.DataFrame:

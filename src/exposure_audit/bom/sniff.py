@@ -210,9 +210,7 @@ def detect_delimiter(lines: Sequence[str]) -> str:
     """The delimiter that splits the sample lines most consistently into several fields."""
     best, best_score = ",", -1.0
     for delimiter in (",", ";", "\t", "|"):
-        counts = [
-            len(next(csv.reader([line], delimiter=delimiter))) for line in lines if line.strip()
-        ]
+        counts = [field_count(line, delimiter) for line in lines if line.strip()]
         if not counts:
             continue
         wide = [c for c in counts if c > 1]
@@ -223,6 +221,15 @@ def detect_delimiter(lines: Sequence[str]) -> str:
         if score > best_score:
             best, best_score = delimiter, score
     return best
+
+
+def field_count(line: str, delimiter: str) -> int:
+    """How many fields `line` splits into; a field too long for the csv module (or any other
+    csv error) falls back to counting delimiters, so sniffing never fails on a huge field."""
+    try:
+        return len(next(csv.reader([line], delimiter=delimiter)))
+    except (csv.Error, StopIteration):
+        return line.count(delimiter) + 1
 
 
 def looks_utf16(sample: bytes) -> bool:

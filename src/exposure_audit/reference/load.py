@@ -211,13 +211,83 @@ def _load(key: tuple[tuple[str, ...], str | None, bool], stamp: tuple[float, ...
 
 # --- the on-disk cache -------------------------------------------------------------------------
 # Parsing and validating the YAML tables costs ~0.3 s per run; the validated `ReferenceSet`
-# is pickled under the sha256 of every table's bytes and the tool's and Python's versions, so
-# any edit to a table (or an upgrade) misses the cache. A cache that cannot be read or
-# written is ignored: the tables are then parsed as before.
+# is stored as JSON under the sha256 of every table's bytes and the tool's and Python's
+# versions, so any edit to a table (or an upgrade) misses the cache. JSON cannot run code when
+# read (a pickle can: anyone able to write the cache folder would run code in every audit), and
+# what is read back is validated again by the same pydantic models as the YAML tables. A cache
+# file that is not owned by the current user, is writable by others, or fails validation is
+# ignored and rebuilt; a cache that cannot be written is ignored: the tables are then parsed.
 
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 """Part of the cache key: raise it when `ReferenceSet` gains or changes a field, so that sets
-pickled by an older build of the same version are not read back."""
+stored by an older build of the same version are not read back."""
+
+
+@dataclass
+class _Wire:
+    """`ReferenceSet` in a JSON-friendly shape: tuple-keyed tables as lists of entries."""
+
+    key: str
+    minerals: dict[str, Mineral]
+    supply: list[tuple[str, str, SupplyEntry]]
+    materials: dict[str, Material]
+    countries: CountriesFile
+    groups: dict[str, Group]
+    policy: Policy
+    as_of: dict[str, dt.date]
+    directories: list[str]
+    layers: list[str]
+    digest: str
+    sources: list[dict[str, Any]]
+    prices: list[tuple[str, str, Price]]
+    scenarios: dict[str, Scenario]
+    pattern_needs: dict[str, Need | None]
+
+
+@lru_cache(maxsize=1)
+def _wire_adapter() -> Any:
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(_Wire)
+
+
+def _to_wire(disk_key: str, reference: ReferenceSet) -> _Wire:
+    return _Wire(
+        key=disk_key,
+        minerals=reference.minerals,
+        supply=[(a, b, entry) for (a, b), entry in reference.supply.items()],
+        materials=reference.materials,
+        countries=reference.countries,
+        groups=reference.groups,
+        policy=reference.policy,
+        as_of=reference.as_of,
+        directories=reference.directories,
+        layers=reference.layers,
+        digest=reference.digest,
+        sources=reference.sources,
+        prices=[(a, b, price) for (a, b), price in reference.prices.items()],
+        scenarios=reference.scenarios,
+        pattern_needs=reference.pattern_needs,
+    )
+
+
+def _from_wire(wire: _Wire) -> ReferenceSet:
+    return ReferenceSet(
+        minerals=wire.minerals,
+        supply={(a, b): entry for a, b, entry in wire.supply},
+        materials=wire.materials,
+        countries=wire.countries,
+        groups=wire.groups,
+        policy=wire.policy,
+        as_of=wire.as_of,
+        directories=wire.directories,
+        layers=wire.layers,
+        digest=wire.digest,
+        sources=wire.sources,
+        prices={(a, b): price for a, b, price in wire.prices},
+        scenarios=wire.scenarios,
+        pattern_needs=wire.pattern_needs,
+    )
 
 
 def cache_directory() -> Path | None:
@@ -264,39 +334,64 @@ def _disk_key(key: tuple[tuple[str, ...], str | None, bool]) -> str | None:
     return digest.hexdigest()
 
 
-def _read_disk_cache(disk_key: str) -> ReferenceSet | None:
-    import pickle
-
+def cache_file(disk_key: str) -> Path | None:
+    """The cache file for a key (None when caching is off)."""
     folder = cache_directory()
-    if folder is None:
+    return None if folder is None else folder / f"reference-{disk_key}.json"
+
+
+def _trusted(path: Path) -> bool:
+    """Whether a cache file (and its folder) is ours and writable by no one else."""
+    import os
+    import stat
+
+    getuid = getattr(os, "getuid", None)
+    for item in (path, path.parent):
+        info = item.lstat()
+        if stat.S_ISLNK(info.st_mode):
+            return False
+        if getuid is not None and info.st_uid != getuid():
+            return False
+        if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and not info.st_mode & stat.S_ISVTX:
+            return False
+    return True
+
+
+def _read_disk_cache(disk_key: str) -> ReferenceSet | None:
+    """The cached set for `disk_key`, or None (missing, foreign, stale or not valid)."""
+    file = cache_file(disk_key)
+    if file is None:
         return None
     try:
-        with (folder / f"reference-{disk_key}.pickle").open("rb") as handle:
-            stored_key, reference = pickle.load(handle)
+        if not _trusted(file):
+            return None
+        wire = _wire_adapter().validate_json(file.read_bytes())
     except Exception:  # noqa: BLE001 — a missing, stale or corrupt cache is just a miss
         return None
-    return reference if stored_key == disk_key and isinstance(reference, ReferenceSet) else None
+    return _from_wire(wire) if wire.key == disk_key else None
 
 
 def _write_disk_cache(disk_key: str, reference: ReferenceSet) -> None:
     import contextlib
     import os
-    import pickle
     import tempfile
 
-    folder = cache_directory()
-    if folder is None:
+    file = cache_file(disk_key)
+    if file is None:
         return
+    tmp = ""
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        data = _wire_adapter().dump_json(_to_wire(disk_key, reference))
         # Written to a temporary file and renamed: a concurrent run never reads half a file.
-        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        fd, tmp = tempfile.mkstemp(dir=file.parent, suffix=".tmp")
         with os.fdopen(fd, "wb") as handle:
-            pickle.dump((disk_key, reference), handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, folder / f"reference-{disk_key}.pickle")
+            handle.write(data)
+        os.replace(tmp, file)
     except Exception:  # noqa: BLE001 — an unwritable cache folder must never fail an audit
-        with contextlib.suppress(Exception):
-            os.unlink(tmp)  # type: ignore[possibly-undefined]
+        if tmp:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
 
 
 def _mtimes(paths: Iterable[str]) -> list[float]:

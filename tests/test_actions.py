@@ -117,7 +117,7 @@ def test_actions_in_json_and_table(result):
 
     data = report_dict(result)
     assert list(data)[-1] == "actions" and data["actions"]
-    text = render_text(result, width=120)
+    text = render_text(result, width=120, details=True)
     assert "Actions (" in text and "Re-source Gallium" in text
     assert text.index("Findings (") < text.index("Actions (")
 
@@ -131,7 +131,7 @@ def test_bom_text_in_actions_is_inert(tmp_path):
     result = audit(
         path, Options(reference_dirs=[TOY_REFERENCE], include_bundled=False, as_of=AS_OF)
     )
-    text = render_text(result, width=160)
+    text = render_text(result, width=160, details=True)
     assert "\x1b" not in text and "[bold red]Evil" in text
 
 

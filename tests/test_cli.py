@@ -42,7 +42,7 @@ def clean_bom(tmp_path):
 def test_table_on_stdout_exit_0(bom):
     result = runner.invoke(audit_app, [str(bom), *TOY])
     assert result.exit_code == 0, result.output
-    assert "Score 95" in result.stdout
+    assert "score 95/100" in result.stdout
     assert "CRITICAL" in result.stdout
     assert result.stderr == ""
 

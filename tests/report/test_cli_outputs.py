@@ -39,7 +39,7 @@ def test_every_format_to_a_file_in_one_run(bom, tmp_path):
     assert json.loads((tmp_path / "r.sarif").read_text())["version"] == "2.1.0"
     assert (tmp_path / "r.md").read_text().startswith("## Exposure audit")
     assert (tmp_path / "r.html").read_text().startswith("<!DOCTYPE html>")
-    assert "Score" in (tmp_path / "r.txt").read_text()
+    assert "score" in (tmp_path / "r.txt").read_text()
     workbook = openpyxl.load_workbook(tmp_path / "r.xlsx")
     assert "Lines" in workbook.sheetnames
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]

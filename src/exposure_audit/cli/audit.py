@@ -29,6 +29,7 @@ from exposure_audit.cli.options import (
     AsOf,
     ControlView,
     Debug,
+    Details,
     Maps,
     Owners,
     Policy,
@@ -177,6 +178,7 @@ def audit_command(
     control_view: ControlView = False,
     owners: Owners = None,
     quiet: Quiet = False,
+    details: Details = False,
     debug: Debug = False,
 ) -> None:
     """Audit a bill of materials: which critical minerals it holds, how much of their supply
@@ -242,7 +244,7 @@ def audit_command(
                 fail_on_increase=fail_on_increase,
                 label=str(baseline),
             )
-        emit(result, output_format.value, checked, quiet)
+        emit(result, output_format.value, checked, quiet, details)
         code = exit_code_for(result, fail_on.value)
         raise typer.Exit(max(code, gate.exit_code if gate is not None else 0))
 
@@ -330,15 +332,18 @@ def warn_waivers(result) -> None:
         console.print(Text(f"{prog_name()}: warning: {line}", style="yellow"))
 
 
-def emit(result, output_format: str, checked: list[tuple[Path, str]], quiet: bool) -> None:
-    """Print the chosen format to stdout, then write each --output file atomically.
+def emit(
+    result, output_format: str, checked: list[tuple[Path, str]], quiet: bool, details: bool = False
+) -> None:
+    """Print the chosen format to stdout, then write each --output file atomically; the
+    terminal report in full with `details`.
 
     Only the formatters used are imported (the table needs rich, the others do not)."""
     if output_format == "table":
         from exposure_audit.report.table import build
 
         console = out_console()
-        console.print(build(result, console.width))
+        console.print(build(result, console.width, details))
     else:
         stdout_write(_render(output_format, result))
     for path, fmt in checked:

@@ -140,6 +140,16 @@ Quiet = Annotated[
         envvar="EXPOSURE_AUDIT_QUIET",
     ),
 ]
+Details = Annotated[
+    bool,
+    typer.Option(
+        "--details",
+        help="The terminal report in full: every mineral by stage, every finding and action "
+        "(default: the summary, riskiest lines and most severe findings).",
+        rich_help_panel=OUTPUT,
+        envvar="EXPOSURE_AUDIT_DETAILS",
+    ),
+]
 Debug = Annotated[
     bool,
     typer.Option(help="Show tracebacks.", rich_help_panel=OUTPUT, envvar="EXPOSURE_AUDIT_DEBUG"),

@@ -36,7 +36,7 @@ from exposure_audit.reference.models import (
     SupplyFile,
     partial_date_end,
 )
-from exposure_audit.reference.patterns import Need, pattern_needs
+from exposure_audit.reference.patterns import NEEDS_VERSION, Need, pattern_needs
 from exposure_audit.text import fold
 
 FILES: dict[str, type[BaseModel]] = {
@@ -313,7 +313,7 @@ def _disk_key(key: tuple[tuple[str, ...], str | None, bool]) -> str | None:
         return None
     user_dirs, policy_file, include_bundled = key
     digest = hashlib.sha256(
-        f"{__version__}|{CACHE_FORMAT}|{sys.version}|{include_bundled}".encode()
+        f"{__version__}|{CACHE_FORMAT}|n{NEEDS_VERSION}|{sys.version}|{include_bundled}".encode()
     )
     try:
         bases = [str(bundled_directory())] if include_bundled else []

@@ -53,6 +53,9 @@ class IssueCode(str, Enum):
         "A line wider than the limit; the rest not read",
     )
     ENCODING_FALLBACK = ("encoding-fallback", "warning", "A line not in the file's encoding")
+    NOT_PLACED = ("not-placed", "info", "A line marked not placed (DNP); left out")
+    TITLE_ROWS = ("title-rows", "info", "Title rows between tables in one sheet; left out")
+    DUPLICATE_TABLE = ("duplicate-table", "info", "A second table listing the same parts; left out")
 
 
 Severity = Literal["error", "warning", "info"]

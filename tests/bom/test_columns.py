@@ -22,8 +22,8 @@ LB = 0.45359237
         ("P/N", "part_number", None, None),
         ("Part No.", "part_number", None, None),
         ("part number", "part_number", None, None),
-        ("Mfr Part Number", "part_number", None, None),
-        ("MPN", "part_number", None, None),
+        ("Mfr Part Number", "mpn", None, None),
+        ("MPN", "mpn", None, None),
         ("Qty.", "quantity", None, None),
         ("QTY", "quantity", None, None),
         ("Quantity per", "quantity", None, None),
@@ -49,7 +49,7 @@ LB = 0.45359237
         ("Price ($)", "unit_cost", None, "USD"),
         ("Cost (€)", "unit_cost", None, "EUR"),
         ("Price RMB", "unit_cost", None, "CNY"),
-        ("Manufacturer", "supplier", None, None),
+        ("Manufacturer", "manufacturer", None, None),
         ("CAS No.", "cas_number", None, None),
         ("Material", "material", None, None),
         ("Currency", "currency", None, None),
@@ -168,7 +168,7 @@ def test_header_score_counts_distinct_fields():
 
 def test_a_part_number_column_beats_an_item_position_column():
     columns = match_columns(["Item No.", "Mfr Part Number", "Description", "Qty"])
-    assert columns.fields["part_number"] == "Mfr Part Number"
+    assert columns.fields["part_number"] == columns.fields["mpn"] == "Mfr Part Number"
     assert columns.duplicates == {"Item No.": "part_number"}
     assert columns.unmatched == ["Item No."]
     # Alone, an item column is still the part number; --map still wins.

@@ -22,7 +22,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from exposure_audit.bom.columns import MASS_UNITS, OPTIONAL_FIELDS, TEXT_FIELDS, ColumnMap
+from exposure_audit.bom.columns import (
+    ELECTRONICS_FIELDS,
+    MASS_UNITS,
+    OPTIONAL_FIELDS,
+    TEXT_FIELDS,
+    ColumnMap,
+)
+from exposure_audit.bom.placement import not_placed
 from exposure_audit.bom.read import RawTable
 from exposure_audit.issues import IssueCode, IssueLog
 from exposure_audit.reference.countries import to_iso3
@@ -49,6 +56,8 @@ class CleanBom:
     extra_columns: list[str]
     currency: str | None
     cost_is_total: bool = False
+    not_placed: int = 0
+    """Lines marked not placed (DNP, "do not mount", Place = NO), left out (see `placement`)."""
 
 
 @dataclass
@@ -147,6 +156,7 @@ def clean_bom(
         extra_columns=extra,
         currency=costs.currency,
         cost_is_total=costs.is_total,
+        not_placed=lines.not_placed,
     )
 
 
@@ -158,6 +168,7 @@ _OUTPUT_TEXT_FIELDS = (
     "cas_number",
     "quantity_unit",
     "currency",
+    *ELECTRONICS_FIELDS,
 )
 
 
@@ -194,17 +205,22 @@ class _Lines:
     log: IssueLog
     invalid: np.ndarray
     cells: dict[str, pd.Series]
+    read_keep: np.ndarray
+    """`keep` before not-placed lines were left out: the rows a total row sums."""
+    not_placed: int
 
     @classmethod
     def of(cls, raw: RawTable, columns: ColumnMap) -> _Lines:
         texts = _ColumnTexts(raw)
         keep, skipped = _rows_to_keep(raw.frame, columns, texts)
         rows = np.asarray(raw.rows, dtype=np.int64)
-        kept = np.flatnonzero(keep) if skipped else None
-        if kept is not None:
-            rows = rows[kept]
         log = IssueLog(sheet=raw.sheet)
         log.extend(raw.issues)  # what the reader noted (e.g. a tolerant CSV read)
+        read_keep = keep.copy()
+        unplaced = _drop_not_placed(keep, rows, columns, texts, log)
+        kept = np.flatnonzero(keep) if skipped + unplaced else None
+        if kept is not None:
+            rows = rows[kept]
         return cls(
             raw=raw,
             columns=columns,
@@ -216,6 +232,8 @@ class _Lines:
             log=log,
             invalid=np.zeros(len(rows), dtype=bool),
             cells={},
+            read_keep=read_keep,
+            not_placed=unplaced,
         )
 
     @property
@@ -285,6 +303,7 @@ def _text_fields(lines: _Lines) -> tuple[dict[str, _Text], list[str]]:
     optional = [name for name in OPTIONAL_FIELDS if columns.header(name)]
     for name in ("supplier", "mineral", "cas_number", "quantity_unit", "currency", *optional):
         fields[name] = lines.text(columns.header(name))
+    _electronics_fields(fields, columns, lines.text)
     _flag_control_characters(fields, lines.rows, columns, lines.log)
     return fields, optional
 
@@ -404,7 +423,7 @@ def _costs(lines: _Lines, quantity: np.ndarray) -> _Costs:
     is_total = (
         unit_cost is not None
         and extended is None
-        and _cost_column_is_total(lines.raw, columns, lines.keep, unit_cost, quantity)
+        and _cost_column_is_total(lines.raw, columns, lines.read_keep, unit_cost, quantity)
     )
     if is_total:
         extended, unit_cost = unit_cost, None
@@ -442,7 +461,7 @@ def _cost_cells(lines: _Lines, name: str, col: pd.Series) -> np.ndarray:
 
 def _part_numbers(lines: _Lines, fields: dict[str, _Text]) -> None:
     """The part-number field (control characters removed); repeated part numbers noted."""
-    header = lines.columns.header("part_number")
+    header = _part_number_header(lines.columns)
     fields["part_number"] = lines.text(header)
     _flag_control_characters(fields, lines.rows, lines.columns, lines.log, names=("part_number",))
     part = fields["part_number"]  # its control characters removed
@@ -456,6 +475,67 @@ def _part_numbers(lines: _Lines, fields: dict[str, _Text]) -> None:
             header,
             "part number {value} appears on several lines; each line is scored",
         )
+
+
+def _electronics_fields(
+    fields: dict[str, _Text], columns: ColumnMap, text: Callable[[str | None], _Text]
+) -> None:
+    """Designator, value, footprint, manufacturer, MPN and order code (in place). An empty
+    description reads the value, else the MPN ("100nF", "GRM188R71H104KA93D"); a BOM without
+    a supplier column names the manufacturer as the supplier."""
+    for name in ELECTRONICS_FIELDS:
+        fields[name] = text(columns.header(name))
+    fields["description"] = _first_filled([fields["description"], fields["value"], fields["mpn"]])
+    if columns.header("supplier") is None and columns.header("manufacturer") is not None:
+        fields["supplier"] = fields["manufacturer"]
+
+
+def _part_number_header(columns: ColumnMap) -> str | None:
+    """The part number column; without one, the MPN, else the supplier's order code."""
+    for name in ("part_number", "mpn", "supplier_part"):
+        header = columns.header(name)
+        if header is not None:
+            return header
+    return None
+
+
+def _drop_not_placed(
+    keep: np.ndarray,
+    rows: np.ndarray,
+    columns: ColumnMap,
+    text_of: Callable[[str], _Text],
+    log: IssueLog,
+) -> int:
+    """Lines marked not placed are left out of `keep` (in place) with an issue each; returns
+    how many."""
+    marked, said = not_placed(columns, text_of, len(keep))
+    marked &= keep
+    count = int(marked.sum())
+    if count:
+        keep &= ~marked
+        log.add_cells(
+            IssueCode.NOT_PLACED,
+            rows[marked],
+            pd.Series([""] * count, dtype=object),
+            said[0],
+            f"marked not placed ({' / '.join(repr(h) for h in said)}); line left out",
+        )
+    return count
+
+
+def _first_filled(parts: list[_Text]) -> _Text:
+    """Line by line, the first of `parts` that is not blank: once per distinct combination."""
+    if not any(len(p.values) > 1 or (len(p.values) and p.values[0] != "") for p in parts[1:]):
+        return parts[0]
+    codes, members = combine_codes([p.codes for p in parts], [len(p.values) for p in parts])
+    chosen = [
+        next((t for t in texts if t), "")
+        for texts in zip(
+            *(np.asarray(p.values, dtype=object)[m] for p, m in zip(parts, members, strict=True)),
+            strict=True,
+        )
+    ]
+    return _Text.of(chosen).under(codes)
 
 
 # --- rows to skip ------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -28,14 +29,6 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "item id",
         "line",
         "line no",
-        "mpn",
-        "mfr part number",
-        "mfr part no",
-        "mfr pn",
-        "mfg part number",
-        "mfg part no",
-        "manufacturer part number",
-        "manufacturer part no",
         "sku",
         "article number",
         "article no",
@@ -46,8 +39,6 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "part code",
         "item code",
         "product code",
-        "reference",
-        "ref",
         "no",
         "number",
         "index",
@@ -69,7 +60,6 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "product description",
         "title",
         "designation",
-        "value",
         "details",
         "item name",
         "article",
@@ -136,6 +126,133 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "quantite",
         "cantidad",
     ),
+    # Electronics exports (KiCad, Altium, EasyEDA, JLCPCB, KiBoM...) describe a part by these.
+    "designator": (
+        "designator",
+        "designators",
+        "reference designator",
+        "reference designators",
+        "ref des",
+        "refdes",
+        "ref designator",
+        "ref designators",
+        "reference s",
+        "references",
+        "reference",
+        "refs",
+        "ref",
+        "part reference",
+        "circuit reference",
+        "schematic reference",
+    ),
+    "value": ("value", "values", "val", "component value", "part value", "nominal value"),
+    "footprint": (
+        "footprint",
+        "pcb footprint",
+        "package",
+        "package type",
+        "case",
+        "case package",
+        "package case",
+        "case code",
+        "housing",
+        "land pattern",
+    ),
+    "manufacturer": (
+        "manufacturer",
+        "manufacturer name",
+        "manufacturer 1",
+        "mfr",
+        "mfr name",
+        "mfg",
+        "mfg name",
+        "maker",
+        "brand",
+    ),
+    "mpn": (
+        "mpn",
+        "mfr part number",
+        "mfr part no",
+        "mfr part num",
+        "mfr part",
+        "mfr pn",
+        "mfr p n",
+        "mfg part number",
+        "mfg part no",
+        "mfg part",
+        "mfg pn",
+        "manufacturer part number",
+        "manufacturer part no",
+        "manufacturer part",
+        "manufacturer pn",
+        "manufacturer part number 1",
+        "manufacturers part number",
+        "manufacturer s part number",
+        "part number manufacturer",
+    ),
+    "supplier_part": (
+        "supplier part",
+        "supplier part number",
+        "supplier part no",
+        "supplier pn",
+        "vendor part",
+        "vendor part number",
+        "vendor pn",
+        "distributor part number",
+        "distributor part",
+        "distributor pn",
+        "order number",
+        "order no",
+        "order code",
+        "ordering code",
+        "lcsc part",
+        "lcsc part number",
+        "lcsc",
+        "lcsc pn",
+        "lcscstockcode",
+        "lcsc stock code",
+        "jlcpcb part",
+        "jlcpcb part number",
+        "digikey part number",
+        "digi key part number",
+        "digikey pn",
+        "digi key pn",
+        "digikey",
+        "digi key",
+        "mouser part number",
+        "mouser pn",
+        "mouser",
+        "farnell part number",
+        "farnell",
+        "newark part number",
+        "rs part number",
+        "rs stock no",
+        "arrow part number",
+        "stock code",
+    ),
+    "placement": (
+        "dnp",
+        "dnf",
+        "dni",
+        "do not place",
+        "do not populate",
+        "do not fit",
+        "not fitted",
+        "no fit",
+        "nf",
+        "fitted",
+        "populate",
+        "populated",
+        "place",
+        "placed",
+        "placement",
+        "mount",
+        "mounted",
+        "assemble",
+        "assembled",
+        "stuff",
+        "stuffed",
+    ),
     "quantity_unit": ("unit", "uom", "unit of measure", "qty unit", "quantity unit", "um", "u m"),
     "unit_mass": (
         "mass",
@@ -171,12 +288,6 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "supplier name",
         "vendor",
         "vendor name",
-        "manufacturer",
-        "manufacturer name",
-        "mfr",
-        "mfg",
-        "maker",
-        "brand",
         "seller",
         "distributor",
     ),
@@ -316,6 +427,355 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     ),
 }
 
+# The same headers in German, French, Spanish, Italian, Portuguese, Chinese and Japanese, as
+# `header_key` folds them (accents dropped: "Stückzahl" -> "stuckzahl"; Chinese and Japanese
+# kept as written). A word two languages use for different things is left out (Spanish
+# "nombre" is a name, French "nombre" a count).
+TRANSLATIONS: dict[str, tuple[str, ...]] = {
+    "part_number": (
+        # de
+        "teilenummer",
+        "teile nr",
+        "teilenr",
+        "artikelnummer",
+        "artikel nr",
+        "art nr",
+        "sachnummer",
+        "sach nr",
+        "materialnummer",
+        "material nr",
+        "zeichnungsnummer",
+        # fr
+        "numero de piece",
+        "no de piece",
+        "n de piece",
+        "code article",
+        "numero d article",
+        "ref article",
+        # es / pt / it
+        "numero de parte",
+        "no de parte",
+        "n de parte",
+        "codigo",
+        "codigo de articulo",
+        "numero da peca",
+        "codigo da peca",
+        "codice",
+        "codice articolo",
+        "numero parte",
+        "codice parte",
+        # zh / ja
+        "料号",
+        "物料编码",
+        "物料编号",
+        "物料代码",
+        "零件号",
+        "零件编号",
+        "部件号",
+        "品番",
+        "部品番号",
+        "部品コード",
+        "品目コード",
+    ),
+    "description": (
+        # de
+        "benennung",
+        "bezeichnung",
+        "beschreibung",
+        "artikelbezeichnung",
+        "kurztext",
+        "teilebezeichnung",
+        "teilename",
+        # fr
+        "designation",
+        "libelle",
+        "nom",
+        "nom de la piece",
+        # es
+        "descripcion",
+        "nombre",
+        "denominacion",
+        "nombre de la pieza",
+        # it
+        "descrizione",
+        "denominazione",
+        "nome",
+        # pt
+        "descricao",
+        "denominacao",
+        "nome da peca",
+        # zh / ja
+        "名称",
+        "描述",
+        "物料名称",
+        "物料描述",
+        "零件名称",
+        "元件名称",
+        "规格",
+        "规格描述",
+        "品名",
+        "部品名",
+        "名前",
+        "説明",
+        "仕様",
+        "品名 仕様",
+    ),
+    "material": (
+        "mat l",
+        "matl",
+        "werkstoff",
+        "werkstoffe",
+        "werkstoffbezeichnung",
+        "matiere",
+        "materiau",
+        "materiaux",
+        "materiale",
+        "materiali",
+        "材料",
+        "材质",
+        "材質",
+        "素材",
+    ),
+    "notes": (
+        "bemerkung",
+        "bemerkungen",
+        "anmerkung",
+        "anmerkungen",
+        "hinweis",
+        "kommentar",
+        "remarque",
+        "remarques",
+        "commentaire",
+        "commentaires",
+        "observaciones",
+        "notas",
+        "comentario",
+        "comentarios",
+        "osservazioni",
+        "commento",
+        "commenti",
+        "observacoes",
+        "observacao",
+        "备注",
+        "注释",
+        "備考",
+        "コメント",
+        "注記",
+    ),
+    "quantity": (
+        "quantity per pcb",
+        "qty per pcb",
+        "quantity per board",
+        "qty per board",
+        "quantity per kit",
+        "qty per kit",
+        "quantity per device",
+        "qty per device",
+        "anzahl",
+        "stuckzahl",
+        "stk",
+        "stuck",
+        "anz",
+        "menge pro baugruppe",
+        "qte",
+        "quantite par",
+        "cant",
+        "cantidad por",
+        "quantita",
+        "qta",
+        "quantidade",
+        "qtd",
+        "qtde",
+        "数量",
+        "用量",
+        "个数",
+        "個数",
+        "員数",
+        "必要数",
+    ),
+    "quantity_unit": (
+        "einheit",
+        "mengeneinheit",
+        "me",
+        "unite",
+        "unidad",
+        "unita",
+        "unidade",
+        "单位",
+        "単位",
+    ),
+    "unit_mass": (
+        "masse",
+        "einzelgewicht",
+        "stuckgewicht",
+        "poids",
+        "poids unitaire",
+        "peso",
+        "peso unitario",
+        "重量",
+        "单重",
+        "质量",
+        "質量",
+        "単重",
+    ),
+    "total_mass": ("gesamtgewicht", "poids total", "peso total", "peso totale", "总重", "総重量"),
+    "supplier": (
+        "lieferant",
+        "zulieferer",
+        "fournisseur",
+        "proveedor",
+        "fornitore",
+        "fornecedor",
+        "供应商",
+        "供货商",
+        "仕入先",
+        "サプライヤー",
+        "購入先",
+    ),
+    "manufacturer": (
+        "hersteller",
+        "herstellername",
+        "fabricant",
+        "fabricante",
+        "produttore",
+        "costruttore",
+        "制造商",
+        "生产商",
+        "厂家",
+        "厂商",
+        "品牌",
+        "メーカー",
+        "製造元",
+        "メーカー名",
+    ),
+    "mpn": (
+        "herstellerteilenummer",
+        "hersteller teilenummer",
+        "herstellerartikelnummer",
+        "hersteller artikelnummer",
+        "herstellernummer",
+        "hersteller nr",
+        "reference fabricant",
+        "ref fabricant",
+        "numero de parte del fabricante",
+        "referencia del fabricante",
+        "codice produttore",
+        "codice costruttore",
+        "numero de peca do fabricante",
+        "型号",
+        "规格型号",
+        "制造商料号",
+        "厂家型号",
+        "制造商型号",
+        "メーカー型番",
+        "型番",
+        "型式",
+    ),
+    "supplier_part": (
+        "bestellnummer",
+        "best nr",
+        "bestell nr",
+        "lieferantennummer",
+        "reference fournisseur",
+        "ref fournisseur",
+        "referencia del proveedor",
+        "codice fornitore",
+        "供应商料号",
+        "供应商编号",
+        "商品编号",
+        "注文番号",
+        "発注コード",
+    ),
+    "designator": ("位号", "元件位号", "位置号", "标号", "リファレンス", "部品記号", "シンボル"),
+    "value": ("wert", "valeur", "valor", "valore", "值", "参数", "标称值", "定数", "値"),
+    "footprint": (
+        "gehause",
+        "bauform",
+        "boitier",
+        "empreinte",
+        "encapsulado",
+        "huella",
+        "contenitore",
+        "involucro",
+        "encapsulamento",
+        "封装",
+        "封裝",
+        "パッケージ",
+        "フットプリント",
+        "外形",
+    ),
+    "placement": (
+        "bestucken",
+        "bestuckt",
+        "bestuckung",
+        "monter",
+        "montage",
+        "montar",
+        "montare",
+        "贴片",
+        "是否贴片",
+        "実装",
+    ),
+    "supplier_country": (
+        "ursprungsland",
+        "herkunftsland",
+        "herkunft",
+        "land",
+        "ursprung",
+        "pays d origine",
+        "pays",
+        "origine",
+        "pais de origen",
+        "pais",
+        "origen",
+        "paese di origine",
+        "paese",
+        "pais de origem",
+        "origem",
+        "原产地",
+        "原产国",
+        "产地",
+        "国家",
+        "原産国",
+        "原産地",
+    ),
+    "unit_cost": (
+        "preis",
+        "einzelpreis",
+        "stuckpreis",
+        "prix",
+        "prix unitaire",
+        "precio",
+        "precio unitario",
+        "prezzo",
+        "prezzo unitario",
+        "preco",
+        "preco unitario",
+        "单价",
+        "価格",
+        "単価",
+    ),
+    "extended_cost": (
+        "gesamtpreis",
+        "summe",
+        "prix total",
+        "montant",
+        "precio total",
+        "importe",
+        "prezzo totale",
+        "importo",
+        "preco total",
+        "总价",
+        "金额",
+        "小计",
+        "合計",
+        "金額",
+    ),
+    "currency": ("wahrung", "devise", "moneda", "valuta", "moeda", "币种", "货币", "通貨"),
+}
+for _field, _spellings in TRANSLATIONS.items():
+    SYNONYMS[_field] = SYNONYMS[_field] + _spellings
+
 FIELDS: tuple[str, ...] = tuple(SYNONYMS)
 OPTIONAL_FIELDS: tuple[str, ...] = (
     "hs_code",
@@ -327,10 +787,48 @@ OPTIONAL_FIELDS: tuple[str, ...] = (
     "owner",
 )
 """Fields only the rule packs read (kept as text; never required)."""
+ELECTRONICS_FIELDS: tuple[str, ...] = (
+    "designator",
+    "value",
+    "footprint",
+    "manufacturer",
+    "mpn",
+    "supplier_part",
+)
+"""How electronics exports name a part: canonical BOM columns (text, "" when absent) that
+component recognition reads besides the description."""
 TEXT_FIELDS: tuple[str, ...] = ("description", "material", "notes")
 """Fields where several columns may match; all of them feed the material mapping."""
 
-_EXACT: dict[str, str] = {fold_header(s): f for f, spellings in SYNONYMS.items() for s in spellings}
+
+def header_key(text: str) -> str:
+    """A header folded for lookup: `fold_header` for Latin script (case, accents and
+    punctuation dropped); headers in other scripts (Chinese, Japanese, Cyrillic) keep their
+    letters, NFKC-normalised, with punctuation and spaces collapsed.
+
+    >>> header_key("Stückzahl"), header_key("数量（个）"), header_key("Qty.")
+    ('stuckzahl', '数量 个', 'qty')
+    """
+    folded = fold_header(text)
+    if text.isascii():
+        return folded
+    wide = unicodedata.normalize("NFKC", text).casefold()
+    if not any(ch.isalpha() and ord(ch) > _LATIN_END for ch in wide):
+        return folded
+    return " ".join(_NOT_WORD.sub(" ", fold_header_wide(wide)).split())
+
+
+def fold_header_wide(text: str) -> str:
+    """Accents dropped from Latin letters, other scripts kept."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return unicodedata.normalize(
+        "NFC", "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    )
+
+
+_LATIN_END = 0x24F
+_NOT_WORD = re.compile(r"[\W_]+")
+_EXACT: dict[str, str] = {header_key(s): f for f, spellings in SYNONYMS.items() for s in spellings}
 _BRACKETED = re.compile(r"^(?P<name>.*?)[\s]*[\(\[\{](?P<inner>[^\)\]\}]*)[\)\]\}]\s*(?P<rest>.*)$")
 MASS_UNITS: dict[str, float] = {
     "kg": 1.0,
@@ -421,6 +919,11 @@ def _prefer_part_number(
         None,
     )
     if better is None:
+        if "mpn" in fields and "mpn" not in overrides:
+            # The manufacturer's part number identifies the part better than a position.
+            fields["part_number"] = fields["mpn"]
+            duplicates[current] = "part_number"
+            unmatched.append(current)
         return
     fields["part_number"] = better
     del duplicates[better]
@@ -436,14 +939,14 @@ def classify_header(header: str) -> tuple[str | None, float | None, str | None]:
     >>> classify_header("Unit Price (USD)")
     ('unit_cost', None, 'USD')
     """
-    text = str(header).strip()
+    text = unicodedata.normalize("NFKC", str(header)).strip()
     unit: float | None = None
     currency: str | None = None
     match = _BRACKETED.match(text)
     if match:
-        inner = fold_header(match.group("inner"))
+        inner = header_key(match.group("inner"))
         symbol = match.group("inner").strip().casefold()
-        base = fold_header(f"{match.group('name')} {match.group('rest')}")
+        base = header_key(f"{match.group('name')} {match.group('rest')}")
         if inner in MASS_UNITS:
             unit = MASS_UNITS[inner]
         elif symbol in _CURRENCY_SYMBOLS:
@@ -455,7 +958,7 @@ def classify_header(header: str) -> tuple[str | None, float | None, str | None]:
         elif not base:
             base = inner
     else:
-        base = fold_header(text)
+        base = header_key(text)
         # "Mass g", "Weight kg", "Price USD": a trailing unit word.
         words = base.split()
         if len(words) >= 2 and words[-1] in MASS_UNITS and " ".join(words[:-1]) in _EXACT:
@@ -464,10 +967,19 @@ def classify_header(header: str) -> tuple[str | None, float | None, str | None]:
         elif len(words) >= 2 and words[-1] in _CURRENCY_CODES and " ".join(words[:-1]) in _EXACT:
             currency = "CNY" if words[-1] == "rmb" else words[-1].upper()
             base = " ".join(words[:-1])
-    name = _EXACT.get(base) or _fuzzy_field(base)
+    name = _EXACT.get(base) or _EXACT.get(_camel_key(text)) or _fuzzy_field(base)
     if unit is not None and name not in ("unit_mass", "total_mass"):
         name = name if name in ("unit_mass", "total_mass") else _mass_field(base)
     return name, unit, currency
+
+
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
+def _camel_key(text: str) -> str:
+    """A CamelCase header split into words: "PartNumber" -> "part number", "LCSCStockCode"
+    -> "lcsc stock code" (tried after the header as written, so "UoM" stays "uom")."""
+    return header_key(_CAMEL.sub(" ", text))
 
 
 def _mass_field(base: str) -> str | None:

@@ -67,6 +67,6 @@ def test_column_texts_match_pandas_per_dtype():
     expected_frame["s"] = expected_frame["s"].map(safe_cell)
     expected_frame.to_csv(buffer, index=False, lineterminator="\n", float_format="%.9g")
     rows = buffer.getvalue().split("\n")[1:-1]
-    texts = [_field_texts(frame[c], neutral=c == "s") for c in frame.columns]
+    texts = [_field_texts(frame[c], neutral=c == "s").to_pylist() for c in frame.columns]
     got = [",".join(t[i] for t in texts) for i in range(len(frame))]
     assert got == rows

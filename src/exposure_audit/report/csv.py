@@ -4,6 +4,11 @@ The columns are `base.flatten`'s, then four that say where the numbers come from
 version and date, policy date, aligned groups) on every row, and a `notes` column whose first
 row states the stage-independence assumption and the sources. Text from the BOM is neutralised
 against formula injection; numbers stay numbers.
+
+The writer formats column by column in Arrow, never cell by cell in Python: text columns are
+dictionary-encoded and each distinct value neutralised and quoted once, floats formatted once
+per distinct value ("%.9g"), and the rows joined by Arrow's string kernels. The text is what
+the csv module (pandas' `to_csv`, minimal quoting, "\\n" line ends) writes for `csv_frame`.
 """
 
 from __future__ import annotations
@@ -12,8 +17,11 @@ from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from exposure_audit.report.base import (
+    FORMULA_STARTS,
     TEXT_COLUMNS,
     flatten,
     provenance,
@@ -22,6 +30,10 @@ from exposure_audit.report.base import (
     source_text,
 )
 from exposure_audit.report.model import AuditResult
+
+CHUNK_ROWS = 20_000
+"""Rows per piece of text."""
+_TEXT = pa.large_string()
 
 
 def csv_frame(result: AuditResult, neutralise: bool = True) -> pd.DataFrame:
@@ -46,30 +58,32 @@ def csv_frame(result: AuditResult, neutralise: bool = True) -> pd.DataFrame:
     return flat
 
 
-CHUNK_ROWS = 20_000
-"""Rows per piece of text."""
-
-
 def render_chunks(result: AuditResult) -> Iterator[str]:
-    """The CSV text in pieces; joined, they are what `csv_frame(result).to_csv(index=False,
-    lineterminator="\\n", float_format="%.9g")` writes (after neutralising the header), without
-    formatting cell by cell: each column's distinct values are formatted once and the rows laid
-    out with numpy takes."""
+    """The CSV text in pieces of `CHUNK_ROWS` rows (the header first)."""
     flat = csv_frame(result, neutralise=False)
     columns = [str(c) for c in flat.columns]
     yield ",".join(_quoted(str(safe_cell(c))) for c in columns) + "\n"
-    texts = [
+    cells = [
         _field_texts(flat[c], neutral=c in TEXT_COLUMNS or c.startswith("extra:")) for c in columns
     ]
-    n, k = len(flat), len(texts)
-    for start in range(0, n, CHUNK_ROWS):
-        stop = min(start + CHUNK_ROWS, n)
-        pieces = np.empty(((stop - start), 2 * k), dtype=object)
-        pieces[:, 1::2] = ","
-        pieces[:, -1] = "\n"
-        for j, values in enumerate(texts):
-            pieces[:, 2 * j] = values[start:stop]
-        yield "".join(pieces.ravel().tolist())
+    comma, newline, empty = _scalar(","), _scalar("\n"), _scalar("")
+    for start in range(0, len(flat), CHUNK_ROWS):
+        parts = [c.slice(start, CHUNK_ROWS) for c in cells]
+        rows = pc.binary_join_element_wise(*parts, comma)
+        rows = pc.binary_join_element_wise(rows, empty, newline)  # each row + "\n"
+        yield _joined(rows)
+
+
+def _scalar(text: str) -> pa.Scalar:
+    return pa.scalar(text, _TEXT)
+
+
+def _joined(rows: pa.Array) -> str:
+    """The strings of an Arrow string array end to end: its data buffer between its first and
+    last offsets (no Python string per row)."""
+    offsets = np.frombuffer(rows.buffers()[1], dtype=np.int64)
+    first, last = int(offsets[rows.offset]), int(offsets[rows.offset + len(rows)])
+    return rows.buffers()[2][first:last].to_pybytes().decode("utf-8")
 
 
 def _quoted(text: str) -> str:
@@ -79,23 +93,52 @@ def _quoted(text: str) -> str:
     return text
 
 
-def _field_texts(series: pd.Series, neutral: bool) -> np.ndarray:
-    """The CSV text of every cell of a column (object array), each distinct value once: floats
-    as "%.9g", missing values empty, other values by `str`; text neutralised against formula
+def _field_texts(series: pd.Series, neutral: bool) -> pa.Array:
+    """The CSV text of every cell of a column (an Arrow large-string array): floats as
+    "%.9g", missing values empty, other values by `str`; text neutralised against formula
     injection when `neutral`, then quoted where needed."""
+    if isinstance(series.dtype, pd.StringDtype) and series.dtype.storage == "pyarrow":
+        return _text_cells(pa.array(series.array), neutral)
     values = series.to_numpy()
     if values.dtype == np.float64:
         codes, uniques = pd.factorize(values.view(np.int64))
         floats = uniques.view(np.float64).tolist()
         table = ["" if v != v else "%.9g" % v for v in floats]  # noqa: UP031 - pandas' format
-        return _take(table, codes)
-    if values.dtype.kind in "iub":
-        codes, uniques = pd.factorize(values)
-        return _take([str(v) for v in uniques.tolist()], codes)
-    codes, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
+        return pa.array(table, _TEXT).take(pa.array(codes))
+    if values.dtype.kind in "iu":
+        return pc.cast(pa.array(values), _TEXT)
+    if values.dtype.kind == "b":
+        return pa.array(np.where(values, "True", "False"), _TEXT)
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        return _text_cells(pa.array(values, _TEXT, from_pandas=True), neutral)
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
     table = [_object_text(v, neutral) for v in uniques.tolist()]
-    table.append("")  # code -1: missing
-    return _take(table, codes)
+    table.append("")  # missing values (code -1) take the last entry
+    return pa.array(table, _TEXT).take(pa.array(np.where(codes < 0, len(table) - 1, codes)))
+
+
+def _text_cells(values: pa.Array | pa.ChunkedArray, neutral: bool) -> pa.Array:
+    """Text cells: each distinct value neutralised and quoted once, missing ones empty."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    encoded = pc.dictionary_encode(values.cast(_TEXT))
+    distinct = encoded.dictionary
+    if neutral and len(distinct):
+        risky = pc.starts_with(distinct, FORMULA_STARTS[0])
+        for start in FORMULA_STARTS[1:]:
+            risky = pc.or_(risky, pc.starts_with(distinct, start))
+        distinct = pc.if_else(
+            risky, pc.binary_join_element_wise(_scalar("'"), distinct, _scalar("")), distinct
+        )
+    if len(distinct):
+        needs = pc.match_substring(distinct, ",")
+        for char in ('"', "\n"):
+            needs = pc.or_(needs, pc.match_substring(distinct, char))
+        if pc.any(needs).as_py():
+            doubled = pc.replace_substring(distinct, '"', '""')
+            quoted = pc.binary_join_element_wise(_scalar('"'), doubled, _scalar('"'), _scalar(""))
+            distinct = pc.if_else(needs, quoted, distinct)
+    return pc.fill_null(distinct.take(encoded.indices), _scalar(""))
 
 
 def _object_text(value: object, neutral: bool) -> str:
@@ -104,12 +147,6 @@ def _object_text(value: object, neutral: bool) -> str:
     if neutral:
         value = safe_cell(value)
     return _quoted(str(value))
-
-
-def _take(table: list[str], codes: np.ndarray) -> np.ndarray:
-    array = np.empty(len(table), dtype=object)
-    array[:] = table
-    return array[codes]
 
 
 class CsvFormatter:

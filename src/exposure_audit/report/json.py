@@ -9,6 +9,7 @@ distinct value of a column encoded once, and handed out in chunks (`render_chunk
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from pathlib import Path
@@ -72,8 +73,28 @@ def render_chunks(result: AuditResult) -> Iterator[str]:
     yield ",\n" + _dumps(clean_json(tail))[2:] + "\n" if tail else "\n}\n"
 
 
+# Where orjson's text would differ from json.dumps': numbers it writes without an exponent
+# below 1e-4 ("0.00001" for 1e-05) or with one ("1e16" for 1e+16, "2.5e-7" for 2.5e-07).
+_NOT_THE_SAME = re.compile(r"0\.0000|\d[eE]")
+
+
 def _dumps(data: Any) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False)
+    """`json.dumps(data, indent=2, ensure_ascii=False)`, by orjson when its text is the same
+    (the pure-Python encoder json uses for indented output costs ~0.5 s on the findings and
+    issues of a 100k-line report). orjson writes the same layout, escapes and shortest float
+    repr, but formats small and large floats without/with an exponent differently from
+    Python's repr, refuses non-str keys and ints past 64 bits: then json.dumps writes it."""
+    try:
+        import orjson
+    except ImportError:
+        return json.dumps(data, indent=2, ensure_ascii=False)
+    try:
+        text = orjson.dumps(data, option=orjson.OPT_INDENT_2).decode("utf-8")
+    except (TypeError, orjson.JSONEncodeError):
+        return json.dumps(data, indent=2, ensure_ascii=False)
+    if _NOT_THE_SAME.search(text):
+        return json.dumps(data, indent=2, ensure_ascii=False)
+    return text
 
 
 # The `lines` array as json.dumps(indent=2) lays it out inside the report (the array at depth 1,

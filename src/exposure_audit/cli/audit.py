@@ -19,7 +19,6 @@ from exposure_audit.cli.common import (
     out_console,
     set_prog,
     stdout_write,
-    write_atomic,
 )
 from exposure_audit.cli.options import (
     INPUT,
@@ -41,6 +40,7 @@ from exposure_audit.cli.options import (
     Weight,
     audit_options,
 )
+from exposure_audit.cli.output import write_set, writing_stdout
 
 EPILOG = """\
 [bold]Examples[/bold]
@@ -348,12 +348,14 @@ def emit(
         from exposure_audit.report.table import build
 
         console = out_console()
-        console.print(build(result, console.width, details))
+        with writing_stdout():
+            console.print(build(result, console.width, details))
     else:
         stdout_write(_render(output_format, result))
-    for path, fmt in checked:
-        write_atomic(path, _render(fmt, result))
-        if not quiet:
+    # All files of the set are written in full, then replaced together (all or none).
+    write_set((path, _render(fmt, result)) for path, fmt in checked)
+    if not quiet:
+        for path, _ in checked:
             err_console().print(f"wrote {path}", style="dim", markup=False)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import tempfile
 import traceback
 from collections.abc import Iterable, Iterator, Sequence
 from enum import Enum
@@ -90,10 +89,17 @@ def handle_errors(debug: bool = False, prog: str | None = None) -> Iterator[None
 
     prog = prog or prog_name()
 
+    from exposure_audit.cli import output
+
     try:
         yield
+        output.flush_stdout()
     except typer.Exit:
+        output.flush_stdout()
         raise
+    except BrokenPipeError:  # stdout closed early (`| head`): nothing more to say
+        output.stdout_gone()
+        raise typer.Exit(0) from None
     except ExposureAuditError as exc:
         if debug:
             traceback.print_exc()
@@ -108,7 +114,7 @@ def handle_errors(debug: bool = False, prog: str | None = None) -> Iterator[None
                 console.print(Text(f"  ... and {len(exc.problems) - 50} more"))
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
-        error_line("interrupted; no report was written", prog)
+        error_line(output.interrupted_message(), prog)
         raise typer.Exit(130) from None
     except Exception as exc:  # noqa: BLE001 - the last line of defence: exit 3, never 1
         if debug or os.environ.get("EXPOSURE_AUDIT_DEBUG"):
@@ -163,44 +169,23 @@ def _resolve(path: Path) -> Path:
 
 
 def write_atomic(path: Path, data: str | bytes | Iterable[str]) -> None:
-    """Write to a temporary file beside `path`, then rename: never a half-written report.
+    """Write to a temporary file beside `path`, then rename: never a half-written report
+    (`output.write_set` writes several files as one set). `data` may come in pieces."""
+    from exposure_audit.cli.output import write_set
 
-    `data` may come in pieces (a formatter's `chunks`), written as they come."""
-    from exposure_audit.errors import OutputError
-
-    parent = path.parent if str(path.parent) else Path(".")
-    pieces = [data] if isinstance(data, str | bytes) else data
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                for piece in pieces:
-                    handle.write(piece.encode("utf-8") if isinstance(piece, str) else piece)
-                handle.flush()
-                os.fsync(handle.fileno())
-            # mkstemp creates 0600; a report gets the mode any new file would get.
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-    except OSError as exc:
-        raise OutputError(
-            f"--output {path}: cannot write ({exc.strerror})",
-            "check the folder's permissions and free space",
-        ) from None
+    write_set([(path, data)])
 
 
 def stdout_write(data: str | bytes | Iterable[str]) -> None:
-    """Write a report to stdout: text, bytes, or text in pieces (a formatter's `chunks`)."""
-    if isinstance(data, bytes):
-        sys.stdout.buffer.write(data)
-    elif isinstance(data, str):
-        sys.stdout.write(data)
-    else:
-        for piece in data:
-            sys.stdout.write(piece)
-    sys.stdout.flush()
+    """Write a report to stdout: text, bytes, or text in pieces (a formatter's `chunks`).
+    A closed pipe is quiet; a full disk or other write error is an `OutputError` (exit 2)."""
+    from exposure_audit.cli.output import writing_stdout
+
+    with writing_stdout():
+        if isinstance(data, bytes):
+            sys.stdout.buffer.write(data)
+        elif isinstance(data, str):
+            sys.stdout.write(data)
+        else:
+            for piece in data:
+                sys.stdout.write(piece)

@@ -43,39 +43,39 @@ EXPECTED: dict[str, dict[int, tuple[str, str | None]]] = {
         10: ("Cell Interconnect / Bus Material", None),  # nickel strip: no sourced archetype
         11: ("Main Power Wire", "copper_cathode"),
         12: ("Balance Wires", "copper_cathode"),
-        13: ("Fish Paper / Cell Insulation", None),
-        14: ("Kapton / High-Temperature Insulation Tape", None),
+        13: ("Fish Paper / Cell Insulation", "plastic_generic"),  # vulcanised fibre
+        14: ("Kapton / High-Temperature Insulation Tape", "plastic_generic"),
         15: ("Cell Holder / Spacer", None),
         16: ("Battery Enclosure / Frame", None),
-        17: ("Cable Ties / Wire Restraints", None),
+        17: ("Cable Ties / Wire Restraints", "plastic_generic"),  # nylon
     },
     "qdd_actuator.xlsx": {
-        3: ("6805 Bearing", None),
-        4: ("6710 Bearing", None),
+        3: ("6805 Bearing", "steel_52100"),  # ball bearings: 52100 steel
+        4: ("6710 Bearing", "steel_52100"),
         5: ("Makerbase  MKS XRIVE Mini", None),  # a motor controller, but the text never says so
         6: ("N52 12x5x3mm", "ndfeb"),
         7: ("N50 1/2 x 1/8 x 1/16in", "ndfeb"),
         8: ("0.4mm Enameled Magnet Wire", "copper_cathode"),
         9: ("10010 Stator", None),
-        10: ("5x12mm Pin", None),
-        11: ("M2.5x12mm Countersunk", None),
+        10: ("5x12mm Pin", "steel_1045"),  # steel, grade not stated
+        11: ("M2.5x12mm Countersunk", "steel_1045"),
         12: ("M2.5xL4xOD3.5", None),
         13: ("M3xL4xOD4.2 Brass Insert", "brass_c36000"),
         14: ("M4xL4xOD5 Brass Insert", "brass_c36000"),
-        15: ("M4x25mm Shoulder Bolt", None),
-        16: ("M2 Locknut", None),
-        17: ("M3x6mm", None),
-        18: ("M5 Locknut", None),
-        19: ("M2x25mm", None),
-        20: ("5x14x5mm Bearing", None),
+        15: ("M4x25mm Shoulder Bolt", "steel_1045"),
+        16: ("M2 Locknut", "steel_1045"),
+        17: ("M3x6mm", "steel_1045"),
+        18: ("M5 Locknut", "steel_1045"),
+        19: ("M2x25mm", "steel_1045"),
+        20: ("5x14x5mm Bearing", "steel_52100"),
     },
     "micromanipulator_bom.csv": {
-        2: ("Bearing", None),
-        3: ("Spring", None),  # PU stretch cord
+        2: ("Bearing", "steel_52100"),  # G10 precision bearing ball
+        3: ("Spring", "plastic_generic"),  # PU stretch cord
         4: ("Magnet", "ndfeb"),  # "Neodym Cylinder Magnet" in the Notes column
         5: ("Tubing", "brass_c36000"),  # "Brass Pipe"; unstated brass grade -> C36000
-        6: ("Screw — M2x12mm", None),
-        7: ("Screw — M3x4", None),
+        6: ("Screw — M2x12mm", "steel_1045"),
+        7: ("Screw — M3x4", "steel_1045"),
         8: ("DC Regulator", "pcb_generic"),  # "DC-DC Step Down Module"
         9: ("Diode", None),
         10: ("MCU", "pcb_generic"),  # Raspberry Pi Pico 2: a board

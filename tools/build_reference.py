@@ -337,9 +337,9 @@ def expand(values, macros):
 
 
 def build_materials(comp: pd.DataFrame, mineral_ids: set[str]):
-    cur = load_yaml(CURATED / "materials.yaml")
-    macros = cur["macros"]
-    cur = cur["materials"]
+    cur_doc = load_yaml(CURATED / "materials.yaml")
+    macros = cur_doc["macros"]
+    cur = cur_doc["materials"]
     dropped = Counter()
     order = list(OrderedDict.fromkeys(comp["archetype_id"]))
     assert set(cur) == set(order), set(cur) ^ set(order)
@@ -431,6 +431,21 @@ def build_materials(comp: pd.DataFrame, mineral_ids: set[str]):
                 + (" " if len(parts) > 1 else "")
                 + parts[-1]
             )
+        mats.append(m)
+
+    # Archetypes not in compositions.csv: full entries in the curated file, each figure sourced there.
+    for aid, e in (cur_doc.get("extra_materials") or {}).items():
+        assert aid not in order, f"{aid} is in compositions.csv and extra_materials"
+        m = OrderedDict(id=aid, name=e["name"], category=e["category"])
+        m["aliases"] = list(e.get("aliases", []))
+        m["patterns"] = expand(e.get("patterns"), macros)
+        m["exclude"] = expand(e.get("exclude"), macros)
+        m["cas"] = list(e.get("cas", []))
+        m["priority"] = int(e.get("priority", 0))
+        m["composition"] = [OrderedDict(c) for c in e.get("composition", [])]
+        m["source"] = source_dict(**e["source"])
+        if e.get("note"):
+            m["note"] = e["note"].strip()
         mats.append(m)
 
     # folded aliases must be unique across archetypes

@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 from pandas.api.extensions import ExtensionArray
 
+from exposure_audit.bom.recognise import Recognition, recognise
+from exposure_audit.engine.components import KindSpec, load_kinds
 from exposure_audit.issues import IssueCode, IssueLog
 from exposure_audit.reference import ReferenceSet
 from exposure_audit.reference.models import Material
@@ -394,12 +396,14 @@ def map_contents(bom: pd.DataFrame, reference: ReferenceSet, sheet: str | None =
     # code, so no per-line key string or Python object is built.
     codes, (texts, minerals, cas) = _distinct_rows([bom["text"], bom["mineral"], bom["cas_number"]])
     matches = matcher.match_all(zip(texts, minerals, cas, strict=True))
+    codes, matches = recognise_lines(bom, codes, matches)
     table = pd.DataFrame(
         {
             "archetype": [m.archetype for m in matches],
             "method": [m.method for m in matches],
             "confidence": [m.confidence for m in matches],
             "suggestions": [list(m.suggestions) for m in matches],
+            "reason": [m.reason for m in matches],
         }
     )
     valid = bom["valid"].to_numpy(bool)
@@ -450,6 +454,98 @@ def map_contents(bom: pd.DataFrame, reference: ReferenceSet, sheet: str | None =
             "no mass given; the typical mass of {value} was used",
         )
     return Contents(lines=lines, composition=composition, issues=log)
+
+
+# --- component recognition (bom/recognise.py) -----------------------------------------------
+
+_FIRM = frozenset({"mineral-column", "cas", "alias"})
+"""Matches that name the material itself: recognition never overrides them."""
+_PROSE = ("description", "material", "notes")
+_CELL_COLUMNS = (
+    "description",
+    "material",
+    "notes",
+    "part_number",
+    "designator",
+    "value",
+    "footprint",
+    "manufacturer",
+    "mpn",
+    "supplier_part",
+)
+
+
+def combine(match: Match, found: Recognition, kinds: dict[str, KindSpec]) -> Match:
+    """One line's match from the material text and what its cells were recognised as.
+
+    A material named outright (mineral column, CAS, alias) stands. Otherwise a recognised kind
+    decides: a material pattern is kept only when it refines the kind (a magnet grade, a cell
+    chemistry), so a pattern hit inside a connector's part number or on a nut's "N35" is not
+    taken. A recognised kind without a sourced archetype leaves the line unmapped, saying why."""
+    if match.method in _FIRM or found.kind is None:
+        return match
+    spec = kinds.get(found.kind, KindSpec(found.kind))
+    said = f"recognised as {found.reason}"
+    if match.method == "pattern" and spec.refined_by(match.archetype):
+        return Match(match.archetype, "pattern", match.confidence, f"{match.reason}; {said}")
+    archetype = spec.archetype_for(found.material)
+    if archetype is not None:
+        confidence = round(min(0.9, 0.4 + 0.5 * found.confidence), 2)
+        return Match(archetype, "component", confidence, f"{said} -> {archetype}")
+    why = spec.gap or "no archetype for this kind"
+    return Match(None, "recognised", 0.0, f"{said}; {why}", match.suggestions)
+
+
+def recognise_lines(
+    bom: pd.DataFrame, codes: np.ndarray, matches: list[Match]
+) -> tuple[np.ndarray, list[Match]]:
+    """Recognition first from each distinct text's prose cells, then, for lines still
+    unmapped, from all of the line's cells (designator, value, footprint, maker, MPN and the
+    BOM's other columns), recognised once per distinct combination."""
+    kinds = load_kinds()
+    if not len(bom) or not matches:
+        return codes, matches
+    prose = [c for c in _PROSE if c in bom.columns]
+    first = np.full(len(matches), -1, dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes))[::-1]
+    combined = list(matches)
+    for code, line in enumerate(first.tolist()):
+        if line < 0 or matches[code].method in _FIRM:
+            continue
+        cells = [(c, _cell(bom[c].iat[line])) for c in prose]
+        combined[code] = combine(matches[code], recognise(cells), kinds)
+    return _recognise_unmapped(bom, codes, combined, kinds)
+
+
+def _recognise_unmapped(
+    bom: pd.DataFrame, codes: np.ndarray, matches: list[Match], kinds: dict[str, KindSpec]
+) -> tuple[np.ndarray, list[Match]]:
+    open_codes = np.array([m.archetype is None for m in matches], dtype=bool)
+    lines = np.flatnonzero(open_codes[codes])
+    columns = [c for c in _CELL_COLUMNS if c in bom.columns]
+    columns += [c for c in bom.columns if str(c).startswith("extra:")]
+    if not len(lines) or not columns:
+        return codes, matches
+    sub = bom.iloc[lines]
+    group, values = _distinct_rows([sub[c].astype(object).fillna("") for c in columns])
+    names = [str(c).removeprefix("extra:") for c in columns]
+    first = np.full(len(values[0]), -1, dtype=np.int64)
+    first[group[::-1]] = np.arange(len(group))[::-1]
+    codes = codes.copy()
+    out = list(matches)
+    for g in range(len(values[0])):
+        cells = [(n, _cell(v[g])) for n, v in zip(names, values, strict=True)]
+        base = matches[codes[lines[first[g]]]]
+        found = combine(base, recognise(cells), kinds)
+        if found == base:
+            continue
+        out.append(found)
+        codes[lines[group == g]] = len(out) - 1
+    return codes, out
+
+
+def _cell(value: object) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def _distinct_rows(columns: Sequence[pd.Series]) -> tuple[np.ndarray, list[np.ndarray]]:

@@ -1,0 +1,122 @@
+"""Component recognition from a line's cells (bom/recognise.py): maker series tables,
+packages, designators, words, and that random part-number-like strings name no material."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from exposure_audit.bom.recognise import recognise
+from exposure_audit.engine.components import load_kinds
+from exposure_audit.engine.mapping import Match, combine
+
+
+@pytest.mark.parametrize(
+    ("mpn", "kind"),
+    [
+        ("GRM188R71H104KA93D", "capacitor_ceramic"),  # Murata
+        ("GCM188R72A103KA37D", "capacitor_ceramic"),
+        ("CL21A106KAYNNNF", "capacitor_ceramic"),  # Samsung
+        ("C1608X5R1C225M", "capacitor_ceramic"),  # TDK
+        ("CGA9P3X7S2A156M", "capacitor_ceramic"),
+        ("CC0603KRX7R9BB104", "capacitor_ceramic"),  # Yageo
+        ("RC0603FR-0710KL", "resistor_chip"),
+        ("T495C686M016ATE250", "capacitor_tantalum"),  # KEMET
+        ("TPSB107K006R0400", "capacitor_tantalum"),  # AVX
+        ("EEU-FR1E821", "capacitor_aluminium"),  # Panasonic
+        ("ERJ-3EKF3902V", "resistor_chip"),
+        ("CRCW06031K00FKEA", "resistor_chip"),  # Vishay
+        ("UUD1V221MNL1GS", "capacitor_aluminium"),  # Nichicon
+        ("EPC2045", "transistor_gan"),
+        ("GS66508T", "transistor_gan"),
+        ("C3M0065090D", "transistor_sic"),
+        ("LTST-C191KRKT", "led"),
+        ("81-GRM39X472J50D", "capacitor_ceramic"),  # Mouser prefix
+    ],
+)
+def test_series_tables(mpn, kind):
+    assert recognise([("mpn", mpn)]).kind == kind
+
+
+@pytest.mark.parametrize(
+    ("cells", "kind", "package"),
+    [
+        (
+            [("description", "100nF"), ("footprint", "C_0805_2012Metric")],
+            "capacitor_ceramic",
+            "0805",
+        ),
+        ([("description", "10k"), ("footprint", "R0402")], "resistor_chip", "0402"),
+        ([("description", "22uF"), ("footprint", "c_tant_B")], "capacitor_tantalum", "case B"),
+        ([("description", "mosfet"), ("footprint", "D2PAK-7")], "transistor", "D2PAK"),
+        ([("value", "Device:C"), ("footprint", "C_0603_1608")], "capacitor_ceramic", "0603"),
+        ([("description", "Tantalum, MnO2, 22 uF")], "capacitor_tantalum", None),
+        ([("description", "CAP CER 2.2UF 16V X5R 0603")], "capacitor_ceramic", None),
+    ],
+)
+def test_packages_and_footprints(cells, kind, package):
+    found = recognise(cells)
+    assert found.kind == kind
+    if package:
+        assert found.package == package
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "material"),
+    [
+        ("608ZZ bearing", "bearing", None),
+        ("M4x12 SHCS", "fastener", None),
+        ("M3 stainless steel nut", "fastener", "stainless_a2"),
+        ("N35 nut", "fastener", None),  # a nut, not a magnet
+        ("N52 12x5x3mm", "magnet", "ndfeb"),
+        ("NEMA 17 stepper motor 48mm", "stepper_motor", None),
+        ("NEMA 17 stepper motor cable 1m", "wire", None),
+        ("linear rail MGN12H 300mm", "linear_rail", None),
+        ("t slot 3030 black anodized 1000mm", "extrusion", "aluminium"),
+        ("INR21700-40T", "battery_cell", "cell_nmc"),
+        ("18650 cell with nickel tabs", "battery_cell", None),
+        ("LiPo battery with JST connector", "battery_cell", None),
+        ("Cell Holder / Spacer", "structural", None),
+        ("XT60 Connector", "connector", None),
+        ("Stepper Driver A4988", "board", None),
+    ],
+)
+def test_words_and_size_codes(text, kind, material):
+    found = recognise([("description", text)])
+    assert (found.kind, found.material) == (kind, material)
+
+
+def test_designator_column():
+    assert recognise([("designator", "C1, C4, C5"), ("value", "2.2u")]).kind == "capacitor"
+    assert recognise([("designator", "Q1-Q6")]).kind == "transistor"
+
+
+def test_a_pattern_inside_a_connector_part_number_is_not_taken():
+    kinds = load_kinds()
+    gan = Match("gan", "pattern", 0.8, "pattern of gan matched 'gan'")
+    found = recognise([("description", "connector"), ("mpn", "GAN-1234-X")])
+    assert combine(gan, found, kinds).archetype is None
+    magnet = Match("ndfeb_sintered", "pattern", 0.8, "pattern")
+    assert combine(magnet, recognise([("description", "N35 nut")]), kinds).archetype == (
+        "steel_1045"
+    )
+
+
+def test_every_archetype_the_kind_table_names_exists():
+    from exposure_audit.engine.components import check_kinds
+    from exposure_audit.reference import load_reference
+
+    assert check_kinds(load_kinds(), set(load_reference().materials)) == []
+
+
+MPN_LIKE = st.from_regex(r"[A-Z]{1,4}[0-9]{2,5}(-[A-Z0-9]{1,6}){0,2}", fullmatch=True)
+
+
+@settings(max_examples=300, deadline=None)
+@given(MPN_LIKE)
+def test_random_mpn_like_strings_name_no_material(mpn):
+    """A part number never reads as a material: whatever kind it suggests, no material word
+    is taken from inside it."""
+    found = recognise([("mpn", mpn)])
+    assert found.material is None or found.material.startswith("cell_")

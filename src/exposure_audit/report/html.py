@@ -30,15 +30,19 @@ from exposure_audit.report.base import (
     waiver_info,
 )
 from exposure_audit.report.model import AuditResult
+from exposure_audit.report.summary import controls_text, executive_summary
 
 MAX_LINES = 5000
+# Badge backgrounds under white text: each has a WCAG contrast of at least 4.5 with white
+# (tests/report/test_html_summary.py computes it).
 TIER_COLOURS = {
     "critical": "#b91c1c",
-    "high": "#ea580c",
-    "medium": "#ca8a04",
+    "high": "#c2410c",
+    "medium": "#a16207",
     "low": "#15803d",
-    "unscored": "#9ca3af",
-    "info": "#6b7280",
+    "insufficient": "#4b5563",
+    "unscored": "#4b5563",
+    "info": "#4b5563",
 }
 STAGE_COLOURS = {"mining": "#7c3aed", "processing": "#dc2626", "manufacturing": "#2563eb"}
 
@@ -74,6 +78,14 @@ td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .warn{background:#fffbeb;border:1px solid #fcd34d;padding:6px 10px;border-radius:6px;margin:4px 0}
 .bad{color:#b91c1c;font-weight:600}.good{color:#15803d;font-weight:600}
 details{margin-top:24px}
+#brief{background:#fff;border:1px solid #e5e7eb;border-radius:8px;padding:12px 16px;margin:0 0 16px}
+#brief p{margin:4px 0}#brief ol{margin:6px 0 0;padding-left:22px}#brief li{margin:4px 0}
+.bar{display:inline-block;width:80px;height:9px;background:#e5e7eb;vertical-align:middle}
+.bar i{display:block;height:9px;background:#b91c1c}
+sup{color:#4b5563}
+@media (max-width:700px){table{display:block;overflow-x:auto}}
+@media print{body{background:#fff}main{max-width:none;padding:0}th{position:static}
+table.sortable th:after{content:""}section,#brief{break-inside:avoid}}
 """
 
 SCRIPT = """
@@ -132,7 +144,7 @@ def _alternatives(by_stage: dict[str, float]) -> str:
 def _tier_badge(tier: str | None) -> str:
     if not tier:
         return "–"
-    colour = TIER_COLOURS.get(tier, "#6b7280")
+    colour = TIER_COLOURS.get(tier, "#4b5563")
     return f'<span class="tier" style="background:{colour}">{esc(tier)}</span>'
 
 
@@ -229,6 +241,53 @@ def tier_chart(tiers: list[dict[str, Any]], weighting: str) -> str:
 
 
 # --------------------------------------------------------------------------- sections
+
+
+def _bar(share: float | None) -> str:
+    if share is None:
+        return '<span class="note">no data</span>'
+    width = round(100 * max(0.0, min(1.0, share)))
+    return f'<span class="bar"><i style="width:{width}%"></i></span> {esc(fmt_pct(share))}'
+
+
+def _sup(notes: tuple[int, ...]) -> str:
+    return "".join(f'<sup><a href="#source-{n}">[{n}]</a></sup>' for n in notes)
+
+
+def _brief(result: AuditResult) -> str:
+    """The executive summary (report.summary): headline, stake, coverage, data date, the
+    drivers with their cost, China's share by stage and one action each, sources numbered."""
+    brief = executive_summary(result)
+    coverage_class = "" if brief.coverage_ok else ' class="bad"'
+    out = [
+        f'<section id="brief"><p>{_tier_badge(brief.tier)} <b>score {brief.score}/100</b> '
+        f"{esc(brief.headline)}</p>",
+        f"<p><b>At stake:</b> {esc(brief.stake)}</p>",
+        f"<p{coverage_class}><b>Coverage:</b> {esc(brief.coverage)}</p>",
+        f"<p><b>Data:</b> {esc(brief.data)}</p>",
+    ]
+    if brief.data_warning:
+        out.append(f'<p class="warn">{esc(brief.data_warning)}</p>')
+    out.append("<p><b>What drives it</b> (most at stake first):</p><ol>")
+    for d in brief.drivers:
+        stages = " · ".join(f"{esc(k)} {_bar(v)}" for k, v in d.stages.items())
+        controls = controls_text(d.controls)
+        out.append(
+            f"<li><b>{esc(d.name)}</b>: {esc(d.cost)}, {esc(fmt_pct(d.china_touch))} likely "
+            f"through China{esc(' · ' + controls) if controls else ''}<br>{stages}"
+            f"{_sup(d.notes)}<br>&rarr; {esc(d.action or 'keep it in the next supplier survey')}"
+            f"{_sup(d.action_notes)}</li>"
+        )
+    out.append("</ol></section>")
+    return "".join(out)
+
+
+def _sources(result: AuditResult) -> str:
+    brief = executive_summary(result)
+    items = "".join(
+        f'<li id="source-{n}">{esc(text)}</li>' for n, text in enumerate(brief.sources.items, 1)
+    )
+    return f'<section id="sources"><h2>Sources</h2><ol>{items}</ol></section>' if items else ""
 
 
 def _summary(result: AuditResult) -> str:
@@ -601,6 +660,7 @@ def render_html(result: AuditResult) -> str:
     title = f"Exposure audit: {inp.path}"
     body = "".join(
         [
+            _brief(result),
             _summary(result),
             _charts(result),
             _findings(result),
@@ -610,6 +670,7 @@ def render_html(result: AuditResult) -> str:
             _minerals(result),
             _lines(result),
             _unmapped(result),
+            _sources(result),
             _provenance(result),
         ]
     )

@@ -27,6 +27,7 @@ from exposure_audit.report.diff import render_markdown as diff_markdown
 from exposure_audit.report.markdown_text import md, table
 from exposure_audit.report.model import AuditResult
 from exposure_audit.report.rules import markdown_sections
+from exposure_audit.report.summary import controls_text, executive_summary, notes_text
 
 TOP_LINES = 10
 MAX_FINDINGS = 50
@@ -38,10 +39,7 @@ def render_markdown(result: AuditResult) -> str:
     inp = r.input
     out: list[str] = []
     out.append(f"## Exposure audit: {md(inp.path)}\n")
-    out.append(
-        f"**Score {s.score} · {s.tier.upper()}**: {fmt_pct(s.exposure)} of the "
-        f"{r.weighting}-weighted BOM is likely to pass through China at some stage.\n"
-    )
+    out.extend(_brief(result))
     counts = finding_counts(r.findings)
     findings_text = ", ".join(f"{n} {sev}" for sev, n in counts.items()) or "none"
     tiers = s.lines_by_tier
@@ -99,8 +97,40 @@ def render_markdown(result: AuditResult) -> str:
         )
         more = f" and {len(r.unmapped) - TOP_LINES} more" if len(r.unmapped) > TOP_LINES else ""
         out.append(f"**Unmapped lines ({len(r.unmapped)}, not scored):** rows {shown}{more}.\n")
+    out.extend(_sources(result))
     out.extend(_provenance(result))
     return "\n".join(out).rstrip() + "\n"
+
+
+def _brief(result: AuditResult) -> list[str]:
+    """The executive summary (report.summary), sources numbered at the end of the report."""
+    brief = executive_summary(result)
+    out = [
+        f"**{brief.tier.upper()} · score {brief.score}/100**: {md(brief.headline)}\n",
+        f"- **At stake:** {md(brief.stake)}",
+        f"- **Coverage:** {md(brief.coverage)}",
+        f"- **Data:** {md(brief.data)}",
+    ]
+    if brief.data_warning:
+        out.append(f"- **Warning:** {md(brief.data_warning)}")
+    out.append("\n**What drives it** (most at stake first):\n")
+    for n, d in enumerate(brief.drivers, 1):
+        stages = ", ".join(f"{k} {fmt_pct(v)} China" for k, v in d.stages.items())
+        controls = controls_text(d.controls)
+        out.append(
+            f"{n}. **{md(d.name)}**: {md(d.cost)}, {fmt_pct(d.china_touch)} likely through "
+            f"China ({stages}){'; ' + controls if controls else ''} {notes_text(d.notes)}\n"
+            f"   → {md(d.action or 'keep it in the next supplier survey')} "
+            f"{notes_text(d.action_notes)}"
+        )
+    return [*out, ""]
+
+
+def _sources(result: AuditResult) -> list[str]:
+    items = executive_summary(result).sources.items
+    if not items:
+        return []
+    return ["\n### Sources\n", *(f"{n}. {md(t)}" for n, t in enumerate(items, 1)), ""]
 
 
 def _minerals(result: AuditResult) -> list[str]:

@@ -103,6 +103,26 @@ def test_a_pattern_inside_a_connector_part_number_is_not_taken():
     )
 
 
+def test_what_a_part_goes_with_does_not_name_it():
+    """Past "for"/"with" a text names what the part goes into: the kind is not taken from it,
+    so a material pattern on the part itself (germanium window) is kept."""
+    text = "Germanium IR window 10 mm for thermal sensor"
+    assert recognise([("description", text)]).kind is None
+    assert recognise([("description", "Spacer ring for stepper motor")]).kind != "motor"
+    window = Match("ge_optics", "pattern", 0.8, "pattern of ge_optics matched 'germanium'")
+    found = recognise([("description", text)])
+    assert combine(window, found, load_kinds()).archetype == "ge_optics"
+
+
+def test_a_kind_missing_from_the_loaded_tables_leaves_the_line_unmapped():
+    from exposure_audit.engine.components import kinds_for
+
+    kinds = kinds_for(load_kinds(), frozenset({"mlcc"}))
+    assert kinds["capacitor_ceramic"].archetype == "mlcc"
+    assert kinds["capacitor_tantalum"].archetype is None
+    assert "not in the loaded reference tables" in (kinds["capacitor_tantalum"].gap or "")
+
+
 def test_every_archetype_the_kind_table_names_exists():
     from exposure_audit.engine.components import check_kinds
     from exposure_audit.reference import load_reference

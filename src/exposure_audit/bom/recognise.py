@@ -1002,7 +1002,7 @@ def _word_rules(found: _Found, header: str, text: str, head: bool) -> None:
     clause = _head_clause(folded, kept)
     for start, _, kind, word in kept:
         # words after the head clause ("... with JST connector") say less about the line
-        inside = clause is None or clause[0] <= start < clause[1]
+        inside = clause is not None and clause[0] <= start < clause[1]
         found.add(kind, "word", header, word, 1.0 if inside else 0.4)
     if head and clause is not None:
         chosen = _head(folded, kept, clause)
@@ -1016,14 +1016,17 @@ def _word_rules(found: _Found, header: str, text: str, head: bool) -> None:
 
 def _head_clause(folded: str, hits: Sequence[tuple[int, int, str, str]]) -> tuple[int, int] | None:
     """(start, end) of the first clause holding a kind word: clauses end at "with", "for", a
-    comma, a slash or a dash between words."""
+    comma, a slash or a dash between words. Past "with"/"for" and the like the text names what
+    the part goes with or into ("germanium window for thermal sensor"), never the part itself,
+    so the search stops there."""
     start = 0
     for m in [*_CLAUSE.finditer(folded), None]:
         end = len(folded) if m is None else m.start()
         if any(start <= h[0] < end for h in hits):
             return start, end
-        if m is not None:
-            start = m.end()
+        if m is None or m.group(1) is not None:
+            return None
+        start = m.end()
     return None
 
 
@@ -1056,6 +1059,10 @@ def _resolve(found: _Found) -> Recognition:
     if not scores:
         return Recognition(None, evidence=tuple(found.evidence))
     family = max(scores, key=lambda k: (scores[k], k))
+    own = [e for e in found.evidence if _family(e.kind) == family]
+    if all(e.rule == "word" and e.weight < 1.0 for e in own):
+        # only words past "with"/"for" ("window for thermal sensor"): what the part goes with
+        return Recognition(None, evidence=tuple(found.evidence))
     total = sum(scores.values())
     kind = _specific(found.evidence, family)
     material = _material(found, kind)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fnmatch import fnmatch
 from functools import lru_cache
 from pathlib import Path
@@ -56,6 +56,21 @@ def load_kinds(path: Path | None = None) -> dict[str, KindSpec]:
             f"{file}: not a valid component table ({exc})",
             "reinstall exposure-audit",
         ) from None
+
+
+def kinds_for(kinds: dict[str, KindSpec], archetypes: frozenset[str]) -> dict[str, KindSpec]:
+    """The kind table restricted to the archetypes a reference set holds: reference folders
+    that replace the bundled tables (`--reference` without the bundled set) may lack some, and
+    a kind whose archetype is missing stays unmapped with the reason, never a lookup error."""
+    out: dict[str, KindSpec] = {}
+    for name, spec in kinds.items():
+        materials = {m: a for m, a in spec.materials.items() if a in archetypes}
+        if spec.archetype is None or spec.archetype in archetypes:
+            out[name] = replace(spec, materials=materials)
+            continue
+        gap = f"archetype '{spec.archetype}' is not in the loaded reference tables"
+        out[name] = replace(spec, archetype=None, materials=materials, gap=gap)
+    return out
 
 
 def check_kinds(kinds: dict[str, KindSpec], archetypes: set[str]) -> list[str]:

@@ -18,7 +18,7 @@ import pandas as pd
 from pandas.api.extensions import ExtensionArray
 
 from exposure_audit.bom.recognise import Recognition, recognise
-from exposure_audit.engine.components import KindSpec, load_kinds
+from exposure_audit.engine.components import KindSpec, kinds_for, load_kinds
 from exposure_audit.issues import IssueCode, IssueLog
 from exposure_audit.reference import ReferenceSet
 from exposure_audit.reference.models import Material
@@ -396,7 +396,8 @@ def map_contents(bom: pd.DataFrame, reference: ReferenceSet, sheet: str | None =
     # code, so no per-line key string or Python object is built.
     codes, (texts, minerals, cas) = _distinct_rows([bom["text"], bom["mineral"], bom["cas_number"]])
     matches = matcher.match_all(zip(texts, minerals, cas, strict=True))
-    codes, matches = recognise_lines(bom, codes, matches)
+    kinds = kinds_for(load_kinds(), frozenset(reference.materials))
+    codes, matches = recognise_lines(bom, codes, matches, kinds)
     table = pd.DataFrame(
         {
             "archetype": [m.archetype for m in matches],
@@ -497,12 +498,11 @@ def combine(match: Match, found: Recognition, kinds: dict[str, KindSpec]) -> Mat
 
 
 def recognise_lines(
-    bom: pd.DataFrame, codes: np.ndarray, matches: list[Match]
+    bom: pd.DataFrame, codes: np.ndarray, matches: list[Match], kinds: dict[str, KindSpec]
 ) -> tuple[np.ndarray, list[Match]]:
     """Recognition first from each distinct text's prose cells, then, for lines still
     unmapped, from all of the line's cells (designator, value, footprint, maker, MPN and the
     BOM's other columns), recognised once per distinct combination."""
-    kinds = load_kinds()
     if not len(bom) or not matches:
         return codes, matches
     prose = [c for c in _PROSE if c in bom.columns]

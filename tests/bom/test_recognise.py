@@ -114,13 +114,17 @@ def test_what_a_part_goes_with_does_not_name_it():
     assert combine(window, found, load_kinds()).archetype == "ge_optics"
 
 
-def test_a_kind_missing_from_the_loaded_tables_leaves_the_line_unmapped():
+def test_a_kind_missing_from_the_loaded_tables_defers_to_their_patterns():
     from exposure_audit.engine.components import kinds_for
 
     kinds = kinds_for(load_kinds(), frozenset({"mlcc"}))
     assert kinds["capacitor_ceramic"].archetype == "mlcc"
-    assert kinds["capacitor_tantalum"].archetype is None
-    assert "not in the loaded reference tables" in (kinds["capacitor_tantalum"].gap or "")
+    assert "capacitor_tantalum" not in kinds and "magnet" not in kinds
+    own = Match("my_magnet", "pattern", 0.8, "pattern of my_magnet matched 'n42sh'")
+    assert combine(own, recognise([("description", "Rotor magnet N42SH")]), kinds) == own
+    none = Match(None, "none", 0.0, "")
+    tantalum = recognise([("description", "Tantalum capacitor")])
+    assert combine(none, tantalum, kinds).archetype is None
 
 
 def test_every_archetype_the_kind_table_names_exists():

@@ -59,17 +59,16 @@ def load_kinds(path: Path | None = None) -> dict[str, KindSpec]:
 
 
 def kinds_for(kinds: dict[str, KindSpec], archetypes: frozenset[str]) -> dict[str, KindSpec]:
-    """The kind table restricted to the archetypes a reference set holds: reference folders
-    that replace the bundled tables (`--reference` without the bundled set) may lack some, and
-    a kind whose archetype is missing stays unmapped with the reason, never a lookup error."""
+    """The kind table restricted to the archetypes a reference set holds. Reference folders
+    that replace the bundled tables (`--reference` without the bundled set) may lack a kind's
+    archetype; such a kind is left out, so it neither maps to a missing archetype nor vetoes
+    the replacement tables' own material patterns."""
     out: dict[str, KindSpec] = {}
     for name, spec in kinds.items():
-        materials = {m: a for m, a in spec.materials.items() if a in archetypes}
-        if spec.archetype is None or spec.archetype in archetypes:
-            out[name] = replace(spec, materials=materials)
+        if spec.archetype is not None and spec.archetype not in archetypes:
             continue
-        gap = f"archetype '{spec.archetype}' is not in the loaded reference tables"
-        out[name] = replace(spec, archetype=None, materials=materials, gap=gap)
+        materials = {m: a for m, a in spec.materials.items() if a in archetypes}
+        out[name] = replace(spec, materials=materials)
     return out
 
 

@@ -485,8 +485,13 @@ def combine(match: Match, found: Recognition, kinds: dict[str, KindSpec]) -> Mat
     taken. A recognised kind without a sourced archetype leaves the line unmapped, saying why."""
     if match.method in _FIRM or found.kind is None:
         return match
-    spec = kinds.get(found.kind, KindSpec(found.kind))
     said = f"recognised as {found.reason}"
+    spec = kinds.get(found.kind)
+    if spec is None:  # a kind the loaded tables have no archetype for: the text decides
+        if match.archetype is not None:
+            return match
+        why = "the loaded reference tables have no archetype for this kind"
+        return Match(None, "recognised", 0.0, f"{said}; {why}", match.suggestions)
     if match.method == "pattern" and spec.refined_by(match.archetype):
         return Match(match.archetype, "pattern", match.confidence, f"{match.reason}; {said}")
     archetype = spec.archetype_for(found.material)

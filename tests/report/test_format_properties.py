@@ -72,6 +72,7 @@ def test_every_format_renders_any_bom_text(tmp_path, part, description, supplier
     tags.feed(all_formatters()["html"].render(result))
     assert tags.seen <= HTML_TAGS, tags.seen - HTML_TAGS
     assert not [a for a in tags.attributes if a.startswith("on")]
+    assert all(href.startswith("#source-") for href in tags.hrefs), tags.hrefs
 
 
 HTML_TAGS = {
@@ -108,6 +109,10 @@ HTML_TAGS = {
     "summary",
     "strong",
     "br",
+    # the executive summary's share bars (<i>) and numbered source notes (<sup><a href="#source-N">)
+    "i",
+    "sup",
+    "a",
     "script",
 }
 
@@ -117,7 +122,9 @@ class _Tags(HTMLParser):
         super().__init__()
         self.seen: set[str] = set()
         self.attributes: set[str] = set()
+        self.hrefs: set[str] = set()
 
     def handle_starttag(self, tag, attrs):
         self.seen.add(tag)
         self.attributes.update(name for name, _ in attrs)
+        self.hrefs.update(value or "" for name, value in attrs if name == "href")

@@ -33,7 +33,9 @@ def test_1e308_times_a_price_is_an_issue_not_a_crash(tmp_path):
     assert done.exit_code == 0, done.output
     report = json.loads(done.stdout)
     found = [
-        (i["row"], i["column"]) for i in report["issues"]["listed"] if i["code"] == "number-out-of-range"
+        (i["row"], i["column"])
+        for i in report["issues"]["listed"]
+        if i["code"] == "number-out-of-range"
     ]
     assert found == [(2, "Quantity"), (2, "Unit Cost"), (3, "Mass (kg)")]
     assert report["input"]["mapped_rows"] == 1  # only the sound line is scored

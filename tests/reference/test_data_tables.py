@@ -485,7 +485,10 @@ MATCH_CASES = [
     ("Lithium battery CR2032", None),
     # parts around cells are not cells (battery_pack_3s6p.xlsx)
     # ... but a nickel interconnect or strip is nickel (pure Ni 200/201; plated steel stays out)
-    ("Cell Interconnect / Bus Material | nickel/bus interconnect suitable for 18650 cells", "nickel_200"),
+    (
+        "Cell Interconnect / Bus Material | nickel/bus interconnect suitable for 18650 cells",
+        "nickel_200",
+    ),
     ("Fish Paper / Cell Insulation | Electrical insulation for Li-Ion cell terminals", None),
     ("18650 busbar", None),
     ("Li-ion cell bus bar 0.2mm", None),

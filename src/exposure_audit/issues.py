@@ -51,7 +51,11 @@ class IssueCode(str, Enum):
     DUPLICATE_PART = ("duplicate-part", "info", "The same part number on several lines")
     UNKNOWN_MINERAL = ("unknown-mineral", "warning", "A mineral name the reference lacks")
     UNKNOWN_MATERIAL = ("unknown-material", "warning", "No material archetype matched")
-    ESTIMATED_MASS = ("estimated-mass", "info", "Mass taken from the archetype's typical mass")
+    ESTIMATED_MASS = (
+        "estimated-mass",
+        "info",
+        "Mass estimated from a typical unit mass (package, else archetype)",
+    )
     NO_MASS = ("no-mass", "info", "No mass given or known; line weighted by spend or count")
     CONTROL_CHARACTERS = ("control-characters", "warning", "Text holds control characters")
     COST_COLUMN_TOTAL = ("cost-column-is-total", "info", "Cost column read as line totals")

@@ -400,6 +400,7 @@ def map_contents(bom: pd.DataFrame, reference: ReferenceSet, sheet: str | None =
     codes, (texts, minerals, cas) = _distinct_rows([bom["text"], bom["mineral"], bom["cas_number"]])
     matches = matcher.match_all(zip(texts, minerals, cas, strict=True))
     kinds = kinds_for(load_kinds(), frozenset(reference.materials))
+    distinct = codes  # NOTE: recognition renumbers codes; `minerals` is per distinct row
     codes, matches = recognise_lines(bom, codes, matches, kinds)
     table = pd.DataFrame(
         {
@@ -413,7 +414,7 @@ def map_contents(bom: pd.DataFrame, reference: ReferenceSet, sheet: str | None =
     valid = bom["valid"].to_numpy(bool)
     mapped = table["archetype"].notna().to_numpy(bool)[codes] & valid
     rows = bom["row"].to_numpy()
-    _report_unknown_minerals(bom, matcher, minerals, codes, log)
+    _report_unknown_minerals(bom, matcher, minerals, distinct, log)
     unmapped = valid & ~mapped
     log.add_cells(
         IssueCode.UNKNOWN_MATERIAL,

@@ -1,6 +1,6 @@
 """Fuzz the whole audit past the reader: hostile BOMs (long fields, huge and ambiguous numbers,
 control characters, formula text, huge sheets, lying zips) are read, cleaned, mapped, scored and
-rendered by every writer. An audit must end in a result or an `ExposureAuditError`; a result's
+rendered by every writer. An audit must end in a result or a `BomReadError`; a result's
 JSON holds only finite numbers, its score lies in 0..100, and every formatter renders it.
 
     python fuzz/fuzz_pipeline.py --examples 10000      # the long run (record it in the note)
@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from exposure_audit.api import Options, audit
-from exposure_audit.errors import ExposureAuditError
+from exposure_audit.errors import BomReadError
 from exposure_audit.report import all_formatters
 
 AS_OF = dt.date(2026, 11, 28)
@@ -109,10 +109,11 @@ def finite_json(text: str) -> object:
 
 
 def check(path: Path, writers: list[str]) -> bool:
-    """Whether the audit gave a result (False: a clean `ExposureAuditError`)."""
+    """Whether the audit gave a result (False: the BOM was refused with a `BomReadError`; any
+    other error, a broken reference set included, fails the run)."""
     try:
         result = audit(path, Options(as_of=AS_OF))
-    except ExposureAuditError:
+    except BomReadError:
         return False
     formatters = all_formatters()
     report = finite_json(formatters["json"].render(result))
@@ -216,7 +217,7 @@ def main() -> None:
     count, audited = run(args.examples)
     print(
         f"fuzz_pipeline: {count} examples in {time.monotonic() - start:.0f} s: {audited} "
-        f"audited and rendered, {count - audited} refused with an ExposureAuditError; "
+        f"audited and rendered, {count - audited} refused with a BomReadError; "
         "no other exception"
     )
 

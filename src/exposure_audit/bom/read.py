@@ -35,7 +35,7 @@ from exposure_audit.bom.sniff import (
     unique_headers,
 )
 from exposure_audit.bom.text_arrow import TextTable, read_arrow
-from exposure_audit.bom.tolerant import read_records
+from exposure_audit.bom.tolerant import read_records, report_truncation
 from exposure_audit.errors import BomReadError
 from exposure_audit.issues import IssueLog
 
@@ -305,6 +305,9 @@ def _read_text(
         rows = np.arange(first, first + len(frame), dtype=np.int64)
     else:
         rows = body.rows
+    if len(rows):
+        width = len(layout.headers)
+        report_truncation(path, body.encoding, layout.delimiter, width, int(rows[-1]), body.issues)
     return RawTable(
         path=shown,
         format=path.suffix.lower().lstrip(".") or "csv",

@@ -116,6 +116,18 @@ def handle_errors(debug: bool = False, prog: str | None = None) -> Iterator[None
     except KeyboardInterrupt:
         error_line(output.interrupted_message(), prog)
         raise typer.Exit(130) from None
+    except OSError as exc:
+        # A disk or device failing under a read (EIO, ENOSPC, a vanished mount) is the
+        # machine's problem, not a bug: one line naming the file, exit 2.
+        if debug:
+            traceback.print_exc()
+        where = f"{exc.filename}: " if exc.filename else ""
+        error_line(
+            f"{where}{exc.strerror or exc} while reading or writing; the audit stopped — "
+            "check the disk and the file, then run again",
+            prog,
+        )
+        raise typer.Exit(2) from None
     except Exception as exc:  # noqa: BLE001 - the last line of defence: exit 3, never 1
         if debug or os.environ.get("EXPOSURE_AUDIT_DEBUG"):
             traceback.print_exc()

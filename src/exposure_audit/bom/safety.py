@@ -6,7 +6,8 @@ inflater, counting the bytes that come out, so a member that declares a small si
 inflates to far more (a lying zip) is refused when the count passes the declared size; and it
 reads the cell references of each worksheet, so a sheet whose cells span more than
 `max_cells()` (rows x columns of the bounding box, which is what the Rust reader allocates) is
-refused before the reader sees it. The limits, all overridable by environment variable:
+refused before the reader sees it (for ODS, the rows and cells its repeat attributes stand for).
+The limits, all overridable by environment variable:
 
 - EXPOSURE_AUDIT_MAX_UNZIPPED_MB (default 2048): the container's inflated size;
 - EXPOSURE_AUDIT_MAX_CELLS (default 20,000,000): one sheet's rows x columns;
@@ -107,6 +108,67 @@ class _Extent:
         return self.rows * self.columns
 
 
+class _OdsExtent:
+    """The bounding box of an ODS content.xml's valued cells, fed in chunks. ODS compresses a
+    block of equal rows or cells into one element with `number-rows-repeated` and
+    `number-columns-repeated`, so an 850-byte file can ask for 17 billion cells; the repeats are
+    counted here as the reader would expand them. Empty repeated cells (LibreOffice writes them
+    for formatted areas) are not counted: readers do not store them."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.columns = 0
+        self._row = 0  # rows of the current table seen so far, repeats expanded
+        self._repeat = 1
+        self._col = 0
+        self._last = 0  # one past the last valued column of the current row
+        self._broken = False
+        self._parser = expat.ParserCreate(namespace_separator=" ")
+        self._parser.StartElementHandler = self._start
+        self._parser.EndElementHandler = self._end
+
+    def feed(self, data: bytes) -> None:
+        if self._broken:
+            return
+        try:
+            self._parser.Parse(data, False)
+        except expat.ExpatError:
+            self._broken = True  # the reader reports the broken XML itself
+
+    @staticmethod
+    def _count(attrs: dict[str, str], name: str) -> int:
+        for key, value in attrs.items():
+            if key.endswith(" " + name):
+                try:
+                    return max(int(value), 1)
+                except ValueError:
+                    return 1
+        return 1
+
+    def _start(self, name: str, attrs: dict[str, str]) -> None:
+        local = name.rsplit(" ", 1)[-1]
+        if local == "table":
+            self._row = 0
+        elif local == "table-row":
+            self._repeat, self._col, self._last = self._count(attrs, "number-rows-repeated"), 0, 0
+        elif local in ("table-cell", "covered-table-cell"):
+            span = self._count(attrs, "number-columns-repeated")
+            if any(key.endswith(" value-type") for key in attrs):
+                self._last = self._col + span
+            self._col += span
+
+    def _end(self, name: str) -> None:
+        if name.rsplit(" ", 1)[-1] == "table-row":
+            if self._last:
+                self.rows = max(self.rows, self._row + self._repeat)
+                self.columns = max(self.columns, self._last)
+            self._row += self._repeat
+
+    @property
+    def cells(self) -> int:
+        return self.rows * self.columns
+
+
 def check_zip_container(path: Path, shown: str, what: str = "the BOM") -> None:
     """Refuse a zip container (xlsx, xlsm, ods) that would expand past the limits, whose
     members inflate past their declared size, whose sheets span too many cells, or whose XML
@@ -168,8 +230,10 @@ def _check_part(
 ) -> None:
     """Inflate one XML part, counting what comes out; check its prologue and cell extent."""
     _check_prologue(archive, info, shown, refused)
-    sheet = info.filename.lower().startswith("xl/worksheets/") or info.filename == "content.xml"
-    extent = _Extent() if sheet else None
+    sheet = info.filename.lower().startswith("xl/worksheets/")
+    extent: _Extent | _OdsExtent | None = _Extent() if sheet else None
+    if info.filename == "content.xml":
+        extent = _OdsExtent()
     feed = extent.feed if extent is not None else None
     inflated = _inflate(archive, raw, info, feed)
     if inflated > info.file_size:

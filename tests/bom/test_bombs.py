@@ -238,3 +238,49 @@ def test_an_ods_with_empty_repeated_rows_is_read(tmp_path):
     )
     raw = read_bom(_ods(tmp_path / "sheet.ods", tail))
     assert raw.frame["Part Number"].tolist() == ["R1", "C1"]
+
+
+def _record(kind: int, body: bytes) -> bytes:
+    """One BIFF12 record: type and size as 7-bit varints, then the body."""
+
+    def varint(n: int) -> bytes:
+        out = bytearray()
+        while True:
+            out.append((n & 0x7F) | (0x80 if n > 0x7F else 0))
+            n >>= 7
+            if not n:
+                return bytes(out)
+
+    return varint(kind) + varint(len(body)) + body
+
+
+def _xlsb_sheet(path: Path, cells: list[tuple[int, int]]) -> Path:
+    """A zip holding an xlsb sheet part whose valued cells sit at (row, column), 0-based."""
+    records = []
+    for row, column in cells:
+        records.append(_record(0, struct.pack("<I", row) + b"\0" * 13))  # BrtRowHdr
+        records.append(_record(5, struct.pack("<IId", column, 0, 1.0)))  # BrtCellReal
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/worksheets/sheet1.bin", b"".join(records))
+    return path
+
+
+def test_an_xlsb_cell_far_down_is_refused_before_reading(tmp_path):
+    # 999,999 rows x 90 columns: under the reader's own 100M-cell cap, over 4 GiB to allocate.
+    path = _xlsb_sheet(tmp_path / "far.xlsb", [(0, 0), (1, 2), (999_999, 89)])
+    with pytest.raises(BomReadError, match="1,000,000 rows x 90 columns"):
+        check_zip_container(path, "far.xlsb")
+
+
+def test_an_xlsb_sheet_of_ordinary_size_passes(tmp_path):
+    check_zip_container(
+        _xlsb_sheet(tmp_path / "ok.xlsb", [(r, c) for r in range(50) for c in range(8)]), "ok.xlsb"
+    )
+
+
+def test_a_lying_xlsb_sheet_part_is_refused(tmp_path):
+    path = _xlsb_sheet(tmp_path / "lie.xlsb", [(r, 0) for r in range(5000)])
+    _declare_size(path, "xl/worksheets/sheet1.bin", 100)
+    with pytest.raises(BomReadError, match="a lying zip|cannot be read|corrupt"):
+        check_zip_container(path, "lie.xlsb")

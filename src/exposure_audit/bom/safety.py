@@ -45,6 +45,7 @@ _WIDE_REF = re.compile(rb' r="([A-Z]{2,4})([0-9]{1,9})"')
 _DEEP_REF = re.compile(rb' r="[A-Z]([0-9]{7,9})"')
 _ROW_REF = re.compile(rb'row [^>]{0,200}?\br="([0-9]{1,9})"')  # <row r=...>, any prefix
 _XML_PART = (".xml", ".rels", ".vml")
+_XLSB_CELLS = range(2, 12)  # BrtCellRk .. BrtFmlaError: a valued cell, its column first
 _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
 _checked: dict[tuple[str, int, int], None] = {}
 
@@ -106,6 +107,68 @@ class _Extent:
     @property
     def cells(self) -> int:
         return self.rows * self.columns
+
+
+class _XlsbExtent:
+    """The largest row and column of an xlsb sheet's valued cells, from its BIFF12 records fed
+    in chunks: a row header (record 0) gives the row, each cell record its column. Blank cells
+    (record 1, formatting only) are not counted, as readers do not store them."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.columns = 0
+        self._row = 0
+        self._rest = b""
+
+    def feed(self, data: bytes) -> None:
+        buffer = self._rest + data
+        end, at = len(buffer), 0
+        while True:
+            header = _record_header(buffer, at, end)
+            if header is None:
+                break
+            kind, body, size = header
+            if body + size > end:
+                break
+            if size >= 4 and (kind == 0 or kind in _XLSB_CELLS):
+                number = int.from_bytes(buffer[body : body + 4], "little")
+                if kind == 0:
+                    self._row = number
+                else:
+                    self.rows = max(self.rows, self._row + 1)
+                    self.columns = max(self.columns, number + 1)
+            at = body + size
+        self._rest = buffer[at:]
+
+    @property
+    def cells(self) -> int:
+        return self.rows * self.columns
+
+
+def _record_header(buffer: bytes, at: int, end: int) -> tuple[int, int, int] | None:
+    """(record type, offset of its body, body size) of the BIFF12 record at `at`, or None
+    when the buffer ends inside the header (type: 1-2 bytes, size: 1-4 bytes, 7 bits each)."""
+    kind = shift = 0
+    for _ in range(2):
+        if at >= end:
+            return None
+        byte = buffer[at]
+        at += 1
+        kind |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            break
+    size = shift = 0
+    for _ in range(4):
+        if at >= end:
+            return None
+        byte = buffer[at]
+        at += 1
+        size |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            break
+    return kind, at, size
 
 
 class _OdsExtent:
@@ -187,7 +250,9 @@ def check_zip_container(path: Path, shown: str, what: str = "the BOM") -> None:
             infos = archive.infolist()
             _check_directory(infos, shown, refused)
             for info in infos:
-                if info.filename.lower().endswith(_XML_PART) and not info.is_dir():
+                name = info.filename.lower()
+                binary = name.startswith("xl/") and name.endswith(".bin")  # xlsb parts
+                if (name.endswith(_XML_PART) or binary) and not info.is_dir():
                     _check_part(archive, raw, info, shown, refused)
     except zipfile.BadZipFile as exc:
         raise BomReadError(
@@ -228,11 +293,18 @@ def _check_directory(infos: list[zipfile.ZipInfo], shown: str, refused: str) -> 
 def _check_part(
     archive: zipfile.ZipFile, raw: BinaryIO, info: zipfile.ZipInfo, shown: str, refused: str
 ) -> None:
-    """Inflate one XML part, counting what comes out; check its prologue and cell extent."""
-    _check_prologue(archive, info, shown, refused)
-    sheet = info.filename.lower().startswith("xl/worksheets/")
-    extent: _Extent | _OdsExtent | None = _Extent() if sheet else None
-    if info.filename == "content.xml":
+    """Inflate one part, counting what comes out; check an XML part's prologue, and a sheet's
+    cell extent (xlsx XML, xlsb records, ODS content.xml)."""
+    name = info.filename.lower()
+    binary = name.endswith(".bin")
+    if not binary:
+        _check_prologue(archive, info, shown, refused)
+    extent: _Extent | _OdsExtent | _XlsbExtent | None = None
+    if name.startswith("xl/worksheets/binaryindex"):
+        extent = None  # an xlsb sheet's index, not its cells
+    elif name.startswith("xl/worksheets/"):
+        extent = _XlsbExtent() if binary else _Extent()
+    elif info.filename == "content.xml":
         extent = _OdsExtent()
     feed = extent.feed if extent is not None else None
     inflated = _inflate(archive, raw, info, feed)

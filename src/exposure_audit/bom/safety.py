@@ -1,12 +1,13 @@
 """Checks that run before a spreadsheet is parsed: zip bombs, sheet-size bombs, entity bombs.
 
-Every zip container we read (BOM workbooks, supplier declarations, owner tables) goes through
-`check_zip_container` before any reader allocates. It streams every XML part through its own
-inflater, counting the bytes that come out, so a member that declares a small size and
-inflates to far more (a lying zip) is refused when the count passes the declared size; and it
-reads the cell references of each worksheet, so a sheet whose cells span more than
-`max_cells()` (rows x columns of the bounding box, which is what the Rust reader allocates) is
-refused before the reader sees it (for ODS, the rows and cells its repeat attributes stand for).
+Every zip container we read (xlsx, xlsm, xlsb and ODS BOMs, supplier declarations, owner
+tables) goes through `check_zip_container` before any reader allocates. It streams every XML
+part (and every xlsb .bin part) through its own inflater, counting the bytes that come out,
+so a member that declares a small size and inflates to far more (a lying zip) is refused when
+the count passes the declared size; and it reads the cells of each worksheet (xlsx cell
+references, xlsb row and cell records, ODS rows and cells with their repeat attributes), so a
+sheet whose cells span more than `max_cells()` (rows x columns of the bounding box, which is
+what the Rust reader allocates) is refused before the reader sees it.
 The limits, all overridable by environment variable:
 
 - EXPOSURE_AUDIT_MAX_UNZIPPED_MB (default 2048): the container's inflated size;

@@ -536,8 +536,8 @@ def _recognise_unmapped(
     names = [str(c).removeprefix("extra:") for c in columns]
     first = np.full(len(values[0]), -1, dtype=np.int64)
     first[group[::-1]] = np.arange(len(group))[::-1]
-    codes = codes.copy()
     out = list(matches)
+    recoded = np.full(len(values[0]), -1, dtype=np.int64)  # each combination's new match
     for g in range(len(values[0])):
         cells = [(n, _cell(v[g])) for n, v in zip(names, values, strict=True)]
         base = matches[codes[lines[first[g]]]]
@@ -545,7 +545,11 @@ def _recognise_unmapped(
         if found == base:
             continue
         out.append(found)
-        codes[lines[group == g]] = len(out) - 1
+        recoded[g] = len(out) - 1
+    per_line = recoded[group]
+    changed = per_line >= 0
+    codes = codes.copy()
+    codes[lines[changed]] = per_line[changed]
     return codes, out
 
 

@@ -60,7 +60,8 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}
 .cards{display:flex;flex-wrap:wrap;gap:12px}
 .card{background:#fff;border:1px solid #e5e7eb;border-radius:8px;padding:10px 14px;min-width:130px}
 .card b{display:block;font-size:20px}.card span{color:#6b7280;font-size:12px}
-.tier{display:inline-block;white-space:nowrap;color:#fff;border-radius:4px;padding:0 6px;
+.tier,.card span.tier{display:inline-block;white-space:nowrap;color:#fff;border-radius:4px;
+padding:0 6px;
 font-size:12px;
 text-transform:uppercase;font-weight:600}
 table{border-collapse:collapse;background:#fff;width:100%;font-size:13px}
@@ -72,7 +73,10 @@ table.sortable th:after{content:" \\2195";color:#9ca3af}
 th[aria-sort=ascending]:after{content:" \\2191"}th[aria-sort=descending]:after{content:" \\2193"}
 td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .charts{display:flex;flex-wrap:wrap;gap:16px}
-.chart{background:#fff;border:1px solid #e5e7eb;border-radius:8px;padding:8px}
+.chart{background:#fff;border:1px solid #e5e7eb;border-radius:8px;padding:8px;max-width:100%;
+box-sizing:border-box}
+.chart svg{max-width:100%;height:auto}
+li,p,summary{overflow-wrap:anywhere}
 .chart text{font-size:11px;fill:#374151}
 .note{color:#6b7280;font-size:12px}
 .warn{background:#fffbeb;border:1px solid #fcd34d;padding:6px 10px;border-radius:6px;margin:4px 0}

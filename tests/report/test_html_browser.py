@@ -205,6 +205,20 @@ def test_tables_scroll_inside_a_narrow_screen(browser, report_file):
     assert widths[0] <= widths[1] + 1, widths
 
 
+def test_print_layout_fits_an_a4_landscape_page(browser, report_file):
+    # the printable width of A4 landscape with the report's 12 mm margins, at 96 px an inch
+    width = round((297 - 24) / 25.4 * 96)
+    context = browser.new_context(viewport={"width": width, "height": 700})
+    page = context.new_page()
+    page.emulate_media(media="print")
+    page.goto(report_file.as_uri())
+    widths = page.evaluate(
+        "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    context.close()
+    assert widths[0] <= widths[1] + 1, widths
+
+
 def test_print_layout_hides_screen_only_parts(page):
     page.emulate_media(media="print")
     sticky = page.evaluate(

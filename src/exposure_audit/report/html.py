@@ -88,8 +88,11 @@ details{margin-top:24px}
 .bar i{display:block;height:9px;background:#b91c1c}
 sup{color:#4b5563}
 @media (max-width:700px){table{display:block;overflow-x:auto}}
-@media print{body{background:#fff}main{max-width:none;padding:0}th{position:static}
-table.sortable th:after{content:""}section,#brief{break-inside:avoid}}
+@page{size:A4 landscape;margin:12mm}
+@media print{body{background:#fff;font-size:11px}main{max-width:none;padding:0}
+th{position:static}table.sortable th:after{content:""}#brief,.charts,tr{break-inside:avoid}
+h2{break-after:avoid}thead{display:table-header-group}table{font-size:10px}
+th,td{padding:2px 4px}.chart svg{max-height:180mm;width:auto}}
 """
 
 SCRIPT = """

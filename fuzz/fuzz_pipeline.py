@@ -96,7 +96,8 @@ cells = st.one_of(
 )
 long_cells = st.one_of(cells, st.text(min_size=2000, max_size=6000))
 rows = st.lists(st.lists(long_cells, min_size=1, max_size=12), min_size=1, max_size=10)
-FORMATTERS = sorted(all_formatters())
+# NOTE: pdf is the html writer's page printed by a browser (seconds per page): html is fuzzed.
+FORMATTERS = sorted(name for name in all_formatters() if name != "pdf")
 
 
 def finite_json(text: str) -> object:

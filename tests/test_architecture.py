@@ -110,6 +110,22 @@ def _imports() -> list[Import]:
                     internal = _within(base, NAME)
                     target = base if internal and sub not in modules else sub
                     found.append(Import(module, node.lineno, text, target))
+    found.extend(_registry_imports())
+    return found
+
+
+def _registry_imports() -> list[Import]:
+    """The format registry imports its formatters by name (`importlib.import_module`), so
+    `--format json` never loads rich: those imports are read from `_FORMATS` and count too."""
+    module = f"{NAME}.report"
+    _, tree, lines = _sources()[module]
+    found = []
+    for node in tree.body:
+        if isinstance(node, ast.AnnAssign | ast.Assign) and "_FORMATS" in ast.unparse(node):
+            for name, _cls in ast.literal_eval(node.value).values():
+                text = lines[node.lineno - 1].strip() + f"  [registry: {name}]"
+                found.append(Import(module, node.lineno, text, f"{module}.{name}"))
+    assert found, "report/__init__.py's _FORMATS registry was not found"
     return found
 
 
@@ -328,3 +344,20 @@ def test_no_lazy_getattr_facades():
 )
 def test_layer_lookup_uses_the_longest_prefix(module, layer):
     assert _layer(module) == layer
+
+
+def test_imports_by_name_only_in_the_registry():
+    """An `importlib.import_module` call hides an edge from the checks above; the format
+    registry's are read from `_FORMATS`, and there are to be no others."""
+    hidden = []
+    for module, (_, tree, lines) in _sources().items():
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            called = ast.unparse(node.func)
+            if called in ("importlib.import_module", "import_module", "__import__") and (
+                module != f"{NAME}.report"
+            ):
+                text = lines[node.lineno - 1].strip()
+                hidden.append(_where(Import(module, node.lineno, text, called)))
+    assert not hidden, "imports by name outside the format registry:\n" + "\n".join(hidden)

@@ -1133,11 +1133,11 @@ def _ambiguous_slots(
         if isinstance(text, str) and _COMMA_GROUP.fullmatch(_bare_number(text)):
             found[i] = True
     if comma:
-        for i in np.flatnonzero(~np.isnan(parsed[: len(uniques)])):
-            cell = uniques[i]
+        for slot in np.flatnonzero(~np.isnan(parsed[: len(uniques)])).tolist():
+            cell = uniques[slot]
             if isinstance(cell, str) and _DOT_GROUP.fullmatch(cell.strip()):
-                parsed[i] = float(cell.strip().replace(".", ""))
-                found[i] = True
+                parsed[slot] = float(cell.strip().replace(".", ""))
+                found[slot] = True
     return found if found.any() else None
 
 

@@ -43,7 +43,8 @@ CHUNK_LINES = 20_000
 
 def report_dict(result: AuditResult) -> dict[str, Any]:
     """The whole report as plain JSON-ready data, keys in contract order."""
-    return clean_json(_ordered(result, result.line_records()))
+    cleaned: dict[str, Any] = clean_json(_ordered(result, result.line_records()))
+    return cleaned
 
 
 def _ordered(result: AuditResult, lines: Any) -> dict[str, Any]:
@@ -334,7 +335,7 @@ def _int_texts(series: pd.Series) -> np.ndarray:
 
 
 def _take(table: list[str], codes: np.ndarray) -> np.ndarray:
-    return _objects(table)[codes]
+    return np.asarray(_objects(table)[codes])
 
 
 def _objects(values: list[str]) -> np.ndarray:

@@ -42,3 +42,12 @@ def write_csv(path: Path, header: str, *rows: str) -> Path:
 
 def toy_audit(path: Path, **kwargs):
     return audit(path, toy_options(**kwargs))
+
+
+def golden_text(path: Path, rendered: str, update: bool) -> str:
+    """The committed golden at `path` (rewritten with `rendered` first when `update`). A
+    missing golden fails: writing it would make the comparison pass on whatever was rendered."""
+    if update:
+        path.write_text(rendered, encoding="utf-8")
+    assert path.exists(), f"{path} is missing: run pytest --update-goldens and review it"
+    return path.read_text(encoding="utf-8")

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.extensions import ExtensionArray
 
+from exposure_audit.bom.code_screen import unreadable
 from exposure_audit.bom.recognise import Recognition, recognise
 from exposure_audit.engine.components import KindSpec, PackageMass, kinds_for, load_kinds
 from exposure_audit.issues import IssueCode, IssueLog
@@ -558,12 +559,17 @@ def _recognise_unmapped(
     if not len(lines) or not columns:
         return codes, matches
     sub = bom.iloc[lines]
-    group, values = _distinct_rows([sub[c].astype(object).fillna("") for c in columns])
     names = [str(c).removeprefix("extra:") for c in columns]
+    group, values = _distinct_rows(
+        [
+            _screened(n, sub[c].astype(object).fillna(""))
+            for n, c in zip(names, columns, strict=True)
+        ]
+    )
     first = np.full(len(values[0]), -1, dtype=np.int64)
     first[group[::-1]] = np.arange(len(group))[::-1]
-    codes = codes.copy()
     out = list(matches)
+    recoded = np.full(len(values[0]), -1, dtype=np.int64)  # each combination's new match
     for g in range(len(values[0])):
         cells = [(n, _cell(v[g])) for n, v in zip(names, values, strict=True)]
         base = matches[codes[lines[first[g]]]]
@@ -571,8 +577,24 @@ def _recognise_unmapped(
         if found == base:
             continue
         out.append(found)
-        codes[lines[group == g]] = len(out) - 1
+        recoded[g] = len(out) - 1
+    per_line = recoded[group]
+    changed = per_line >= 0
+    codes = codes.copy()
+    codes[lines[changed]] = per_line[changed]
     return codes, out
+
+
+def _screened(header: str, column: pd.Series) -> pd.Series:
+    """The column with its code cells that recognition reads nothing from blanked, so that
+    lines differing only in a part number are recognised once (`bom.code_screen`)."""
+    codes, uniques = pd.factorize(column)
+    text = np.array([u if isinstance(u, str) else "" for u in uniques], dtype=object)
+    skip = unreadable(header, text)
+    if not skip.any():
+        return column
+    text[skip] = ""
+    return pd.Series(text[codes], index=column.index)
 
 
 def _cell(value: object) -> str:

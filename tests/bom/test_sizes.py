@@ -48,3 +48,14 @@ def test_a_size_code_in_another_kind_of_line_is_not_its_package():
 def test_shields_and_seals_do_not_change_the_bearing_key(suffix):
     assert sizes.bearing("608" + suffix) == "608"
     assert sizes.bearing("MR105" + suffix) == "MR105"
+
+
+def test_sizes_are_read_across_a_lines_cells():
+    """The size and the head may sit in different cells; a length read from a later cell
+    outranks a bare thread size from an earlier one."""
+    found = recognise([("description", "Socket head cap screw"), ("part_number", "M3x8")])
+    assert (found.kind, found.package) == ("fastener", "M3x8 SHCS")
+    found = recognise([("description", "M3 screw, black oxide"), ("notes", "M3x10")])
+    assert found.package == "M3x10"
+    found = recognise([("description", "Ball bearing"), ("mpn", "625-2RS")])
+    assert (found.kind, found.package) == ("bearing", "625")

@@ -799,6 +799,7 @@ def _recognise(cells: Cells) -> Recognition:
         found.evidence.extend(cell.evidence)
         found.materials.extend(cell.materials)
         found.package = found.package or cell.package
+        _merge_sizes(found, cell)
         if is_prose:
             prose_seen = prose_seen or header in (
                 "description",
@@ -807,6 +808,16 @@ def _recognise(cells: Cells) -> Recognition:
                 "name",
             )
     return _resolve(found)
+
+
+def _merge_sizes(found: _Found, cell: _Found) -> None:
+    """The first cell naming a size keeps it, except that a screw size with a length ("M3x8")
+    outranks a bare thread size ("M3") read from an earlier cell."""
+    for kind, key in cell.sizes.items():
+        held = found.sizes.get(kind)
+        if held is None or (kind == "fastener" and "x" not in held.lower() and "x" in key.lower()):
+            found.sizes[kind] = key
+    found.socket_head = found.socket_head or cell.socket_head
 
 
 @lru_cache(maxsize=1 << 17)

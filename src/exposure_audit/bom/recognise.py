@@ -1001,7 +1001,10 @@ def _mechanical_codes(found: _Found, header: str, token: str) -> None:
             found.sizes["fastener"] = token
     elif _STEPPER_CODE.match(token):
         found.add("stepper_motor", "size code", header, token, 2.5)
-        found.sizes.setdefault("stepper_motor", sizes.nema(re.match(r"\d+", token).group(0)))
+        # 17HS4401: the NEMA frame leads the code (SM42HT... gives the flange in mm instead)
+        frame = re.match(r"(17|23|14|11)(?=HS)", token, re.IGNORECASE)
+        if frame is not None:
+            found.sizes.setdefault("stepper_motor", sizes.nema(frame.group(0)))
     elif _RAIL_CODE.match(token):
         found.add("linear_rail", "size code", header, token, 2.0)
         found.sizes.setdefault("linear_rail", token.upper())

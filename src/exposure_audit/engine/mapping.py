@@ -541,10 +541,13 @@ def recognise_lines(
     first = np.full(len(matches), -1, dtype=np.int64)
     first[codes[::-1]] = np.arange(len(codes))[::-1]
     combined = list(matches)
-    for code, line in enumerate(first.tolist()):
-        if line < 0 or matches[code].method in _FIRM:
-            continue
-        cells = [(c, _cell(bom[c].iat[line])) for c in prose]
+    todo = [
+        c for c, line in enumerate(first.tolist()) if line >= 0 and matches[c].method not in _FIRM
+    ]
+    # Each column's text on the first line of each code, gathered once (not a cell at a time).
+    texts = [bom[c].take(first[todo]).tolist() for c in prose]
+    for k, code in enumerate(todo):
+        cells = [(c, _cell(column[k])) for c, column in zip(prose, texts, strict=True)]
         combined[code] = combine(matches[code], recognise(cells), kinds)
     return _recognise_unmapped(bom, codes, combined, kinds)
 

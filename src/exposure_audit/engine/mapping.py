@@ -695,10 +695,15 @@ def _archetype_per_line(matches: Sequence[Match], codes: np.ndarray) -> pd.Categ
 
 
 def _take(column: pd.Series, codes: np.ndarray) -> np.ndarray | ExtensionArray:
-    """The column's value for each code (numpy columns gather faster as numpy arrays)."""
+    """The column's value for each code (numpy columns gather faster as numpy arrays). Text
+    comes back categorical: a line holds a small code into the distinct matches' texts rather
+    than its own copy of the text (a reason string per line was ~60 MB per million lines)."""
+    if column.dtype == object:  # lists (suggestions): each line points at its match's list
+        return column.to_numpy()[codes]
     if isinstance(column.dtype, np.dtype):
         return column.to_numpy()[codes]
-    return column.array.take(codes)
+    table_codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    return pd.Categorical.from_codes(table_codes[codes], pd.Index(uniques), validate=False)
 
 
 def _factorize(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:

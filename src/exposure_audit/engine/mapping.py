@@ -80,7 +80,7 @@ class Contents:
 
 
 def composition_blocks(
-    composition: pd.DataFrame, archetypes: Sequence[object]
+    composition: pd.DataFrame, archetypes: Iterable[object]
 ) -> tuple[np.ndarray, np.ndarray]:
     """(start, count) of each archetype's rows in the sorted composition table (0 rows when it
     has none)."""
@@ -190,12 +190,13 @@ class Matcher:
         """The mineral column, a CAS number, an exact alias or a pattern, in that order."""
         if mineral.strip():
             ids = self.minerals_named(mineral)
-            if ids and all(ids):
+            known = [i for i in ids if i]
+            if ids and len(known) == len(ids):
                 return Match(
-                    f"mineral:{'+'.join(ids)}",
+                    f"mineral:{'+'.join(known)}",
                     "mineral-column",
                     1.0,
-                    f"mineral column names {', '.join(ids)}",
+                    f"mineral column names {', '.join(known)}",
                 )
         # Only a cell holding a dash can hold a CAS number (folded BOM text never does).
         numbers = _CAS.findall(cas) if "-" in cas else []
@@ -698,12 +699,14 @@ def _take(column: pd.Series, codes: np.ndarray) -> np.ndarray | ExtensionArray:
     """The column's value for each code (numpy columns gather faster as numpy arrays). Text
     comes back categorical: a line holds a small code into the distinct matches' texts rather
     than its own copy of the text (a reason string per line was ~60 MB per million lines)."""
-    if column.dtype == object:  # lists (suggestions): each line points at its match's list
-        return column.to_numpy()[codes]
-    if isinstance(column.dtype, np.dtype):
-        return column.to_numpy()[codes]
+    if column.dtype == object or isinstance(column.dtype, np.dtype):
+        # lists (suggestions): each line points at its match's list
+        return np.asarray(column.to_numpy()[codes])
     table_codes, uniques = pd.factorize(column, use_na_sentinel=True)
-    return pd.Categorical.from_codes(table_codes[codes], pd.Index(uniques), validate=False)
+    taken: ExtensionArray = pd.Categorical.from_codes(
+        table_codes[codes], pd.Index(uniques), validate=False
+    )
+    return taken
 
 
 def _factorize(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:

@@ -381,7 +381,15 @@ class _Column:
         return out
 
 
+_EXCEL_ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
+
+
 def _text_body(text: str) -> str:
+    """An inline string as xlsxwriter writes one: a literal "_x0041_" (which Excel would read
+    as an escaped character) has its underscore escaped, and so have Unicode non-characters."""
+    if "_x" in text:
+        text = _EXCEL_ESCAPE.sub(r"_x005F\1", text)
+    text = text.replace("\ufffe", "_xFFFE_").replace("\uffff", "_xFFFF_")
     space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
     return f"<is><t{space}>{_escape(text)}</t></is>"
 

@@ -122,25 +122,34 @@ def build(sample: Sample, templates: Path, out: Path) -> Path:
             continue
         ws = workbook.add_worksheet(name)
         grid = _grid(book, name)
-        if name == "Revision":
-            for r, row in enumerate(grid[:4]):
-                for c, value in enumerate(row[:4]):
-                    if value not in ("", None):
-                        ws.write_string(r, c, str(value))
-        elif name == "Declaration":
+        if name == "Declaration":
             _declaration(ws, grid, english, sample, bold, wrap, date_format)
         elif name == "Smelter List":
             _smelter_list(ws, grid, english, _smelters(book, sample), bold)
-        elif name in ("Mine List", "Smelter Look-up"):
-            header = grid[3] if len(grid) > 3 else []
-            for c, value in enumerate(header[:13]):
-                text = english.get(f"{name}{_ref(3, c)}", value)
-                if text not in ("", None):
-                    ws.write_string(3, c, str(text), bold)
-            if name == "Mine List" and len(grid) > 2:
-                ws.write_string(2, 12, str(grid[2][12]))  # the revision stamp, M3
+        else:
+            _other(ws, name, grid, english, bold)
     workbook.close()
     return dest
+
+
+def _other(ws, name: str, grid, english, bold) -> None:
+    """The Revision tab's title block; the Mine List's and Smelter Look-up's header row (and
+    the Mine List's revision stamp); the other tabs stay empty."""
+    if name == "Revision":
+        for r, row in enumerate(grid[:4]):
+            for c, value in enumerate(row[:4]):
+                if value not in ("", None):
+                    ws.write_string(r, c, str(value))
+        return
+    if name not in ("Mine List", "Smelter Look-up"):
+        return
+    header = grid[3] if len(grid) > 3 else []
+    for c, value in enumerate(header[:13]):
+        text = english.get(f"{name}{_ref(3, c)}", value)
+        if text not in ("", None):
+            ws.write_string(3, c, str(text), bold)
+    if name == "Mine List" and len(grid) > 2:
+        ws.write_string(2, 12, str(grid[2][12]))  # the revision stamp, M3
 
 
 def _declaration(ws, grid, english, sample: Sample, bold, wrap, date_format) -> None:

@@ -77,6 +77,8 @@ def render_chunks(result: AuditResult) -> Iterator[str]:
 # Where orjson's text would differ from json.dumps': numbers it writes without an exponent
 # below 1e-4 ("0.00001" for 1e-05) or with one ("1e16" for 1e+16, "2.5e-7" for 2.5e-07).
 _NOT_THE_SAME = re.compile(r"0\.0000|\d[eE]")
+# JSON strings (keys and values): the numbers checked above are the ones outside them.
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 
 
 def _dumps(data: Any) -> str:
@@ -93,7 +95,7 @@ def _dumps(data: Any) -> str:
         text = orjson.dumps(data, option=orjson.OPT_INDENT_2).decode("utf-8")
     except (TypeError, orjson.JSONEncodeError):
         return json.dumps(data, indent=2, ensure_ascii=False)
-    if _NOT_THE_SAME.search(text):
+    if _NOT_THE_SAME.search(_STRING.sub('""', text)):
         return json.dumps(data, indent=2, ensure_ascii=False)
     return text
 

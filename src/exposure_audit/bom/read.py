@@ -384,12 +384,12 @@ def _read_tolerant(path: Path, layout: TextLayout) -> _Body:
     return body
 
 
-def _arrow_frame(table: object, headers: list[str]) -> pd.DataFrame:
+def _arrow_frame(table: Any, headers: list[str]) -> pd.DataFrame:  # a pyarrow Table
     """pyarrow string columns -> a frame of pandas' default string dtype, without copying
     (dictionary-encoded columns become Categoricals of it)."""
     import pyarrow as pa
 
     text = pd.StringDtype("pyarrow", na_value=np.nan)
-    frame = table.to_pandas(types_mapper={pa.string(): text, pa.large_string(): text}.get)  # type: ignore[attr-defined]
+    frame = table.to_pandas(types_mapper={pa.string(): text, pa.large_string(): text}.get)
     frame.columns = headers
     return frame

@@ -9,8 +9,12 @@ import traceback
 from collections.abc import Iterable, Iterator, Sequence
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 PROG = "exposure-audit"
 ISSUE_URL = "https://github.com/exposure-audit/exposure-audit/issues"
@@ -49,13 +53,13 @@ class Weighting(str, Enum):
     line_count = "count"  # not `count`: a str-Enum member would shadow str.count
 
 
-def err_console():  # noqa: ANN201 - rich imported lazily
+def err_console() -> Console:  # rich is imported when a console is made
     from rich.console import Console
 
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-def out_console():  # noqa: ANN201
+def out_console() -> Console:
     from rich.console import Console
 
     return Console(highlight=False)

@@ -144,3 +144,17 @@ def test_random_mpn_like_strings_name_no_material(mpn):
     is taken from inside it."""
     found = recognise([("mpn", mpn)])
     assert found.material is None or found.material.startswith("cell_")
+
+
+def test_a_huge_cell_is_read_by_its_first_characters_only():
+    """A megabyte of pasted text in a description is bounded work, and its head still counts."""
+    import time
+
+    from exposure_audit.bom.recognise import CELL_CHARACTERS
+
+    text = "Ceramic capacitor 100nF X7R " + "lorem ipsum dolor 1206 " * 50_000
+    started = time.perf_counter()
+    found = recognise([("description", text)])
+    assert time.perf_counter() - started < 1.0
+    assert found.kind == "capacitor_ceramic"
+    assert recognise([("description", "x" * CELL_CHARACTERS + " NdFeB magnet")]).kind is None

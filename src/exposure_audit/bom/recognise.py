@@ -783,9 +783,17 @@ Cells = tuple[tuple[str, str], ...]
 _PROSE_FIELDS = ("description", "material", "notes", "value", "comment", "name")
 
 
+# What a cell says about the part is in its first words; a description of a few kilobytes is
+# pasted text (a datasheet, a log), and reading a megabyte cell with every rule took seconds.
+CELL_CHARACTERS = 2000
+
+
 def recognise(cells: Iterable[tuple[str, str]]) -> Recognition:
-    """Recognise a line from its cells ((header, text) pairs; blank cells are skipped)."""
-    kept = tuple((h, t.strip()) for h, t in cells if isinstance(t, str) and t.strip())
+    """Recognise a line from its cells ((header, text) pairs; blank cells are skipped; only a
+    cell's first CELL_CHARACTERS characters are read)."""
+    kept = tuple(
+        (h, t[:CELL_CHARACTERS].strip()) for h, t in cells if isinstance(t, str) and t.strip()
+    )
     return _recognise(kept)
 
 

@@ -6,20 +6,22 @@ For every file in real-boms/ and real-boms/wild/: the lines read, the share of l
 (coverage), and against the hand-labelled key (tests/realworld/key.yaml): recall (labelled lines
 with minerals whose every labelled mineral the tool reports) and false minerals (minerals the tool
 reports on a labelled line that the key neither expects nor allows), per 100 labelled lines.
-Files the key does not label show coverage only. `--lines` prints each labelled line that missed.
+Files the key does not label show coverage only. `--lines` prints each labelled line that missed;
+`--false` prints each false mineral with the line's text and the archetype, method and reason.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
+SHARED = Path(os.environ.get("EXPOSURE_AUDIT_SHARED_DIR") or ROOT.parent / "shared")
 KEY = ROOT / "tests" / "realworld" / "key.yaml"
 SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls", ".ods"}
 
@@ -35,6 +37,7 @@ class FileFigures:
     false_minerals: int = 0
     error: str | None = None
     misses: list[str] = field(default_factory=list)
+    falses: list[str] = field(default_factory=list)
 
     @property
     def coverage(self) -> float:
@@ -97,12 +100,28 @@ def measure(path: Path, key: dict[int, dict[str, Any]] | None) -> FileFigures:
     figures.lines = int(valid.sum())
     figures.mapped = int((loaded.mapping.lines["mapped"].to_numpy(bool) & valid).sum())
     if key:
-        score_key(figures, key, line_minerals(loaded), frame)
+        score_key(figures, key, line_minerals(loaded), frame, decisions(loaded))
     return figures
 
 
+def decisions(loaded: Any) -> dict[int, str]:
+    """Spreadsheet row -> how the tool decided the line (archetype, method and reason)."""
+    rows = loaded.bom.frame["row"].tolist()
+    lines = loaded.mapping.lines
+    return {
+        int(row): f"{archetype} [{method}] {reason}"
+        for row, archetype, method, reason in zip(
+            rows, lines["archetype"], lines["method"], lines["reason"], strict=True
+        )
+    }
+
+
 def score_key(
-    figures: FileFigures, key: dict[int, dict[str, Any]], found: dict[int, set[str]], frame: Any
+    figures: FileFigures,
+    key: dict[int, dict[str, Any]],
+    found: dict[int, set[str]],
+    frame: Any,
+    why: dict[int, str] | None = None,
 ) -> None:
     texts = dict(zip(frame["row"].tolist(), frame["description"].astype(str).tolist(), strict=True))
     for row, line in key.items():
@@ -120,6 +139,11 @@ def score_key(
             figures.misses.append(
                 f"  row {row}: {texts.get(row, '(not read)')[:60]!r} key={sorted(expected)} "
                 f"tool={sorted(tool)}"
+            )
+        if false:
+            figures.falses.append(
+                f"  row {row}: {texts.get(row, '(not read)')[:60]!r} false={sorted(false)}\n"
+                f"      via {(why or {}).get(row, '(not read)')}"
             )
 
 
@@ -161,7 +185,7 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.0f}%"
 
 
-def print_table(figures: list[FileFigures], show_lines: bool) -> None:
+def print_table(figures: list[FileFigures], show_lines: bool, show_false: bool = False) -> None:
     print(f"{'file':48} {'lines':>5} {'cover':>6} {'lab':>4} {'recall':>7} {'false/100':>9}")
     for f in figures:
         if f.error:
@@ -175,6 +199,9 @@ def print_table(figures: list[FileFigures], show_lines: bool) -> None:
         if show_lines:
             for miss in f.misses:
                 print(miss)
+        if show_false:
+            for false in f.falses:
+                print(false)
     read = [f for f in figures if not f.error]
     mean = sum(f.coverage for f in read) / len(figures) if figures else 0.0
     with_minerals = sum(f.with_minerals for f in read)
@@ -195,6 +222,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--key", type=Path, default=KEY)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--lines", action="store_true", help="print each labelled line missed")
+    parser.add_argument(
+        "--false",
+        action="store_true",
+        dest="show_false",
+        help="print each false mineral with the line text and the rule that produced it",
+    )
     args = parser.parse_args(argv)
     if not (args.shared / "real-boms").is_dir():
         print(f"{args.shared / 'real-boms'} is absent", file=sys.stderr)
@@ -203,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps([asdict(f) | {"coverage": f.coverage} for f in figures], indent=1))
     else:
-        print_table(figures, args.lines)
+        print_table(figures, args.lines, args.show_false)
     return 0
 
 

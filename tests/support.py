@@ -42,3 +42,12 @@ def write_csv(path: Path, header: str, *rows: str) -> Path:
 
 def toy_audit(path: Path, **kwargs):
     return audit(path, toy_options(**kwargs))
+
+
+def shared_path() -> Path:
+    """The team's shared folder: $EXPOSURE_AUDIT_SHARED_DIR, else ../shared beside the repo
+    (a worktree elsewhere names it by the variable)."""
+    import os
+
+    named = os.environ.get("EXPOSURE_AUDIT_SHARED_DIR")
+    return Path(named) if named else Path(__file__).resolve().parents[2] / "shared"

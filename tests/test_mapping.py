@@ -114,10 +114,10 @@ def test_each_distinct_text_is_matched_once(monkeypatch):
     calls = []
     original = Matcher.match_all
 
-    def counting(self, keys):
+    def counting(self, keys, masked=None):
         keys = list(keys)
         calls.append(keys)
-        return original(self, keys)
+        return original(self, keys, masked)
 
     monkeypatch.setattr(Matcher, "match_all", counting)
     bom = _bom([{"text": "ndfeb magnet"}] * 500 + [{"text": "gan"}] * 500)

@@ -144,3 +144,65 @@ def test_random_mpn_like_strings_name_no_material(mpn):
     is taken from inside it."""
     found = recognise([("mpn", mpn)])
     assert found.material is None or found.material.startswith("cell_")
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("Connector AB-GAN-3", "Connector  - -3"),
+        ("X-BMS-12", " - -12"),
+        ("B6B-PH-K-S(LF)(SN)", "B6B- - - ( )( )"),
+        ("NdFeB-N52 magnet", "NdFeB-N52 magnet"),  # a long word inside a code is a word
+        ("GaN-FET", "GaN-FET"),  # no digit: words joined by a hyphen
+        ("3S BMS 40A", "3S BMS 40A"),  # prose, not a part number
+    ],
+)
+def test_mask_codes_blanks_letter_codes_inside_part_numbers(text, masked):
+    from exposure_audit.bom.recognise import mask_codes
+
+    assert mask_codes(text) == masked
+
+
+@pytest.mark.parametrize(
+    ("cells", "kind"),
+    [
+        # the footprint is what is soldered: "Battery" on a JST footprint is its connector
+        (
+            [
+                ("description", "Battery"),
+                ("value", "Battery"),
+                ("footprint", "Connectors_JST:JST_PH_S2B-PH-K_02x2.00mm_Angled"),
+            ],
+            "connector",
+        ),
+        # notes say what a part is for: "BALANCE BOARD" on a pin socket is a connector
+        (
+            [
+                ("notes", "BALANCE BOARD"),
+                ("designator", "J14,J15"),
+                ("footprint", "PinSocket_1x22_P2.54mm_Vertical"),
+            ],
+            "connector",
+        ),
+        # an IC package makes a "driver" a packaged IC, not a board
+        ([("description", "MOTOR DRIVER, 3PH, 56HTSSOP")], "ic"),
+        ([("description", "DRIVER, MOSFET, HALF BRIDGE, WSON-8, 1A")], "ic"),
+        ([("description", "Motor driver module DRV8833 SOIC")], "board"),
+        # KiCad's moulded-chip polarised footprints are tantalum cases
+        ([("value", "10uF"), ("footprint", "CP_EIA-3216-18_Kemet-A")], "capacitor_tantalum"),
+        ([("value", "470uF"), ("footprint", "CP_Elec_8x10")], "capacitor_aluminium"),
+    ],
+)
+def test_what_was_placed_decides(cells, kind):
+    assert recognise(cells).kind == kind
+
+
+def test_silicone_is_not_a_carbon_plastic():
+    """Silicones are Si-O polymers made from silicon metal: a silicone pad is PDMS."""
+    kinds = load_kinds()
+    found = recognise([("description", "Thermal pad, silicone")])
+    assert (found.kind, found.material) == ("plastic_part", "silicone")
+    none = Match(None, "none", 0.0, "")
+    assert combine(none, found, kinds).archetype == "pdms_silicone"
+    nylon = recognise([("description", "Nylon spacer pad")])
+    assert combine(none, nylon, kinds).archetype != "pdms_silicone"

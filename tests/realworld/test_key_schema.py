@@ -21,9 +21,11 @@ from typing import Any
 import pytest
 import yaml
 
+from support import shared_path
+
 KEY = Path(__file__).resolve().parent / "key.yaml"
 REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / "shared"
+SHARED = shared_path()
 MINERALS = REPO / "data" / "reference" / "minerals.yaml"
 LINE_KEYS = {"row", "text", "minerals", "allowed", "why", "column", "dnp"}
 MIN_LINES = 15

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.extensions import ExtensionArray
 
-from exposure_audit.bom.recognise import Recognition, recognise
+from exposure_audit.bom.recognise import Recognition, mask_codes, recognise
 from exposure_audit.engine.components import KindSpec, kinds_for, load_kinds
 from exposure_audit.issues import IssueCode, IssueLog
 from exposure_audit.reference import ReferenceSet
@@ -153,16 +153,23 @@ class Matcher:
         ]
         self._prefilter = _Prefilter(needs)
 
-    def match(self, text: str, mineral: str = "", cas: str = "") -> Match:
-        """Match one line's folded text (parts joined by " | "), mineral cell and CAS cell."""
-        return self.match_all([(text, mineral, cas)])[0]
+    def match(
+        self, text: str, mineral: str = "", cas: str = "", masked: str | None = None
+    ) -> Match:
+        """Match one line's folded text (parts joined by " | "), mineral cell and CAS cell.
+        `masked`: the text with part numbers' letter codes blanked (`masked_text`), which the
+        patterns read; the text itself when None."""
+        return self.match_all([(text, mineral, cas)], None if masked is None else [masked])[0]
 
-    def match_all(self, keys: Iterable[tuple[str, str, str]]) -> list[Match]:
-        """`match` for many (text, mineral, CAS) at once: the fuzzy matches are scored together."""
+    def match_all(
+        self, keys: Iterable[tuple[str, str, str]], masked: Sequence[str] | None = None
+    ) -> list[Match]:
+        """`match` for many (text, mineral, CAS) at once: the fuzzy matches are scored together.
+        `masked`: per key, the text the patterns read (see `match`)."""
         matches: list[Match | None] = []
         fuzzy: dict[int, list[str]] = {}
-        for text, mineral, cas in keys:
-            found = self._exact(text, mineral, cas)
+        for i, (text, mineral, cas) in enumerate(keys):
+            found = self._exact(text, mineral, cas, text if masked is None else masked[i])
             if found is None:
                 parts = [p for p in text.split(PART_SEPARATOR) if p]
                 if parts:
@@ -180,8 +187,10 @@ class Matcher:
         names = [fold(n) for n in _MINERAL_SPLIT.split(cell) if fold(n)]
         return [self.mineral_names.get(n) for n in names]
 
-    def _exact(self, text: str, mineral: str, cas: str) -> Match | None:
-        """The mineral column, a CAS number, an exact alias or a pattern, in that order."""
+    def _exact(self, text: str, mineral: str, cas: str, masked: str) -> Match | None:
+        """The mineral column, a CAS number, an exact alias or a pattern, in that order. An
+        alias names the whole part, so it is read from the text as given; the patterns read
+        `masked`, where no short letter code inside a part number is left to match."""
         if mineral.strip():
             ids = self.minerals_named(mineral)
             if ids and all(ids):
@@ -201,7 +210,7 @@ class Matcher:
         for part in text.split(PART_SEPARATOR):
             if part and part in self.aliases:
                 return Match(self.aliases[part], "alias", 0.95, f"{part!r} is a known name")
-        return self._pattern(text)
+        return self._pattern(masked)
 
     def _pattern(self, text: str) -> Match | None:
         best: tuple[int, int, int, str, str] | None = None
@@ -395,7 +404,9 @@ def map_contents(bom: pd.DataFrame, reference: ReferenceSet, sheet: str | None =
     # Each distinct (text, mineral, CAS) is matched once and its result taken to its lines by
     # code, so no per-line key string or Python object is built.
     codes, (texts, minerals, cas) = _distinct_rows([bom["text"], bom["mineral"], bom["cas_number"]])
-    matches = matcher.match_all(zip(texts, minerals, cas, strict=True))
+    matches = matcher.match_all(
+        zip(texts, minerals, cas, strict=True), _masked_texts(bom, codes, texts)
+    )
     kinds = kinds_for(load_kinds(), frozenset(reference.materials))
     codes, matches = recognise_lines(bom, codes, matches, kinds)
     table = pd.DataFrame(
@@ -457,6 +468,33 @@ def map_contents(bom: pd.DataFrame, reference: ReferenceSet, sheet: str | None =
     return Contents(lines=lines, composition=composition, issues=log)
 
 
+def masked_text(material: str, description: str, notes: str) -> str:
+    """The folded mapping text (material | description | notes, as `clean_bom` builds it) with
+    the letter codes inside part numbers of the description and notes blanked
+    (`recognise.mask_codes`): "Connector AB-GAN-3" holds no "gan" for a pattern to read. The
+    material cell names a material outright and is left whole."""
+    parts = [material] + [mask_codes(t) for t in (description, notes)]
+    folded = (fold(p) for text in parts for p in text.split(" — "))
+    return PART_SEPARATOR.join(f for f in folded if f)
+
+
+def _masked_texts(bom: pd.DataFrame, codes: np.ndarray, texts: np.ndarray) -> list[str]:
+    """`masked_text` per distinct text (from its first line); the text itself where masking
+    changes no cell (the usual case: nothing is folded again)."""
+    first = np.full(len(texts), 0, dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes))[::-1]
+    cells = [
+        bom[c].take(first).tolist() if c in bom.columns and len(bom) else [""] * len(texts)
+        for c in ("material", "description", "notes")
+    ]
+    out = [str(t) for t in texts]
+    for code, (material, description, notes) in enumerate(zip(*cells, strict=True)):
+        description, notes = _cell(description), _cell(notes)
+        if mask_codes(description) != description or mask_codes(notes) != notes:
+            out[code] = masked_text(_cell(material), description, notes)
+    return out
+
+
 # --- component recognition (bom/recognise.py) -----------------------------------------------
 
 _FIRM = frozenset({"mineral-column", "cas", "alias"})
@@ -474,6 +512,9 @@ _CELL_COLUMNS = (
     "mpn",
     "supplier_part",
 )
+
+
+_PLACED_COLUMNS = ("designator", "footprint", "value")
 
 
 def combine(match: Match, found: Recognition, kinds: dict[str, KindSpec]) -> Match:
@@ -506,7 +547,8 @@ def recognise_lines(
     bom: pd.DataFrame, codes: np.ndarray, matches: list[Match], kinds: dict[str, KindSpec]
 ) -> tuple[np.ndarray, list[Match]]:
     """Recognition first from each distinct text's prose cells, then, for lines still
-    unmapped, from all of the line's cells (designator, value, footprint, maker, MPN and the
+    unmapped and for lines with a designator, footprint or value (an EDA export's placed
+    parts), from all of the line's cells (designator, value, footprint, maker, MPN and the
     BOM's other columns), recognised once per distinct combination."""
     if not len(bom) or not matches:
         return codes, matches
@@ -519,14 +561,28 @@ def recognise_lines(
             continue
         cells = [(c, _cell(bom[c].iat[line])) for c in prose]
         combined[code] = combine(matches[code], recognise(cells), kinds)
-    return _recognise_unmapped(bom, codes, combined, kinds)
+    return _recognise_unmapped(bom, codes, combined, kinds, matches)
 
 
 def _recognise_unmapped(
-    bom: pd.DataFrame, codes: np.ndarray, matches: list[Match], kinds: dict[str, KindSpec]
+    bom: pd.DataFrame,
+    codes: np.ndarray,
+    matches: list[Match],
+    kinds: dict[str, KindSpec],
+    texts: list[Match],
 ) -> tuple[np.ndarray, list[Match]]:
+    """`texts`: each code's match from its text alone, which the whole line's recognition
+    is combined with (`matches` holds the prose pass's result)."""
     open_codes = np.array([m.archetype is None for m in matches], dtype=bool)
-    lines = np.flatnonzero(open_codes[codes])
+    firm = np.array([m.method in _FIRM for m in matches], dtype=bool)
+    # An EDA export's footprint, designator and value say what was placed, whatever its
+    # description says ("Battery" on a JST connector footprint): such lines are read whole
+    # even when their prose was matched.
+    placed = np.zeros(len(bom), dtype=bool)
+    for column in _PLACED_COLUMNS:
+        if column in bom.columns:
+            placed |= bom[column].astype(object).fillna("").to_numpy(dtype=object) != ""
+    lines = np.flatnonzero(open_codes[codes] | (placed & ~firm[codes]))
     columns = [c for c in _CELL_COLUMNS if c in bom.columns]
     columns += [c for c in bom.columns if str(c).startswith("extra:")]
     if not len(lines) or not columns:
@@ -540,8 +596,9 @@ def _recognise_unmapped(
     out = list(matches)
     for g in range(len(values[0])):
         cells = [(n, _cell(v[g])) for n, v in zip(names, values, strict=True)]
-        base = matches[codes[lines[first[g]]]]
-        found = combine(base, recognise(cells), kinds)
+        code = codes[lines[first[g]]]
+        base = matches[code]
+        found = combine(texts[code], recognise(cells), kinds)
         if found == base:
             continue
         out.append(found)
@@ -649,14 +706,17 @@ def explain_material(reference: ReferenceSet, query: str) -> dict[str, Any]:
     """What a BOM text maps to and why, or an archetype's details when `query` is its id.
 
     Returns `{"query", "folded", "kind": "archetype"|"match", ...}`: for an archetype id,
-    `archetype` holds `material_detail`; for text, `match` holds method, archetype,
-    confidence, reason (the alias, CAS number or pattern that matched), the pattern itself
-    and suggestions, and `archetype` the matched archetype's summary (or None).
+    `archetype` holds `material_detail`; for text, `match` holds the decision an audit takes
+    for a line with this description (method, archetype, confidence, reason, the pattern that
+    matched and suggestions), `text_match` the text rules' own answer (mineral/CAS/alias/
+    pattern/fuzzy), `recognition` the component rules' (kind, material, package and each
+    piece of evidence: cell, rule, token, weight), `path` the steps in words, and
+    `archetype` the chosen archetype's summary (or None).
     """
     # Fold like the BOM reader does: parts separated by "|" or " — " stay separate parts (the
     # audit joins a line's material, description and notes the same way).
-    parts = (fold(p) for p in re.split(r"\||\s—\s", query))
-    folded = PART_SEPARATOR.join(p for p in parts if p)
+    raw_parts = re.split(r"\||\s—\s", query)
+    folded = PART_SEPARATOR.join(p for p in (fold(p) for p in raw_parts) if p)
     if query.strip() in reference.materials:
         return {
             "query": query,
@@ -664,7 +724,13 @@ def explain_material(reference: ReferenceSet, query: str) -> dict[str, Any]:
             "kind": "archetype",
             "archetype": material_detail(reference, query.strip()),
         }
-    found = matcher_for(reference).match(folded)
+    masked = PART_SEPARATOR.join(p for p in (fold(mask_codes(p)) for p in raw_parts) if p)
+    text_match = matcher_for(reference).match(folded, masked=masked)
+    recognition = recognise([("description", query)])
+    kinds = kinds_for(load_kinds(), frozenset(reference.materials))
+    found = text_match
+    if text_match.method not in _FIRM:
+        found = combine(text_match, recognition, kinds)
     if found.archetype is None and ID_SHAPE.fullmatch(query.strip()):
         # Looks like an archetype id with a typo: say which ids are close.
         raise not_found(
@@ -674,7 +740,7 @@ def explain_material(reference: ReferenceSet, query: str) -> dict[str, Any]:
             "materials",
         )
     pattern = (
-        _matching_pattern(reference, found.archetype, folded)
+        _matching_pattern(reference, found.archetype, masked)
         if (found.method == "pattern")
         else None
     )
@@ -687,16 +753,56 @@ def explain_material(reference: ReferenceSet, query: str) -> dict[str, Any]:
         "query": query,
         "folded": folded,
         "kind": "match",
-        "match": {
-            "archetype": found.archetype,
-            "method": found.method,
-            "confidence": found.confidence,
-            "reason": found.reason,
-            "pattern": pattern,
-            "suggestions": list(found.suggestions),
+        "match": _match_dict(found) | {"pattern": pattern},
+        "text_match": _match_dict(text_match),
+        "recognition": {
+            "kind": recognition.kind,
+            "material": recognition.material,
+            "package": recognition.package,
+            "confidence": recognition.confidence,
+            "evidence": [
+                {
+                    "kind": e.kind,
+                    "rule": e.rule,
+                    "cell": e.cell,
+                    "token": e.token,
+                    "weight": e.weight,
+                }
+                for e in recognition.evidence
+            ],
         },
+        "path": _decision_path(text_match, recognition, found),
         "archetype": material_summary(archetype) if archetype else None,
     }
+
+
+def _match_dict(match: Match) -> dict[str, Any]:
+    return {
+        "archetype": match.archetype,
+        "method": match.method,
+        "confidence": match.confidence,
+        "reason": match.reason,
+        "suggestions": list(match.suggestions),
+    }
+
+
+def _decision_path(text: Match, recognition: Recognition, final: Match) -> list[str]:
+    """The steps an audit takes for this text, in words."""
+    steps = [
+        "text rules (mineral column, CAS, alias, pattern, fuzzy): "
+        + (f"{text.archetype} by {text.method} ({text.reason})" if text.archetype else text.reason)
+    ]
+    if text.method in _FIRM:
+        steps.append("a material named outright stands: component rules not consulted")
+    else:
+        steps.append(f"component rules: {recognition.reason}")
+    if final.archetype is not None:
+        steps.append(
+            f"decision: {final.archetype} by {final.method}, confidence {final.confidence:.2f}"
+        )
+    else:
+        steps.append(f"decision: unmapped ({final.reason})")
+    return steps
 
 
 def _matching_pattern(reference: ReferenceSet, archetype: str | None, text: str) -> str | None:

@@ -61,31 +61,53 @@ def bom_files(shared: Path) -> list[Path]:
     return found
 
 
-def load_key(path: Path) -> dict[str, dict[int, dict[str, Any]]]:
-    """key.yaml -> {"real-boms/<file>": {row: line}}; {} when the key is absent."""
+def load_key(path: Path) -> dict[str, list[dict[str, Any]]]:
+    """key.yaml -> {"real-boms/<file>": [line, ...]}; {} when the key is absent."""
     if not path.is_file():
         return {}
     import yaml
 
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    out: dict[str, dict[int, dict[str, Any]]] = {}
-    for name, entry in (data.get("files") or {}).items():
-        out[name] = {int(line["row"]): line for line in entry.get("lines") or []}
-    return out
+    return {
+        name: list(entry.get("lines") or []) for name, entry in (data.get("files") or {}).items()
+    }
 
 
-def line_minerals(loaded: Any) -> dict[int, set[str]]:
-    """Spreadsheet row -> the minerals the tool reports on that line."""
+@dataclass
+class ToolLine:
+    """One line as the tool read it: its row, its text cells, minerals and decision."""
+
+    row: int
+    texts: list[str]
+    minerals: set[str]
+    why: str
+
+
+def tool_lines(loaded: Any) -> dict[int, list[ToolLine]]:
+    """Spreadsheet row -> the tool's lines on it (two where two tables share the row)."""
     frame = loaded.bom.frame
+    lines = loaded.mapping.lines
+    text_columns = [
+        c
+        for c in frame.columns
+        if c in ("description", "notes", "material", "part_number", "value", "mpn")
+        or str(c).startswith("extra:")
+    ]
+    cells = [frame[c].astype(object).fillna("").astype(str).tolist() for c in text_columns]
+    out: dict[int, list[ToolLine]] = {}
+    records: list[ToolLine] = []
+    for i, row in enumerate(frame["row"].tolist()):
+        why = f"{lines['archetype'].iat[i]} [{lines['method'].iat[i]}] {lines['reason'].iat[i]}"
+        record = ToolLine(int(row), [c[i] for c in cells], set(), why)
+        records.append(record)
+        out.setdefault(int(row), []).append(record)
     contents = loaded.mapping.contents
-    rows = frame["row"].to_numpy()
-    out: dict[int, set[str]] = {int(r): set() for r in rows}
     for line, mineral in zip(contents["line"], contents["mineral"], strict=True):
-        out[int(rows[line])].add(str(mineral))
+        records[int(line)].minerals.add(str(mineral))
     return out
 
 
-def measure(path: Path, key: dict[int, dict[str, Any]] | None) -> FileFigures:
+def measure(path: Path, key: list[dict[str, Any]] | None) -> FileFigures:
     from exposure_audit import api
     from exposure_audit.errors import ExposureAuditError
 
@@ -100,34 +122,32 @@ def measure(path: Path, key: dict[int, dict[str, Any]] | None) -> FileFigures:
     figures.lines = int(valid.sum())
     figures.mapped = int((loaded.mapping.lines["mapped"].to_numpy(bool) & valid).sum())
     if key:
-        score_key(figures, key, line_minerals(loaded), frame, decisions(loaded))
+        score_key(figures, key, tool_lines(loaded))
     return figures
 
 
-def decisions(loaded: Any) -> dict[int, str]:
-    """Spreadsheet row -> how the tool decided the line (archetype, method and reason)."""
-    rows = loaded.bom.frame["row"].tolist()
-    lines = loaded.mapping.lines
-    return {
-        int(row): f"{archetype} [{method}] {reason}"
-        for row, archetype, method, reason in zip(
-            rows, lines["archetype"], lines["method"], lines["reason"], strict=True
-        )
-    }
+def pick(line: dict[str, Any], candidates: list[ToolLine]) -> ToolLine | None:
+    """The tool's line a key line labels: the only one on its row, or, where two tables share
+    the row, the one holding the key's text."""
+    if len(candidates) <= 1:
+        return candidates[0] if candidates else None
+    text = " ".join(str(line.get("text") or "").split()).casefold()
+    for candidate in candidates:
+        if any(" ".join(t.split()).casefold().startswith(text) for t in candidate.texts if t):
+            return candidate
+    return candidates[0]
 
 
 def score_key(
-    figures: FileFigures,
-    key: dict[int, dict[str, Any]],
-    found: dict[int, set[str]],
-    frame: Any,
-    why: dict[int, str] | None = None,
+    figures: FileFigures, key: list[dict[str, Any]], found: dict[int, list[ToolLine]]
 ) -> None:
-    texts = dict(zip(frame["row"].tolist(), frame["description"].astype(str).tolist(), strict=True))
-    for row, line in key.items():
+    for line in key:
+        row = int(line["row"])
         expected = set(line.get("minerals") or [])
         allowed = expected | set(line.get("allowed") or [])
-        tool = found.get(row, set())
+        chosen = pick(line, found.get(row, []))
+        tool = chosen.minerals if chosen else set()
+        shown = (chosen.texts[0] if chosen and chosen.texts else "(not read)")[:60]
         figures.labelled += 1
         false = tool - allowed
         figures.false_minerals += len(false)
@@ -137,17 +157,16 @@ def score_key(
                 figures.found += 1
         if (expected and not expected <= tool) or false:
             figures.misses.append(
-                f"  row {row}: {texts.get(row, '(not read)')[:60]!r} key={sorted(expected)} "
-                f"tool={sorted(tool)}"
+                f"  row {row}: {shown!r} key={sorted(expected)} tool={sorted(tool)}"
             )
         if false:
             figures.falses.append(
-                f"  row {row}: {texts.get(row, '(not read)')[:60]!r} false={sorted(false)}\n"
-                f"      via {(why or {}).get(row, '(not read)')}"
+                f"  row {row}: {shown!r} false={sorted(false)}\n"
+                f"      via {chosen.why if chosen else '(not read)'}"
             )
 
 
-def expected_key() -> dict[str, dict[int, dict[str, Any]]]:
+def expected_key() -> dict[str, list[dict[str, Any]]]:
     """Until key.yaml exists: the archetype key of tests/test_real_boms_mapping.py, its minerals
     taken from the expected archetype's composition in the bundled reference."""
     sys.path.insert(0, str(ROOT / "tests"))
@@ -163,12 +182,11 @@ def expected_key() -> dict[str, dict[int, dict[str, Any]]]:
         material = reference.materials[ids.get(archetype, archetype)]
         return sorted({c.mineral for c in material.composition})
 
-    out: dict[str, dict[int, dict[str, Any]]] = {}
+    out: dict[str, list[dict[str, Any]]] = {}
     for name, rows in EXPECTED.items():
-        out[f"real-boms/{name}"] = {
-            row: {"row": row, "minerals": minerals(a), "allowed": []}
-            for row, (_, a) in rows.items()
-        }
+        out[f"real-boms/{name}"] = [
+            {"row": row, "minerals": minerals(a), "allowed": []} for row, (_, a) in rows.items()
+        ]
     return out
 
 

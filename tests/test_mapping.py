@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from exposure_audit.engine.mapping import Matcher, map_contents
+from exposure_audit.engine.mapping import Matcher, _past_purpose, map_contents
 from exposure_audit.reference import ReferenceSet, load_reference
 
 from support import toy_reference
@@ -188,8 +188,8 @@ def _search_every_pattern(text: str) -> tuple[str, str] | None:
             break
         for pattern in patterns:
             found = pattern.search(text)
-            if found is None:
-                continue
+            if found is None or _past_purpose(text, found.start()):
+                continue  # past "for"/"with"/"if": what the part goes with, not the part
             if not any(ex.search(text) for ex in excludes):
                 key = (priority, found.end() - found.start(), -found.start())
                 if best is None or key > best[:3]:

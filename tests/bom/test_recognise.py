@@ -142,6 +142,10 @@ MPN_LIKE = st.from_regex(r"[A-Z]{1,4}[0-9]{2,5}(-[A-Z0-9]{1,6}){0,2}", fullmatch
 def test_random_mpn_like_strings_name_no_material(mpn):
     """A part number never reads as a material: whatever kind it suggests, no material word
     is taken from inside it."""
+    from exposure_audit.bom.recognise import _NDFEB_GRADE
+
+    if _NDFEB_GRADE.match(mpn):
+        return  # "N35" is a magnet grade: the grade table decodes it (a material, rightly)
     found = recognise([("mpn", mpn)])
     assert found.material is None or found.material.startswith("cell_")
 
@@ -206,3 +210,24 @@ def test_silicone_is_not_a_carbon_plastic():
     assert combine(none, found, kinds).archetype == "pdms_silicone"
     nylon = recognise([("description", "Nylon spacer pad")])
     assert combine(none, nylon, kinds).archetype != "pdms_silicone"
+
+
+@pytest.mark.parametrize(
+    ("cells", "dielectric"),
+    [
+        ([("description", "CAP CER 2.2UF 16V X5R 0603")], "class_ii"),
+        ([("description", "CAP CER 10PF 50V NP0 0603")], "class_i"),
+        ([("mpn", "GRM188R71H104KA93D")], "class_ii"),  # Murata R7 = X7R
+        ([("mpn", "GRM21BR61H475KE51L")], "class_ii"),  # R6 = X5R
+        ([("mpn", "GRM1885C1H100JA01D")], "class_i"),  # 5C = C0G
+        ([("mpn", "CL10A226MQ8NRNC")], "class_ii"),  # Samsung A = X5R
+        ([("mpn", "CL21C101JBANNNC")], "class_i"),  # C = C0G
+        ([("mpn", "CC0603JRNPO9BN101")], "class_i"),  # Yageo NPO
+        ([("mpn", "C1608X5R1C225M")], "class_ii"),  # TDK X5R
+        ([("description", "CAP 10u, 50V, 1206")], "class_ii"),  # 1 uF and up: class II only
+        ([("description", "100nF"), ("footprint", "C_0603_1608Metric")], None),  # not stated
+    ],
+)
+def test_ceramic_dielectric_class(cells, dielectric):
+    found = recognise(cells)
+    assert (found.kind, found.material) == ("capacitor_ceramic", dielectric)

@@ -1026,10 +1026,14 @@ def _fold(text: str) -> str:
     return re.sub(r"[\s_]+", " ", text.casefold()).strip()
 
 
-_CLAUSE = re.compile(
-    r"\s(with|w/|for|incl\.?|including|inkl\.?|para|pour|für|mit|avec|con|to "
-    r"fit|compatible)\s|[,;(+|]|\s[-–—/]\s"
+PURPOSE_WORDS = (
+    r"with|w/|for|incl\.?|including|inkl\.?|para|pour|für|fur|mit|avec|con|to fit|compatible|"
+    r"if|when|unless|used|needed"
 )
+"""Words after which a text names what a part goes with, into or is for, or when it is
+needed ("germanium window for thermal sensor", "needed only if your control board has no
+drivers"), never the part itself."""
+_CLAUSE = re.compile(rf"(?:^|\s)({PURPOSE_WORDS})\s|[,;(+|]|\s[-–—/]\s")
 _SPEC_TOKEN = re.compile(r"^[\d.,/x×]+\w*$|^m\d|^\d")
 
 
@@ -1118,6 +1122,8 @@ def _resolve(found: _Found) -> Recognition:
         kind = "capacitor_ceramic"
     elif kind == "resistor" and found.package is not None and found.package[:1].isdigit():
         kind = "resistor_chip"
+    if kind == "capacitor_ceramic":
+        material = dielectric_class(found.evidence) or material
     confidence = round(min(0.95, 0.5 + 0.1 * scores[family]) * scores[family] / total, 2)
     return Recognition(kind, material, found.package, confidence, tuple(found.evidence))
 
@@ -1202,6 +1208,66 @@ def _material(found: _Found, kind: str) -> str | None:
         return None
     named = [m for m in named if m not in ("ndfeb", "ferrite", "smco", "alnico")]
     return named[0] if named else None
+
+
+# EIA RS-198 class II/III codes (X5R, X7R, X7S, X6S, X8R, Y5V, Z5U...) name a BaTiO3-based
+# ferroelectric dielectric; class I (C0G/NP0, U2J) a paraelectric one (CaZrO3 or (Ba,RE)TiO3).
+_CLASS_II = re.compile(r"(X[5-8][RSTPUV]|Y5V|Z5U|X7T)", re.IGNORECASE)
+_CLASS_I = re.compile(r"(C0G|COG|NP0|NPO|U2J)", re.IGNORECASE)
+# Makers' temperature-characteristic codes inside the MPN: Murata GRM/GCM (size digits, then
+# R6 = X5R, R7 = X7R, C7 = X7S, D7 = X7T, C8 = X6S, F5 = Y5V; 5C = C0G, 7U = U2J); Samsung
+# CL (size, then A = X5R, B = X7R, F = Y5V, X = X6S, Y = X7S, Z = X7T; C = C0G).
+_MURATA_TC = re.compile(r"^G(RM|CM|CJ|RJ|JM|QM|RT)\d{2}[0-9A-Z](?P<tc>[0-9A-Z]{2})", re.IGNORECASE)
+_MURATA_CLASS = {
+    "R6": "class_ii",
+    "R7": "class_ii",
+    "C7": "class_ii",
+    "D7": "class_ii",
+    "C8": "class_ii",
+    "F5": "class_ii",
+    "5C": "class_i",
+    "7U": "class_i",
+}
+_SAMSUNG_TC = re.compile(r"^CL(03|05|10|21|31|32|43|55)(?P<tc>[A-Z])", re.IGNORECASE)
+_SAMSUNG_CLASS = {
+    "A": "class_ii",
+    "B": "class_ii",
+    "F": "class_ii",
+    "X": "class_ii",
+    "Y": "class_ii",
+    "Z": "class_ii",
+    "C": "class_i",
+}
+_MICROFARADS = re.compile(r"^(?P<n>\d+(?:[.,]\d+)?)\s?(?P<unit>u|µ|μ|n|p|m)f?$", re.IGNORECASE)
+
+
+def dielectric_class(evidence: Sequence[Evidence]) -> str | None:
+    """The dielectric class of a ceramic capacitor ("class_ii": BaTiO3 X5R/X7R/Y5V...,
+    "class_i": C0G/NP0), from a dielectric code, a maker's code in its MPN, or a capacitance
+    of 1 uF or more (no class I MLCC reaches 1 uF: its permittivity is ~100x lower)."""
+    for e in evidence:
+        token = e.token.split(" (")[0]
+        if e.rule == "dielectric":
+            return "class_i" if _CLASS_I.fullmatch(token) else "class_ii"
+        if e.rule == "series":
+            if (m := _MURATA_TC.match(token)) and m.group("tc").upper() in _MURATA_CLASS:
+                return _MURATA_CLASS[m.group("tc").upper()]
+            if (m := _SAMSUNG_TC.match(token)) and m.group("tc").upper() in _SAMSUNG_CLASS:
+                return _SAMSUNG_CLASS[m.group("tc").upper()]
+            if _CLASS_I.search(token):
+                return "class_i"
+            if _CLASS_II.search(token[2:]):  # past a maker prefix ("CC", "C1608")
+                return "class_ii"
+    for e in evidence:
+        if e.rule == "value" and e.kind.startswith("capacitor"):
+            m = _MICROFARADS.match(e.token.strip())
+            if m and m.group("unit").lower() in ("u", "µ", "μ") and _float(m.group("n")) >= 1:
+                return "class_ii"
+    return None
+
+
+def _float(text: str) -> float:
+    return float(text.replace(",", "."))
 
 
 def cells_of(row: Mapping[str, object]) -> Cells:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.extensions import ExtensionArray
 
-from exposure_audit.bom.recognise import Recognition, mask_codes, recognise
+from exposure_audit.bom.recognise import PURPOSE_WORDS, Recognition, mask_codes, recognise
 from exposure_audit.engine.components import KindSpec, kinds_for, load_kinds
 from exposure_audit.issues import IssueCode, IssueLog
 from exposure_audit.reference import ReferenceSet
@@ -229,6 +229,8 @@ class Matcher:
             found = self._regex(index).search(text)
             if found is None:
                 continue
+            if _past_purpose(text, found.start()):
+                continue  # "... for the control board": what the part goes into
             decided = rule
             if any(ex.search(text) for ex in self._excludes(rule)):
                 continue
@@ -476,6 +478,19 @@ def masked_text(material: str, description: str, notes: str) -> str:
     parts = [material] + [mask_codes(t) for t in (description, notes)]
     folded = (fold(p) for text in parts for p in text.split(" — "))
     return PART_SEPARATOR.join(f for f in folded if f)
+
+
+_PURPOSE = re.compile(rf"(?<!\S)(?:{PURPOSE_WORDS})(?:\s|$)")
+
+
+def _past_purpose(text: str, at: int) -> bool:
+    """Whether position `at` of a folded text lies past a purpose word of its part ("with",
+    "for", "if", "used"...: `recognise.PURPOSE_WORDS`), where the text names what the part goes
+    with or into rather than the part. A material pattern matched there is not the part's."""
+    start = text.rfind(PART_SEPARATOR, 0, at)
+    start = 0 if start < 0 else start + len(PART_SEPARATOR)
+    purpose = _PURPOSE.search(text, start, at)
+    return purpose is not None
 
 
 def _masked_texts(bom: pd.DataFrame, codes: np.ndarray, texts: np.ndarray) -> list[str]:

@@ -67,12 +67,18 @@ class RawTable:
         return [str(c) for c in self.frame.columns]
 
 
-def read_bom(path: str | Path, sheet: str | None = None, ahead: Ahead | None = None) -> RawTable:
+def read_bom(
+    path: str | Path,
+    sheet: str | None = None,
+    ahead: Ahead | None = None,
+    encoding: str | None = None,
+) -> RawTable:
     """Read a BOM file into a `RawTable`.
 
     The format follows the file's content (zip or OLE signature) and then its suffix; the sheet
     is the first whose header row is recognised unless `sheet` names one. `ahead`: a parse
-    started earlier (`bom.ahead.start`), used when it is for this file and sheet.
+    started earlier (`bom.ahead.start`), used when it is for this file and sheet. `encoding`
+    (text files only) replaces the detected one.
 
     Raises `BomReadError` for a missing, unreadable, empty, oversized or headerless file.
     """
@@ -86,7 +92,7 @@ def read_bom(path: str | Path, sheet: str | None = None, ahead: Ahead | None = N
             f"--sheet {sheet!r} given, but {shown} is a text file without sheets",
             "drop --sheet for .csv/.tsv files",
         )
-    return _read_text(path, shown, ahead)
+    return _read_text(path, shown, None if encoding else ahead, encoding)
 
 
 # --- spreadsheets ------------------------------------------------------------------------------
@@ -280,10 +286,12 @@ def _drop_empty_unnamed(frame: pd.DataFrame) -> pd.DataFrame:
 # --- delimited text ----------------------------------------------------------------------------
 
 
-def _read_text(path: Path, shown: str, ahead: Ahead | None) -> RawTable:
+def _read_text(
+    path: Path, shown: str, ahead: Ahead | None, encoding: str | None = None
+) -> RawTable:
     parsed = ahead.parsed(path, None) if ahead is not None else None
     parsed = parsed if isinstance(parsed, TextTable) else None
-    layout = parsed.layout if parsed is not None else text_layout(path, shown)
+    layout = parsed.layout if parsed is not None else text_layout(path, shown, encoding)
     _check_width(layout, shown)
     body = _read_delimited(path, layout, parsed)
     frame = _drop_empty_unnamed(body.frame)

@@ -636,7 +636,11 @@ WORDS: tuple[tuple[str, str], ...] = (
         "plastic_part",
     ),
     (r"holders?|cell holders?|clips?|clamps?", "structural"),
-    (r"interconnects?|bus ?bars?|busbars?|nickel strips?|tabs?", "busbar"),
+    (
+        r"interconnects?|bus ?bars?|busbars?|nickel strips?|tabs?|"
+        r"(nickel|ni)[ -]?plated (steel )?(strips?|tabs?)|pure nickel( strips?)?",
+        "busbar",
+    ),
     (r"meters?|displays?|gauges?|lcd|oled|screens?", "instrument"),
     (r"springs?|compression springs?|extension springs?", "spring"),
     (r"belts?|timing belts?", "belt"),

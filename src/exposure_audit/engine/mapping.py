@@ -18,7 +18,7 @@ import pandas as pd
 from pandas.api.extensions import ExtensionArray
 
 from exposure_audit.bom.recognise import Recognition, mask_codes, recognise
-from exposure_audit.engine.components import KindSpec, kinds_for, load_kinds
+from exposure_audit.engine.components import KindSpec, PackageMass, kinds_for, load_kinds
 from exposure_audit.issues import IssueCode, IssueLog
 from exposure_audit.reference import ReferenceSet
 from exposure_audit.reference.models import Material
@@ -49,6 +49,9 @@ class Match:
     confidence: float
     reason: str
     suggestions: tuple[str, ...] = ()
+    unit_mass: PackageMass | None = None
+    """The published mass of one part of the recognised kind in its package (components.yaml
+    `masses`), used when the BOM gives no mass."""
 
 
 @dataclass
@@ -437,15 +440,24 @@ def map_contents(bom: pd.DataFrame, reference: ReferenceSet, sheet: str | None =
         ["archetype", "mineral"], kind="stable", ignore_index=True
     )
     # A line's contents are its archetype's composition x its mass basis: the BOM mass where
-    # given, else the typical unit mass x quantity (then the mass is "estimated"). An archetype
+    # given, else the published mass of one part in the recognised package, else the
+    # archetype's typical unit mass, x quantity (then the mass is "estimated"). An archetype
     # without composition rows has no typical mass here.
     typical = dict(zip(composition["archetype"], composition["typical_mass_kg"], strict=True))
-    line_typical = np.array([typical.get(m.archetype, np.nan) for m in matches])[codes] * bom[
-        "quantity"
-    ].to_numpy(float)
+    quantity = bom["quantity"].to_numpy(float)
+    per_package = np.array([m.unit_mass.kg if m.unit_mass else np.nan for m in matches])[codes]
+    line_typical = (
+        np.where(
+            np.isnan(per_package),
+            np.array([typical.get(m.archetype, np.nan) for m in matches])[codes],
+            per_package,
+        )
+        * quantity
+    )
     line_mass = bom["line_mass_kg"].to_numpy(float)
     has_mass = ~np.isnan(line_mass)
     estimated = mapped & ~has_mass & ~np.isnan(line_typical)
+    by_package = estimated & ~np.isnan(per_package)
     lines = pd.DataFrame(
         {
             "archetype": _archetype_per_line(matches, codes),
@@ -457,11 +469,21 @@ def map_contents(bom: pd.DataFrame, reference: ReferenceSet, sheet: str | None =
         index=bom.index,
         copy=False,  # every column is a new array already
     )
-    if estimated.any():
+    if by_package.any():
+        described = pd.Series([m.unit_mass.describe() if m.unit_mass else "" for m in matches])
         log.add_cells(
             IssueCode.ESTIMATED_MASS,
-            rows[estimated],
-            table["archetype"].take(codes[estimated]),
+            rows[by_package],
+            described.take(codes[by_package]),
+            None,
+            "no mass given; the published mass of one part, {value}, x quantity was used",
+        )
+    if (estimated & ~by_package).any():
+        rest = estimated & ~by_package
+        log.add_cells(
+            IssueCode.ESTIMATED_MASS,
+            rows[rest],
+            table["archetype"].take(codes[rest]),
             None,
             "no mass given; the typical mass of {value} was used",
         )
@@ -533,12 +555,16 @@ def combine(match: Match, found: Recognition, kinds: dict[str, KindSpec]) -> Mat
             return match
         why = "the loaded reference tables have no archetype for this kind"
         return Match(None, "recognised", 0.0, f"{said}; {why}", match.suggestions)
+    unit_mass = spec.mass_for(found.package)
+    weighed = f"; mass if the BOM gives none: {unit_mass.describe()}" if unit_mass else ""
     if match.method == "pattern" and spec.refined_by(match.archetype):
-        return Match(match.archetype, "pattern", match.confidence, f"{match.reason}; {said}")
+        reason = f"{match.reason}; {said}{weighed}"
+        return Match(match.archetype, "pattern", match.confidence, reason, (), unit_mass)
     archetype = spec.archetype_for(found.material)
     if archetype is not None:
         confidence = round(min(0.9, 0.4 + 0.5 * found.confidence), 2)
-        return Match(archetype, "component", confidence, f"{said} -> {archetype}")
+        reason = f"{said} -> {archetype}{weighed}"
+        return Match(archetype, "component", confidence, reason, (), unit_mass)
     why = spec.gap or "no archetype for this kind"
     return Match(None, "recognised", 0.0, f"{said}; {why}", match.suggestions)
 

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.extensions import ExtensionArray
 
+from exposure_audit.bom.code_screen import unreadable
 from exposure_audit.bom.recognise import Recognition, mask_codes, recognise
 from exposure_audit.engine.components import KindSpec, PackageMass, kinds_for, load_kinds
 from exposure_audit.issues import IssueCode, IssueLog
@@ -595,10 +596,11 @@ def _recognise_unmapped(
     codes: np.ndarray,
     matches: list[Match],
     kinds: dict[str, KindSpec],
-    texts: list[Match],
+    texts: list[Match] | None = None,
 ) -> tuple[np.ndarray, list[Match]]:
     """`texts`: each code's match from its text alone, which the whole line's recognition
-    is combined with (`matches` holds the prose pass's result)."""
+    is combined with (`matches` holds the prose pass's result; None: `matches` itself)."""
+    texts = matches if texts is None else texts
     open_codes = np.array([m.archetype is None for m in matches], dtype=bool)
     firm = np.array([m.method in _FIRM for m in matches], dtype=bool)
     # An EDA export's footprint, designator and value say what was placed, whatever its
@@ -614,12 +616,17 @@ def _recognise_unmapped(
     if not len(lines) or not columns:
         return codes, matches
     sub = bom.iloc[lines]
-    group, values = _distinct_rows([sub[c].astype(object).fillna("") for c in columns])
     names = [str(c).removeprefix("extra:") for c in columns]
+    group, values = _distinct_rows(
+        [
+            _screened(n, sub[c].astype(object).fillna(""))
+            for n, c in zip(names, columns, strict=True)
+        ]
+    )
     first = np.full(len(values[0]), -1, dtype=np.int64)
     first[group[::-1]] = np.arange(len(group))[::-1]
-    codes = codes.copy()
     out = list(matches)
+    recoded = np.full(len(values[0]), -1, dtype=np.int64)  # each combination's new match
     for g in range(len(values[0])):
         cells = [(n, _cell(v[g])) for n, v in zip(names, values, strict=True)]
         code = codes[lines[first[g]]]
@@ -628,8 +635,24 @@ def _recognise_unmapped(
         if found == base:
             continue
         out.append(found)
-        codes[lines[group == g]] = len(out) - 1
+        recoded[g] = len(out) - 1
+    per_line = recoded[group]
+    changed = per_line >= 0
+    codes = codes.copy()
+    codes[lines[changed]] = per_line[changed]
     return codes, out
+
+
+def _screened(header: str, column: pd.Series) -> pd.Series:
+    """The column with its code cells that recognition reads nothing from blanked, so that
+    lines differing only in a part number are recognised once (`bom.code_screen`)."""
+    codes, uniques = pd.factorize(column)
+    text = np.array([u if isinstance(u, str) else "" for u in uniques], dtype=object)
+    skip = unreadable(header, text)
+    if not skip.any():
+        return column
+    text[skip] = ""
+    return pd.Series(text[codes], index=column.index)
 
 
 def _cell(value: object) -> str:

@@ -51,3 +51,12 @@ def shared_path() -> Path:
 
     named = os.environ.get("EXPOSURE_AUDIT_SHARED_DIR")
     return Path(named) if named else Path(__file__).resolve().parents[2] / "shared"
+
+
+def golden_text(path: Path, rendered: str, update: bool) -> str:
+    """The committed golden at `path` (rewritten with `rendered` first when `update`). A
+    missing golden fails: writing it would make the comparison pass on whatever was rendered."""
+    if update:
+        path.write_text(rendered, encoding="utf-8")
+    assert path.exists(), f"{path} is missing: run pytest --update-goldens and review it"
+    return path.read_text(encoding="utf-8")

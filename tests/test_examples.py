@@ -19,6 +19,8 @@ import pytest
 from exposure_audit.api import Options, audit
 from exposure_audit.report.json import JsonFormatter
 
+from support import golden_text
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted(p.name for p in (ROOT / "examples").iterdir() if p.suffix in {".xlsx", ".csv"})
 AS_OF = dt.date(2026, 11, 28)
@@ -45,9 +47,8 @@ def test_example_report_matches_the_committed_copy(name, monkeypatch, request):
     monkeypatch.chdir(ROOT)
     rendered = render(name)
     golden = ROOT / "examples" / f"{name}.report.json"
-    if update_goldens(request) or not golden.exists():
-        golden.write_text(rendered, encoding="utf-8")
-    assert json.loads(rendered) == json.loads(golden.read_text(encoding="utf-8"))
+    expected = golden_text(golden, rendered, update_goldens(request))
+    assert json.loads(rendered) == json.loads(expected)
 
 
 @pytest.mark.parametrize("stem", ["ev_battery_pack", "pm_motor", "electronics_board"])
@@ -58,9 +59,15 @@ def test_example_markdown_report_matches_the_committed_copy(stem, monkeypatch, r
     result = audit(Path("examples") / f"{stem}.xlsx", Options(as_of=AS_OF))
     rendered = all_formatters()["markdown"].render(result)
     golden = ROOT / "examples" / f"{stem}.xlsx.report.md"
-    if update_goldens(request) or not golden.exists():
-        golden.write_text(rendered, encoding="utf-8")
-    assert rendered == golden.read_text(encoding="utf-8")
+    assert rendered == golden_text(golden, rendered, update_goldens(request))
+
+
+def test_a_missing_golden_fails_and_is_not_written(tmp_path):
+    golden = tmp_path / "missing.report.json"
+    with pytest.raises(AssertionError, match="is missing"):
+        golden_text(golden, "{}", update=False)
+    assert not golden.exists()
+    assert golden_text(golden, "{}", update=True) == "{}"
 
 
 @pytest.mark.parametrize("stem", ["ev_battery_pack", "pm_motor", "electronics_board"])

@@ -71,11 +71,6 @@ def test_china_made_ndfeb_magnet_is_critical_and_a_japanese_one_scores_lower(tmp
     assert not any(f.rule == "covered-nation-supplier" for f in japan.findings)
 
 
-@pytest.mark.xfail(
-    reason="needs steel and ABS archetypes in materials.yaml (issue 19, recognise); the "
-    "scoring side is tested below with a part that is recognised",
-    strict=False,
-)
 def test_steel_bracket_abs_cover_and_steel_screw_are_recognised_and_low_or_medium(tmp_path):
     path = write_csv(
         tmp_path / "asm.csv",
@@ -86,13 +81,14 @@ def test_steel_bracket_abs_cover_and_steel_screw_are_recognised_and_low_or_mediu
     )
     result = audit(path, Options(as_of=AS_OF))
     assert result.lines["scored"].all()
+    assert result.lines["archetype"].tolist() == ["steel_1045", "plastic_generic", "steel_1045"]
     assert result.summary.tier in ("low", "medium")
 
 
 def test_a_part_without_critical_minerals_scores_zero_whatever_its_origin(tmp_path):
     """Scoring side of the assembly case: a recognised part holding no critical mineral is 0
     and low, made in China or not; its origin is still a finding."""
-    # The toy tables know a plastic housing (the bundled ones have no polymer archetype yet).
+    # The toy tables know a plastic housing and hold no mineral for it.
     made_in_china = toy_audit(
         write_csv(tmp_path / "h.csv", HEADER, "H1,Housing,ABS housing,1,50,China,$1")
     )

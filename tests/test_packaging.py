@@ -42,8 +42,9 @@ def test_wheel_contains_every_reference_table(wheel):
 
 def test_installed_wheel_audits_an_example_outside_the_checkout(wheel, tmp_path):
     env_dir = tmp_path / "venv"
-    venv.EnvBuilder(system_site_packages=True, with_pip=True).create(env_dir)
+    venv.EnvBuilder(system_site_packages=False, with_pip=True).create(env_dir)
     python = env_dir / "bin" / "python"
+    _see_the_running_environment(python)
     subprocess.run(
         [
             str(python),
@@ -85,3 +86,25 @@ def test_installed_wheel_audits_an_example_outside_the_checkout(wheel, tmp_path)
         check=True,
     )
     assert "_reference" in where.stdout and str(ROOT) not in where.stdout
+
+
+def _see_the_running_environment(python: Path) -> None:
+    """Make the test's own dependencies importable in the new venv without downloading them.
+
+    NOTE: `system_site_packages=True` would show the *base* interpreter's packages, which in an
+    ordinary venv (the README's `pip install -e ".[test]"`) hold no typer. Instead every folder
+    on this interpreter's sys.path goes into a .pth file, after the new venv's own
+    site-packages, so the wheel installed there is the exposure_audit that is imported. Folders
+    of this checkout are left out."""
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    folders = [
+        entry
+        for entry in sys.path
+        if entry and Path(entry).is_dir() and not Path(entry).resolve().is_relative_to(ROOT)
+    ]
+    (Path(site) / "_running_environment.pth").write_text("\n".join(folders) + "\n")

@@ -41,7 +41,7 @@ EXPECTED: dict[str, dict[int, tuple[str, str | None]]] = {
         7: ("XT60 Connector", None),
         8: ("4-Pin Balance Connector", None),
         9: ("DC Voltage/Current Meter", None),
-        10: ("Cell Interconnect / Bus Material", None),  # nickel strip: no sourced archetype
+        10: ("Cell Interconnect / Bus Material", "nickel_200"),  # nickel interconnect: Ni 200/201
         11: ("Main Power Wire", "copper_cathode"),
         12: ("Balance Wires", "copper_cathode"),
         13: ("Fish Paper / Cell Insulation", "plastic_generic"),  # vulcanised fibre

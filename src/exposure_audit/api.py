@@ -57,6 +57,8 @@ class Options:
     """Everything that shapes an audit besides the BOM file."""
 
     sheet: str | None = None
+    encoding: str | None = None
+    """`--encoding`: the text encoding of a .csv/.tsv BOM (default: detected)."""
     column_map: Mapping[str, str] = field(default_factory=dict)
     reference_dirs: Sequence[str | Path] = ()
     policy_file: str | Path | None = None
@@ -86,7 +88,7 @@ def load(path: str | Path, options: Options | None = None, ahead: Ahead | None =
     Raises `BomReadError`, `ReferenceDataError`, `UsageError`."""
     options = options or Options()
     reference = load_reference(options.reference_dirs, options.policy_file, options.include_bundled)
-    raw = read_bom(path, sheet=options.sheet, ahead=ahead)
+    raw = read_bom(path, sheet=options.sheet, ahead=ahead, encoding=options.encoding)
     columns = match_columns(raw.headers, options.column_map)
     bom = clean_bom(raw, columns, reference.countries.aliases)
     mapping = map_contents(bom.frame, reference, sheet=raw.sheet)

@@ -38,10 +38,24 @@ class IssueCode(str, Enum):
     MASS_UNIT_ASSUMED = ("mass-unit-assumed", "warning", "A mass column names no unit; read as kg")
     UNKNOWN_COUNTRY = ("unknown-country", "warning", "A country name that matches no country")
     DATE_IN_NUMBER = ("date-in-number", "error", "A date where a number belongs")
+    NUMBER_OUT_OF_RANGE = (
+        "number-out-of-range",
+        "error",
+        "A number, or quantity x unit value, beyond 1e15",
+    )
+    AMBIGUOUS_NUMBER = (
+        "ambiguous-number",
+        "warning",
+        "Cells like 1,000 read one way; the column's choice said once",
+    )
     DUPLICATE_PART = ("duplicate-part", "info", "The same part number on several lines")
     UNKNOWN_MINERAL = ("unknown-mineral", "warning", "A mineral name the reference lacks")
     UNKNOWN_MATERIAL = ("unknown-material", "warning", "No material archetype matched")
-    ESTIMATED_MASS = ("estimated-mass", "info", "Mass taken from the archetype's typical mass")
+    ESTIMATED_MASS = (
+        "estimated-mass",
+        "info",
+        "Mass estimated from a typical unit mass (package, else archetype)",
+    )
     NO_MASS = ("no-mass", "info", "No mass given or known; line weighted by spend or count")
     CONTROL_CHARACTERS = ("control-characters", "warning", "Text holds control characters")
     COST_COLUMN_TOTAL = ("cost-column-is-total", "info", "Cost column read as line totals")

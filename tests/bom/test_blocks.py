@@ -10,10 +10,9 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
+from bom.conftest import issues_of
 from exposure_audit.bom.blocks import drop_repeats, find_tables
 from exposure_audit.bom.read import read_bom
-
-from bom.conftest import issues_of
 
 
 def _xlsx(path: Path, rows: list[list[object]]) -> Path:

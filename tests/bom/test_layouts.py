@@ -238,6 +238,9 @@ def test_position_column_gives_way_to_the_mpn_as_part_number():
 
 
 def test_a_bom_without_quantities_counts_its_designators(tmp_path, load_bom):
-    text = '"Comment","Designator","Footprint"\n"100nF","C1, C4,C5","C_0603"\n"10k","R1-R4","R_0603"\n"LED","D1","LED_0603"\n'
+    text = (
+        '"Comment","Designator","Footprint"\n"100nF","C1, C4,C5","C_0603"\n'
+        '"10k","R1-R4","R_0603"\n"LED","D1","LED_0603"\n'
+    )
     frame = load_bom(_write(tmp_path / "jlc.csv", text)).frame
     assert frame["quantity"].tolist() == [3.0, 4.0, 1.0]

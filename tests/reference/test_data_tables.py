@@ -367,6 +367,13 @@ MATCH_CASES = [
     ("NdFeB block magnet N42", "ndfeb_sintered"),
     ("Rare earth magnet disc", "ndfeb_sintered"),
     ("Magnet N35 nickel plated", "ndfeb_sintered"),
+    ("N52", "ndfeb_sintered"),  # a grade alone, as in a material column
+    ("n42 block", "ndfeb_sintered"),
+    ("N40 countersunk 10 x 3", "ndfeb_sintered"),
+    ("N35 nut", None),  # a grade token next to a fastener word is a nut's or a bolt's code
+    ("N35 M3 hex nut", None),
+    ("hex bolt N42 M8x40", None),
+    ("N35 cable gland", None),
     ("N42H arc magnet", "ndfeb_sintered"),
     ("N42SH arc segment", "ndfeb_sintered_hc"),
     ("N38UH rotor magnet", "ndfeb_sintered_hc"),
@@ -477,13 +484,21 @@ MATCH_CASES = [
     ("bonded NdFeB ring", None),
     ("Lithium battery CR2032", None),
     # parts around cells are not cells (battery_pack_3s6p.xlsx)
-    ("Cell Interconnect / Bus Material | nickel/bus interconnect suitable for 18650 cells", None),
+    # ... but a nickel interconnect or strip is nickel (pure Ni 200/201; plated steel stays out)
+    (
+        "Cell Interconnect / Bus Material | nickel/bus interconnect suitable for 18650 cells",
+        "nickel_200",
+    ),
     ("Fish Paper / Cell Insulation | Electrical insulation for Li-Ion cell terminals", None),
     ("18650 busbar", None),
     ("Li-ion cell bus bar 0.2mm", None),
     ("18650 cell spacer", None),
     ("Li-ion battery charger", None),
-    ("18650 nickel strip 0.15mm", None),
+    ("18650 nickel strip 0.15mm", "nickel_200"),
+    ("Pure nickel strip 0.15 x 8 mm", "nickel_200"),
+    ("Ni201 tab", "nickel_200"),
+    ("nickel-plated steel strip 0.15mm", None),
+    ("Nickel plated strip for 18650", None),
     ("Kapton tape for li-ion cells", None),
     ("Li-ion battery wiring harness", None),
     ("18650 Li-ion cell with wire leads", "li_cell_nmc622"),

@@ -36,6 +36,11 @@ from exposure_audit.reference.countries import to_iso3
 from exposure_audit.text import fold, fold_header
 
 MAX_PLAUSIBLE_UNIT_MASS_KG = 10_000.0
+MAX_MAGNITUDE = 1e15
+"""The largest quantity, mass or cost read, and the largest product of two (quantity x unit
+mass, quantity x unit cost): far beyond any bill of materials, and small enough that every
+later product and sum over millions of lines stays finite (1e308 x a price would be inf)."""
+_MAX_SHOWN = "1e15"
 TOTAL_WORDS = {"total", "totals", "subtotal", "sub total", "grand total", "sum", "gesamt", "summe"}
 _TOTAL_KEYS = {w.replace(" ", "") for w in TOTAL_WORDS}
 _CURRENCY = re.compile(r"(?i)(us\$|usd|eur|gbp|cny|rmb|jpy|cad|aud|chf|[$€£¥₹₩])")
@@ -346,9 +351,11 @@ def _quantities(lines: _Lines) -> np.ndarray:
             return _designator_counts(designators)
         log.add(IssueCode.MISSING_COLUMN, "no quantity column; every line counts once", column=None)
         return np.ones(lines.n)
-    quantity, bad = _parse_cells(quantity_col)
     header = lines.columns.header("quantity")
+    parsed = _parse_distinct(quantity_col)
+    quantity, bad = parsed.values[parsed.codes], parsed.bad[parsed.codes]
     _report_bad_numbers(log, bad, quantity_col, rows, header, lines.invalid)
+    _report_ambiguous(log, parsed, quantity_col, rows, header)
     quantity = np.where(np.isnan(quantity) & ~bad, 1.0, quantity)  # a blank counts once
     negative = quantity < 0
     log.add_cells(
@@ -401,7 +408,7 @@ def _line_masses(lines: _Lines, quantity: np.ndarray, unit: _Text) -> np.ndarray
                 header,
                 "unit mass {value} is over 10 tonnes; check the unit in the header",
             )
-            mass_kg = mass_kg * quantity
+            mass_kg = _product(lines, mass_kg, quantity, header, "quantity x unit mass")
         line_mass = np.where(~np.isnan(line_mass) | np.isnan(mass_kg), line_mass, mass_kg)
     return line_mass
 
@@ -466,18 +473,43 @@ def _costs(lines: _Lines, quantity: np.ndarray) -> _Costs:
         )
     spend = np.full(lines.n, np.nan) if extended is None else extended
     if unit_cost is not None:
-        spend = np.where(np.isnan(spend), quantity * unit_cost, spend)
+        header = columns.header("unit_cost")
+        line_cost = _product(lines, unit_cost, quantity, header, "quantity x unit cost")
+        spend = np.where(np.isnan(spend), line_cost, spend)
     currency = columns.currency or _currency_from_cells(
         lines.column("unit_cost"), lines.column("extended_cost")
     )
     return _Costs(spend, currency, is_total)
 
 
+def _product(
+    lines: _Lines, unit: np.ndarray, quantity: np.ndarray, header: str | None, what: str
+) -> np.ndarray:
+    """`unit` x `quantity`, checked: a product beyond MAX_MAGNITUDE makes the line invalid
+    (NaN) with an issue, so no later sum or product can overflow."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        product = unit * quantity
+    over = ~(np.abs(product) <= MAX_MAGNITUDE) & ~np.isnan(product)
+    if over.any():
+        lines.log.add_cells(
+            IssueCode.NUMBER_OUT_OF_RANGE,
+            lines.rows[over],
+            pd.Series(product[over]),
+            header,
+            f"{what} is {{value}}, beyond {_MAX_SHOWN}; check both cells",
+        )
+        lines.invalid |= over
+        product = np.where(over, np.nan, product)
+    return product
+
+
 def _cost_cells(lines: _Lines, name: str, col: pd.Series) -> np.ndarray:
     """A cost column's numbers; a bad or negative cost makes the line invalid."""
     header = lines.columns.header(name)
-    values, bad = _parse_cells(col)
+    parsed = _parse_distinct(col)
+    values, bad = parsed.values[parsed.codes], parsed.bad[parsed.codes]
     _report_bad_numbers(lines.log, bad, col, lines.rows, header, lines.invalid)
+    _report_ambiguous(lines.log, parsed, col, lines.rows, header)
     negative = values < 0
     lines.log.add_cells(
         IssueCode.NEGATIVE_VALUE,
@@ -1040,6 +1072,10 @@ class _Numbers(NamedTuple):
     bad: np.ndarray
     cells: Sequence[object]
     """The distinct cells as factorized (booleans as a marker), for a second look."""
+    ambiguous: np.ndarray | None = None
+    """Slots whose separator could be read two ways ("1,000": thousands or decimal comma)."""
+    decimal_comma: bool = False
+    """Whether the column was read with a decimal comma (how the ambiguous cells were read)."""
 
 
 def _parse_cells(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -1100,8 +1136,83 @@ def _parse_distinct(series: pd.Series) -> _Numbers:
             blank[i] = True
         else:
             parsed[i] = _none_to_nan(parse_number(text, decimal_comma))
+    ambiguous = _ambiguous_slots(unique_values, strings, parsed, decimal_comma)
     codes = np.where(codes < 0, len(unique_values), codes)
-    return _finite(_Numbers(codes, parsed, np.isnan(parsed) & ~blank, [*unique_values, None]))
+    return _finite(
+        _Numbers(
+            codes,
+            parsed,
+            np.isnan(parsed) & ~blank,
+            [*unique_values, None],
+            ambiguous,
+            decimal_comma,
+        )
+    )
+
+
+_COMMA_GROUP = re.compile(r"[-+]?[1-9]\d{0,2},\d{3}")
+_DOT_GROUP = re.compile(r"[-+]?[1-9]\d{0,2}\.\d{3}")
+
+
+def _ambiguous_slots(
+    uniques: Sequence[object], strings: Mapping[int, object], parsed: np.ndarray, comma: bool
+) -> np.ndarray | None:
+    """Distinct cells whose one separator reads two ways: "1,000" (a thousands comma, or a
+    decimal comma) and, in a decimal-comma column, "1.500" (a thousands dot there, so it is
+    re-read as 1500 in `parsed`). None when there are none."""
+    found = np.zeros(len(parsed), dtype=bool)
+    for i, text in strings.items():
+        if isinstance(text, str) and _COMMA_GROUP.fullmatch(_bare_number(text)):
+            found[i] = True
+    if comma:
+        for i in np.flatnonzero(~np.isnan(parsed[: len(uniques)])):
+            cell = uniques[i]
+            if isinstance(cell, str) and _DOT_GROUP.fullmatch(cell.strip()):
+                parsed[i] = float(cell.strip().replace(".", ""))
+                found[i] = True
+    return found if found.any() else None
+
+
+def _bare_number(text: str) -> str:
+    return _CURRENCY.sub("", text).replace(" ", "").replace("\u00a0", "")
+
+
+def _report_ambiguous(
+    log: IssueLog, parsed: _Numbers, col: pd.Series, rows: np.ndarray, header: str | None
+) -> None:
+    """One issue per column holding cells such as "1,000", naming the reading chosen."""
+    if parsed.ambiguous is None:
+        return
+    lines = parsed.ambiguous[parsed.codes]
+    if not lines.any():
+        return
+    first = int(np.argmax(lines))
+    cell = cell_text(col.iloc[first]).strip()
+    value = parsed.values[parsed.codes[first]]
+    others = int(lines.sum()) - 1
+    digits = _bare_number(cell)
+    separator = "," if "," in digits else "."
+    as_group = float(digits.replace(separator, ""))
+    as_decimal = float(digits.replace(separator, "."))
+    if parsed.decimal_comma:
+        why = "this column writes decimal commas (such as 3,5), so commas are decimal marks "
+        why += "and dots thousands separators"
+    else:
+        why = "no cell in this column writes a decimal comma, so commas are thousands separators"
+    more = f" (and {others:,} more such cell(s))" if others else ""
+    log.add(
+        IssueCode.AMBIGUOUS_NUMBER,
+        f"'{cell}'{more} could be {_plain(as_group)} or {_plain(as_decimal)}: read as "
+        f"{_plain(value)} because {why}; write the number without a thousands separator "
+        "if that is wrong",
+        row=int(rows[first]),
+        column=header,
+        value=cell,
+    )
+
+
+def _plain(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
 def _used_categories(series: pd.Series) -> tuple[np.ndarray, pd.Index]:
@@ -1127,12 +1238,17 @@ def _mostly_numbers(values: np.ndarray, numbers: np.ndarray) -> _Numbers:
     cells = np.empty(len(rest.cells) + len(floats), dtype=object)
     cells[: len(rest.cells)] = rest.cells
     cells[len(rest.cells) :] = floats
+    ambiguous = None
+    if rest.ambiguous is not None:
+        ambiguous = np.concatenate([rest.ambiguous, np.zeros(len(floats), dtype=bool)])
     return _finite(
         _Numbers(
             codes,
             np.concatenate([rest.values, floats]),
             np.concatenate([rest.bad, np.zeros(len(floats), dtype=bool)]),
             cells,
+            ambiguous,
+            rest.decimal_comma,
         )
     )
 
@@ -1148,13 +1264,22 @@ def _none_to_nan(value: float | None) -> float:
 
 
 def _finite(numbers: _Numbers) -> _Numbers:
-    """Infinite values are bad cells."""
-    infinite = np.isinf(numbers.values)
-    if not infinite.any():
+    """Infinite values and values beyond MAX_MAGNITUDE are bad cells (reported as
+    out-of-range by `_report_bad_numbers`)."""
+    out = ~(np.abs(numbers.values) <= MAX_MAGNITUDE) & ~np.isnan(numbers.values)
+    if not out.any():
         return numbers
-    return numbers._replace(
-        values=np.where(infinite, np.nan, numbers.values), bad=numbers.bad | infinite
-    )
+    return numbers._replace(values=np.where(out, np.nan, numbers.values), bad=numbers.bad | out)
+
+
+def _out_of_range(cell: object) -> bool:
+    """Whether a bad cell is a number too large to read (not text that is no number)."""
+    if isinstance(cell, bool):
+        return False
+    if isinstance(cell, int | float | np.integer | np.floating):
+        return not abs(float(cell)) <= MAX_MAGNITUDE and not math.isnan(float(cell))
+    value = parse_number(cell) if isinstance(cell, str) else None
+    return value is not None and not abs(value) <= MAX_MAGNITUDE
 
 
 _BOOL_CELL = "\x00bool"
@@ -1228,10 +1353,20 @@ def _report_bad_numbers(
         header,
         "{value} is a date where a number belongs; fix the cell format",
     )
+    huge = np.zeros(len(values), dtype=bool)
+    huge[~is_date] = _map_unique(values[~is_date], _out_of_range).to_numpy(dtype=bool)
+    log.add_cells(
+        IssueCode.NUMBER_OUT_OF_RANGE,
+        rows[bad][huge],
+        values[huge],
+        header,
+        f"{{value}} is beyond {_MAX_SHOWN}; fix the cell or clear it",
+    )
+    plain = ~is_date & ~huge
     log.add_cells(
         IssueCode.INVALID_NUMBER,
-        rows[bad][~is_date],
-        values[~is_date],
+        rows[bad][plain],
+        values[plain],
         header,
         "'{value}' is not a number; fix the cell or clear it",
     )

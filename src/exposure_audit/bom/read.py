@@ -79,12 +79,18 @@ class RawTable:
         return [str(c) for c in self.frame.columns]
 
 
-def read_bom(path: str | Path, sheet: str | None = None, ahead: Ahead | None = None) -> RawTable:
+def read_bom(
+    path: str | Path,
+    sheet: str | None = None,
+    ahead: Ahead | None = None,
+    encoding: str | None = None,
+) -> RawTable:
     """Read a BOM file into a `RawTable`.
 
     The format follows the file's content (zip or OLE signature) and then its suffix; the sheet
     is the first whose header row is recognised unless `sheet` names one. `ahead`: a parse
-    started earlier (`bom.ahead.start`), used when it is for this file and sheet.
+    started earlier (`bom.ahead.start`), used when it is for this file and sheet. `encoding`
+    (text files only) replaces the detected one.
 
     Raises `BomReadError` for a missing, unreadable, empty, oversized or headerless file.
     """
@@ -98,7 +104,7 @@ def read_bom(path: str | Path, sheet: str | None = None, ahead: Ahead | None = N
             f"--sheet {sheet!r} given, but {shown} is a text file without sheets",
             "drop --sheet for .csv/.tsv files",
         )
-    return _read_text(path, shown, ahead)
+    return _read_text(path, shown, None if encoding else ahead, encoding)
 
 
 # --- spreadsheets ------------------------------------------------------------------------------
@@ -337,10 +343,12 @@ def _drop_empty_unnamed(frame: pd.DataFrame) -> pd.DataFrame:
 # --- delimited text ----------------------------------------------------------------------------
 
 
-def _read_text(path: Path, shown: str, ahead: Ahead | None) -> RawTable:
+def _read_text(
+    path: Path, shown: str, ahead: Ahead | None, encoding: str | None = None
+) -> RawTable:
     parsed = ahead.parsed(path, None) if ahead is not None else None
     parsed = parsed if isinstance(parsed, TextTable) else None
-    layout = parsed.layout if parsed is not None else text_layout(path, shown)
+    layout = parsed.layout if parsed is not None else text_layout(path, shown, encoding)
     _check_width(layout, shown)
     blocked = _text_tables(path, layout) if path.stat().st_size <= _BLOCK_BYTES else None
     if blocked is not None:

@@ -321,7 +321,12 @@ SERIES: tuple[tuple[str, str, str, int | None], ...] = (
 )
 """Maker MPN series. Patterns run on the whole token, upper-cased, distributor prefix removed."""
 
-_SERIES = [(maker, re.compile(rx + "$", re.IGNORECASE), kind) for maker, rx, kind, _ in SERIES]
+# One alternation for the whole table: the regex engine tries the series in table order and
+# stops at the first that matches the whole token, as a loop over them would, without a Python
+# call per series (a BOM's part-number cells are mostly distinct, so each is read once).
+_SERIES_ANY = re.compile(
+    "|".join(f"(?P<s{i}>(?:{rx})$)" for i, (_, rx, _, _) in enumerate(SERIES)), re.IGNORECASE
+)
 
 # Li-ion cells by model code. IEC 61960 names a secondary lithium cell by its negative electrode
 # (I: carbon/graphite), positive electrode (C cobalt, N nickel, M manganese, F iron phosphate),
@@ -636,7 +641,11 @@ WORDS: tuple[tuple[str, str], ...] = (
         "plastic_part",
     ),
     (r"holders?|cell holders?|clips?|clamps?", "structural"),
-    (r"interconnects?|bus ?bars?|busbars?|nickel strips?|tabs?", "busbar"),
+    (
+        r"interconnects?|bus ?bars?|busbars?|nickel strips?|tabs?|"
+        r"(nickel|ni)[ -]?plated (steel )?(strips?|tabs?)|pure nickel( strips?)?",
+        "busbar",
+    ),
     (r"meters?|displays?|gauges?|lcd|oled|screens?", "instrument"),
     (r"springs?|compression springs?|extension springs?", "spring"),
     (r"belts?|timing belts?", "belt"),
@@ -820,19 +829,33 @@ def _recognise(cells: Cells) -> Recognition:
     found = _Found()
     prose_seen = False
     for header, text in cells:
-        if _DESIGNATOR_HEADERS.search(header) or header == "designator":
-            _designators(found, header, text)
-        for token in tokens(text):
-            _token_rules(found, header, token)
-        _dimension_rules(found, header, text)
         is_prose = header in _PROSE_FIELDS or not _looks_like_code(text)
+        # Notes and material cells say what a part is made of or for, never what it is:
+        # their words count, but the head noun comes from the line's name cells.
+        names = header not in ("notes", "material")
+        cell = _read_cell(header, text, is_prose, head=is_prose and names and not prose_seen)
+        found.evidence.extend(cell.evidence)
+        found.materials.extend(cell.materials)
+        found.package = found.package or cell.package
         if is_prose:
-            # Notes and material cells say what a part is made of or for, never what it is:
-            # their words count, but the head noun comes from the line's name cells.
-            names = header not in ("notes", "material")
-            _word_rules(found, header, text, head=names and not prose_seen)
             prose_seen = prose_seen or header in _NAME_FIELDS
     return _resolve(found)
+
+
+@lru_cache(maxsize=1 << 17)
+def _read_cell(header: str, text: str, is_prose: bool, head: bool) -> _Found:
+    """What one cell says, whatever line it is on. Cached: a BOM repeats the same cells (a
+    description, a footprint, a maker) on many lines, and each cell is read by a few hundred
+    patterns. The result is shared between lines, so callers copy from it, never into it."""
+    found = _Found()
+    if _DESIGNATOR_HEADERS.search(header) or header == "designator":
+        _designators(found, header, text)
+    for token in tokens(text):
+        _token_rules(found, header, token)
+    _dimension_rules(found, header, text)
+    if is_prose:
+        _word_rules(found, header, text, head=head)
+    return found
 
 
 def _looks_like_code(text: str) -> bool:
@@ -862,10 +885,10 @@ def _designators(found: _Found, header: str, text: str) -> None:
 
 def _token_rules(found: _Found, header: str, token: str) -> None:
     upper = _DISTRIBUTOR.sub("", token.upper())
-    for maker, rx, kind in _SERIES:
-        if rx.match(upper):
-            found.add(kind, "series", header, f"{token} ({maker})", 3.0)
-            break
+    series = _SERIES_ANY.match(upper)
+    if series is not None and series.lastgroup is not None:
+        maker, _, kind, _ = SERIES[int(series.lastgroup[1:])]
+        found.add(kind, "series", header, f"{token} ({maker})", 3.0)
     if _cell_rules(found, header, token, upper) or _symbol_rules(found, header, token):
         return
     for rx, kind in _SEMI_SERIES:

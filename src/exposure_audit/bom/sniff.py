@@ -87,17 +87,17 @@ class TextLayout:
     """No line break inside a quoted field above the body: records and lines coincide."""
 
 
-def text_layout(path: Path, shown: str) -> TextLayout:
-    """Encoding, delimiter and header row of a delimited text file. Raises `BomReadError` for a
-    binary file or one without a recognisable header row."""
+def text_layout(path: Path, shown: str, encoding: str | None = None) -> TextLayout:
+    """Encoding (detected unless given), delimiter and header row of a delimited text file.
+    Raises `BomReadError` for a binary file or one without a recognisable header row."""
     with path.open("rb") as handle:
         sample = handle.read(SAMPLE_BYTES)
-    if b"\x00" in sample[:4096] and not looks_utf16(sample):
+    if b"\x00" in sample[:4096] and not looks_utf16(sample) and encoding is None:
         raise BomReadError(
             f"{shown} is a binary file, not a spreadsheet or CSV",
             "export the BOM again as .xlsx or .csv",
         )
-    encoding = detect_encoding(sample)
+    encoding = encoding or detect_encoding(sample)
     text = sample.decode(encoding, errors="replace")
     if len(sample) == SAMPLE_BYTES:
         text = text[: max(text.rfind("\n"), text.rfind("\r"), 0)]  # the last line may be cut
@@ -187,7 +187,9 @@ def short(exc: BaseException) -> str:
 
 
 def detect_encoding(sample: bytes) -> str:
-    """UTF-8 (with or without BOM), UTF-16 (by BOM or NUL pattern) or cp1252."""
+    """UTF-8 (with or without BOM, or mostly: a few lines in another encoding are decoded one
+    by one later and reported), UTF-16 (by BOM or NUL pattern), a CJK encoding (Shift-JIS,
+    GBK/GB18030, Big5, EUC-KR...) when charset-normalizer finds one, else cp1252."""
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -203,7 +205,51 @@ def detect_encoding(sample: bytes) -> str:
         # A multi-byte character cut at the end of the sample is still UTF-8.
         if exc.start >= len(sample) - 3:
             return "utf-8"
+    if _mostly_utf8(sample):
+        return "utf-8"
+    return _legacy_encoding(sample)
+
+
+CJK_ENCODINGS = frozenset(
+    {"shift_jis", "cp932", "euc_jp", "iso2022_jp", "gb2312", "gbk", "gb18030", "big5"}
+    | {"cp950", "big5hkscs", "euc_kr", "cp949", "johab"}
+)
+_DETECT_BYTES = 64 * 1024
+
+
+def _mostly_utf8(sample: bytes) -> bool:
+    """Whether at least as many of the sample's non-ASCII lines are valid UTF-8 as are not
+    (a UTF-8 file with a few cp1252 lines pasted in stays UTF-8, its other lines intact)."""
+    good = bad = 0
+    for line in sample.splitlines()[:-1] or sample.splitlines():  # the last may be cut
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+            good += 1
+        except UnicodeDecodeError:
+            bad += 1
+    return good > 0 and good >= bad
+
+
+def _legacy_encoding(sample: bytes) -> str:
+    """A CJK encoding when charset-normalizer's best guess is one, else cp1252 (the Western
+    Windows encoding that Excel's "CSV" export writes)."""
+    import codecs
+
+    from charset_normalizer import from_bytes
+
+    head = sample[:_DETECT_BYTES]
+    if len(sample) > _DETECT_BYTES:
+        head = head[: head.rfind(b"\n") + 1] or head  # whole lines: no character cut in two
+    best = from_bytes(head).best()
+    if best is None:
         return "cp1252"
+    try:
+        name = codecs.lookup(best.encoding).name.replace("-", "_")
+    except LookupError:
+        return "cp1252"
+    return name if name in CJK_ENCODINGS else "cp1252"
 
 
 def detect_delimiter(lines: Sequence[str]) -> str:

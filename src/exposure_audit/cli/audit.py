@@ -29,6 +29,7 @@ from exposure_audit.cli.options import (
     ControlView,
     Debug,
     Details,
+    Encoding,
     Maps,
     Owners,
     Policy,
@@ -89,6 +90,7 @@ def audit_command(
         ),
     ] = None,
     sheet: Sheet = None,
+    encoding: Encoding = None,
     maps: Maps = None,
     reference: Reference = None,
     smelters: Annotated[
@@ -218,7 +220,7 @@ def audit_command(
     set_prog(ctx)
     with handle_errors(debug):
         ahead = None
-        if len(boms) == 1 and boms[0].is_file():
+        if len(boms) == 1 and boms[0].is_file() and encoding is None:
             from exposure_audit.bom.ahead import start
 
             ahead = start(boms[0], sheet)  # parses while pandas and the engine are imported
@@ -235,6 +237,7 @@ def audit_command(
         checked = [] if several else check_outputs(outputs or [], boms)
         options = audit_options(
             sheet=sheet,
+            encoding=encoding,
             maps=maps,
             reference=reference,
             policy=policy,
@@ -388,4 +391,12 @@ def exit_code_for(result, fail_on: str) -> int:
         )
         return 1
     gate = SEVERITY_ORDER[fail_on]
-    return int(any(SEVERITY_ORDER.get(f.severity, 0) >= gate for f in result.findings))
+    tripped = [f for f in result.findings if SEVERITY_ORDER.get(f.severity, 0) >= gate]
+    if tripped:
+        # NOTE: stdout may be a report piped elsewhere; the reason for exit 1 goes to stderr.
+        worst = max(tripped, key=lambda f: SEVERITY_ORDER.get(f.severity, 0))
+        sys.stderr.write(
+            f"audit: --fail-on {fail_on}: {result.report.input.path}: {len(tripped)} "
+            f"finding(s) at or above {fail_on}; worst: {worst.severity} {worst.id}\n"
+        )
+    return int(bool(tripped))

@@ -26,6 +26,38 @@ Sheet = Annotated[
         envvar="EXPOSURE_AUDIT_SHEET",
     ),
 ]
+
+
+def _check_encoding(value: str | None) -> str | None:
+    """A text encoding Python knows, by its canonical name (utf-8 also reads a BOM)."""
+    if not value:
+        return None
+    import codecs
+
+    try:
+        info = codecs.lookup(value)
+    except LookupError:
+        info = None
+    if info is None or not getattr(info, "_is_text_encoding", True):
+        raise typer.BadParameter(
+            f"unknown text encoding {value!r}; use a name such as utf-8, cp1252, shift_jis or gbk"
+        )
+    return "utf-8-sig" if info.name == "utf-8" else info.name
+
+
+Encoding = Annotated[
+    str | None,
+    typer.Option(
+        "--encoding",
+        metavar="NAME",
+        help="Text encoding of a .csv/.tsv BOM, e.g. cp1252, shift_jis, gbk (default: "
+        "detected: UTF-8, UTF-16, CJK encodings, else cp1252). Spreadsheets ignore it.",
+        rich_help_panel=INPUT,
+        envvar="EXPOSURE_AUDIT_ENCODING",
+        callback=_check_encoding,
+        show_default=False,
+    ),
+]
 Maps = Annotated[
     list[str] | None,
     typer.Option(

@@ -247,7 +247,14 @@ def run(
             write_atomic(path, render.render_markdown(result))
         if not quiet:
             err_console().print(f"wrote {path}", style="dim", markup=False)
-    return result.exit_code(fail_on)
+    code = result.exit_code(fail_on)
+    tripped = [r.file for r in result.rows if r.exit_code(fail_on)]
+    if code == 1 and tripped:
+        sys.stderr.write(
+            f"audit: --fail-on {fail_on}: {len(tripped)} BOM(s) with a finding at or above "
+            f"{fail_on}: {', '.join(tripped[:5])}{' ...' if len(tripped) > 5 else ''}\n"
+        )
+    return code
 
 
 def _resume_from(checked: list[tuple[Path, str]]) -> _Resume:

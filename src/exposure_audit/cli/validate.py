@@ -8,13 +8,13 @@ from typing import Annotated
 import typer
 
 from exposure_audit.cli.common import handle_errors, out_console, set_prog, stdout_write
-from exposure_audit.cli.options import Debug, Maps, Reference, Sheet
+from exposure_audit.cli.options import Debug, Encoding, Maps, Reference, Sheet
 
 EPILOG = """\
 [bold]Examples[/bold]
 
   exposure-audit validate bom.xlsx
-  exposure-audit validate bom.csv --map quantity="Menge" --format json
+  exposure-audit validate bom.csv --map quantity="Menge" --json
 """
 
 
@@ -22,6 +22,7 @@ def validate_command(
     ctx: typer.Context,
     bom: Annotated[Path, typer.Argument(metavar="BOM", help="The BOM file.", show_default=False)],
     sheet: Sheet = None,
+    encoding: Encoding = None,
     maps: Maps = None,
     reference: Reference = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
@@ -42,6 +43,7 @@ def validate_command(
             bom,
             Options(
                 sheet=sheet,
+                encoding=encoding,
                 column_map=parse_map_options(maps or []),
                 reference_dirs=list(reference or []),
             ),

@@ -17,8 +17,9 @@ import numpy as np
 import pandas as pd
 from pandas.api.extensions import ExtensionArray
 
+from exposure_audit.bom.code_screen import unreadable
 from exposure_audit.bom.recognise import PURPOSE_WORDS, Recognition, mask_codes, recognise
-from exposure_audit.engine.components import KindSpec, kinds_for, load_kinds
+from exposure_audit.engine.components import KindSpec, PackageMass, kinds_for, load_kinds
 from exposure_audit.issues import IssueCode, IssueLog
 from exposure_audit.reference import ReferenceSet
 from exposure_audit.reference.models import Material
@@ -49,6 +50,9 @@ class Match:
     confidence: float
     reason: str
     suggestions: tuple[str, ...] = ()
+    unit_mass: PackageMass | None = None
+    """The published mass of one part of the recognised kind in its package (components.yaml
+    `masses`), used when the BOM gives no mass."""
 
 
 @dataclass
@@ -439,15 +443,24 @@ def map_contents(bom: pd.DataFrame, reference: ReferenceSet, sheet: str | None =
         ["archetype", "mineral"], kind="stable", ignore_index=True
     )
     # A line's contents are its archetype's composition x its mass basis: the BOM mass where
-    # given, else the typical unit mass x quantity (then the mass is "estimated"). An archetype
+    # given, else the published mass of one part in the recognised package, else the
+    # archetype's typical unit mass, x quantity (then the mass is "estimated"). An archetype
     # without composition rows has no typical mass here.
     typical = dict(zip(composition["archetype"], composition["typical_mass_kg"], strict=True))
-    line_typical = np.array([typical.get(m.archetype, np.nan) for m in matches])[codes] * bom[
-        "quantity"
-    ].to_numpy(float)
+    quantity = bom["quantity"].to_numpy(float)
+    per_package = np.array([m.unit_mass.kg if m.unit_mass else np.nan for m in matches])[codes]
+    line_typical = (
+        np.where(
+            np.isnan(per_package),
+            np.array([typical.get(m.archetype, np.nan) for m in matches])[codes],
+            per_package,
+        )
+        * quantity
+    )
     line_mass = bom["line_mass_kg"].to_numpy(float)
     has_mass = ~np.isnan(line_mass)
     estimated = mapped & ~has_mass & ~np.isnan(line_typical)
+    by_package = estimated & ~np.isnan(per_package)
     lines = pd.DataFrame(
         {
             "archetype": _archetype_per_line(matches, codes),
@@ -459,11 +472,21 @@ def map_contents(bom: pd.DataFrame, reference: ReferenceSet, sheet: str | None =
         index=bom.index,
         copy=False,  # every column is a new array already
     )
-    if estimated.any():
+    if by_package.any():
+        described = pd.Series([m.unit_mass.describe() if m.unit_mass else "" for m in matches])
         log.add_cells(
             IssueCode.ESTIMATED_MASS,
-            rows[estimated],
-            table["archetype"].take(codes[estimated]),
+            rows[by_package],
+            described.take(codes[by_package]),
+            None,
+            "no mass given; the published mass of one part, {value}, x quantity was used",
+        )
+    if (estimated & ~by_package).any():
+        rest = estimated & ~by_package
+        log.add_cells(
+            IssueCode.ESTIMATED_MASS,
+            rows[rest],
+            table["archetype"].take(codes[rest]),
             None,
             "no mass given; the typical mass of {value} was used",
         )
@@ -548,12 +571,16 @@ def combine(match: Match, found: Recognition, kinds: dict[str, KindSpec]) -> Mat
             return match
         why = "the loaded reference tables have no archetype for this kind"
         return Match(None, "recognised", 0.0, f"{said}; {why}", match.suggestions)
+    unit_mass = spec.mass_for(found.package)
+    weighed = f"; mass if the BOM gives none: {unit_mass.describe()}" if unit_mass else ""
     if match.method == "pattern" and spec.refined_by(match.archetype):
-        return Match(match.archetype, "pattern", match.confidence, f"{match.reason}; {said}")
+        reason = f"{match.reason}; {said}{weighed}"
+        return Match(match.archetype, "pattern", match.confidence, reason, (), unit_mass)
     archetype = spec.archetype_for(found.material)
     if archetype is not None:
         confidence = round(min(0.9, 0.4 + 0.5 * found.confidence), 2)
-        return Match(archetype, "component", confidence, f"{said} -> {archetype}")
+        reason = f"{said} -> {archetype}{weighed}"
+        return Match(archetype, "component", confidence, reason, (), unit_mass)
     why = spec.gap or "no archetype for this kind"
     return Match(None, "recognised", 0.0, f"{said}; {why}", match.suggestions)
 
@@ -584,10 +611,11 @@ def _recognise_unmapped(
     codes: np.ndarray,
     matches: list[Match],
     kinds: dict[str, KindSpec],
-    texts: list[Match],
+    texts: list[Match] | None = None,
 ) -> tuple[np.ndarray, list[Match]]:
     """`texts`: each code's match from its text alone, which the whole line's recognition
-    is combined with (`matches` holds the prose pass's result)."""
+    is combined with (`matches` holds the prose pass's result; None: `matches` itself)."""
+    texts = matches if texts is None else texts
     open_codes = np.array([m.archetype is None for m in matches], dtype=bool)
     firm = np.array([m.method in _FIRM for m in matches], dtype=bool)
     # An EDA export's footprint, designator and value say what was placed, whatever its
@@ -603,12 +631,17 @@ def _recognise_unmapped(
     if not len(lines) or not columns:
         return codes, matches
     sub = bom.iloc[lines]
-    group, values = _distinct_rows([sub[c].astype(object).fillna("") for c in columns])
     names = [str(c).removeprefix("extra:") for c in columns]
+    group, values = _distinct_rows(
+        [
+            _screened(n, sub[c].astype(object).fillna(""))
+            for n, c in zip(names, columns, strict=True)
+        ]
+    )
     first = np.full(len(values[0]), -1, dtype=np.int64)
     first[group[::-1]] = np.arange(len(group))[::-1]
-    codes = codes.copy()
     out = list(matches)
+    recoded = np.full(len(values[0]), -1, dtype=np.int64)  # each combination's new match
     for g in range(len(values[0])):
         cells = [(n, _cell(v[g])) for n, v in zip(names, values, strict=True)]
         code = codes[lines[first[g]]]
@@ -617,8 +650,24 @@ def _recognise_unmapped(
         if found == base:
             continue
         out.append(found)
-        codes[lines[group == g]] = len(out) - 1
+        recoded[g] = len(out) - 1
+    per_line = recoded[group]
+    changed = per_line >= 0
+    codes = codes.copy()
+    codes[lines[changed]] = per_line[changed]
     return codes, out
+
+
+def _screened(header: str, column: pd.Series) -> pd.Series:
+    """The column with its code cells that recognition reads nothing from blanked, so that
+    lines differing only in a part number are recognised once (`bom.code_screen`)."""
+    codes, uniques = pd.factorize(column)
+    text = np.array([u if isinstance(u, str) else "" for u in uniques], dtype=object)
+    skip = unreadable(header, text)
+    if not skip.any():
+        return column
+    text[skip] = ""
+    return pd.Series(text[codes], index=column.index)
 
 
 def _cell(value: object) -> str:

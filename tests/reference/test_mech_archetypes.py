@@ -1,0 +1,106 @@
+"""Mechanical archetypes (materials.yaml, mech block) and how recognised mechanical kinds route
+to them (components.yaml): every figure is sourced, fractions are sensible for the alloy or
+part, and the wording that separates two parts ("pure nickel" and "nickel-plated") is honoured."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from exposure_audit.bom.recognise import recognise
+from exposure_audit.engine.components import load_kinds
+from exposure_audit.engine.mapping import Match, combine
+from exposure_audit.reference import load_reference
+
+DATA = Path(__file__).resolve().parents[2] / "data" / "reference"
+MECH_BLOCK = "# --- mech archetypes (session 5) ---"
+
+
+def _mech_ids() -> list[str]:
+    """Ids of the archetypes in the mech block (from its comment to the next top-level comment
+    or the end of the list)."""
+    text = (DATA / "materials.yaml").read_text(encoding="utf-8")
+    block = text.split(MECH_BLOCK, 1)[1]
+    ids = []
+    for line in block.splitlines()[1:]:
+        if line.startswith("#"):
+            break
+        if line.startswith("- id: "):
+            ids.append(line.removeprefix("- id: ").strip())
+    return ids
+
+
+MECH_IDS = _mech_ids()
+
+
+def test_the_mech_block_sits_after_steel_1045():
+    text = (DATA / "materials.yaml").read_text(encoding="utf-8")
+    before = text.split(MECH_BLOCK, 1)[0]
+    last = [line for line in before.splitlines() if line.startswith("- id: ")][-1]
+    assert last == "- id: steel_1045"
+    assert "nickel_200" in MECH_IDS
+
+
+@pytest.mark.parametrize("archetype", MECH_IDS)
+def test_each_mech_archetype_is_sourced_and_sums_below_one(archetype):
+    ref = load_reference()
+    minerals = set(ref.minerals)
+    material = ref.materials[archetype]
+    assert material.source.title and material.source.url and material.source.year
+    assert sum(c.fraction for c in material.composition) <= 1.0
+    for c in material.composition:
+        assert c.mineral in minerals
+        if c.low is not None and c.high is not None:
+            assert c.low <= c.fraction <= c.high
+
+
+def test_mech_archetypes_are_also_in_the_curated_build_input():
+    """tools/build_reference.py regenerates materials.yaml: an archetype only in the generated
+    file would be lost on the next build."""
+    curated = yaml.safe_load(
+        (DATA.parents[1] / "tools" / "curated" / "materials.yaml").read_text(encoding="utf-8")
+    )
+    assert set(MECH_IDS) <= set(curated["extra_materials"])
+
+
+def test_nickel_200_is_commercially_pure_nickel():
+    nickel = {c.mineral: c for c in load_reference().materials["nickel_200"].composition}
+    assert set(nickel) == {"nickel"}
+    assert nickel["nickel"].low == pytest.approx(0.99)  # Table 1: Ni (plus Co) 99.0 min
+    assert 0.99 <= nickel["nickel"].fraction <= 1.0
+
+
+def _route(text: str, pattern: str | None = None) -> Match:
+    base = (
+        Match(pattern, "pattern", 0.9, f"pattern of {pattern}")
+        if pattern
+        else Match(None, "none", 0.0, "")
+    )
+    return combine(base, recognise([("description", text)]), load_kinds())
+
+
+@pytest.mark.parametrize(
+    ("text", "pattern", "expected"),
+    [
+        ("Pure nickel strip 0.15x8mm", "nickel_200", "nickel_200"),
+        ("Nickel strip 0.2 mm for 18650", "nickel_200", "nickel_200"),
+        ("copper busbar 3 mm", None, "copper_cathode"),
+        ("aluminium bus bar", None, "aluminium_unalloyed"),
+        # plated steel names steel, which the busbar kind does not map: its nickel share is unknown
+        ("nickel-plated steel strip 0.15mm", None, None),
+        ("bus bar", None, None),
+    ],
+)
+def test_busbar_routing(text, pattern, expected):
+    found = _route(text, pattern)
+    assert found.archetype == expected, found.reason
+    if expected is None:
+        assert "plating share is not published" in found.reason
+
+
+def test_a_grade_token_on_a_nut_is_not_a_magnet():
+    found = _route("N35 nut")
+    assert found.archetype == "steel_1045"
+    assert _route("N52 12x5x3mm", "ndfeb_sintered").archetype == "ndfeb_sintered"

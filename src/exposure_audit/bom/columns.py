@@ -65,6 +65,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "article",
         "article description",
         "short text",
+        "item text",
+        "line text",
     ),
     "material": (
         "material",
@@ -1097,7 +1099,7 @@ def match_columns(headers: Sequence[str], overrides: Mapping[str, str] | None = 
             unmatched.append(header)
             duplicates[header] = name
     _prefer_part_number(fields, unmatched, duplicates, overrides)
-    chosen_by = {h: f"named by --map {n}={h}" for n, h in overrides.items()}
+    chosen_by = {h: f"named by --map {n}={h} or the --mapping file" for n, h in overrides.items()}
     comment = _comment_is_value(fields, text, overrides)
     if comment is not None:
         chosen_by[comment] = (

@@ -8,7 +8,7 @@ back to every line that carries it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -317,6 +317,8 @@ class Matcher:
         for part, aliases in zip(parts, found, strict=True):
             for alias, score in aliases:
                 material_id = self.aliases[alias]
+                if score < FUZZY_MATCH and not _shares_word(part, alias):
+                    continue  # "wood base" is no brass: a suggestion shares a word or is a typo
                 suggestions[material_id] = max(suggestions.get(material_id, 0.0), score)
                 if score > best_score:
                     best_score, best_id, best_part = score, material_id, part
@@ -334,6 +336,22 @@ class Matcher:
                 ranked,
             )
         return Match(None, "none", 0.0, "no archetype matched", ranked)
+
+
+_WORD3 = re.compile(r"[a-z]{3,}")
+
+
+def _shares_word(part: str, alias: str) -> bool:
+    """Whether a text and an alias share a word of three letters or more, or one's word is a
+    misspelling of the other's ("stainles" ~ "stainless"): a suggestion must be about the
+    same thing, not merely made of similar letters."""
+    from rapidfuzz import fuzz
+
+    words = set(_WORD3.findall(alias))
+    for word in _WORD3.findall(part):
+        if word in words or any(len(word) >= 5 and fuzz.ratio(word, w) >= 85 for w in words):
+            return True
+    return False
 
 
 # --- which patterns can match a text ------------------------------------------------------------
@@ -403,8 +421,15 @@ def matcher_for(reference: ReferenceSet) -> Matcher:
     return matcher
 
 
-def map_contents(bom: pd.DataFrame, reference: ReferenceSet, sheet: str | None = None) -> Contents:
-    """Match every line and expand it into per-mineral contents with masses where known."""
+def map_contents(
+    bom: pd.DataFrame,
+    reference: ReferenceSet,
+    sheet: str | None = None,
+    parts: Mapping[str, str] | None = None,
+) -> Contents:
+    """Match every line and expand it into per-mineral contents with masses where known.
+    `parts`: a team's mapping file's part entries (part number or description -> archetype,
+    keys as `mapfile.part_key` folds them), which decide the lines they name."""
     matcher = matcher_for(reference)
     log = IssueLog(sheet=sheet)
     # Each distinct (text, mineral, CAS) is matched once and its result taken to its lines by
@@ -415,6 +440,8 @@ def map_contents(bom: pd.DataFrame, reference: ReferenceSet, sheet: str | None =
     )
     kinds = kinds_for(load_kinds(), frozenset(reference.materials))
     codes, matches = recognise_lines(bom, codes, matches, kinds)
+    if parts:
+        codes, matches = _team_parts(bom, codes, matches, parts)
     table = pd.DataFrame(
         {
             "archetype": [m.archetype for m in matches],
@@ -531,6 +558,31 @@ def _masked_texts(bom: pd.DataFrame, codes: np.ndarray, texts: np.ndarray) -> li
         if mask_codes(description) != description or mask_codes(notes) != notes:
             out[code] = masked_text(_cell(material), description, notes)
     return out
+
+
+def _team_parts(
+    bom: pd.DataFrame, codes: np.ndarray, matches: list[Match], parts: Mapping[str, str]
+) -> tuple[np.ndarray, list[Match]]:
+    """Lines whose part number or description a mapping file names take its archetype."""
+    from exposure_audit.bom.mapfile import part_key
+
+    wanted = {part_key(k): (k, v) for k, v in parts.items()}
+    codes = codes.copy()
+    out = list(matches)
+    made: dict[str, int] = {}
+    for column in ("part_number", "description"):
+        if column not in bom.columns:
+            continue
+        line_codes, uniques = _factorize(bom[column])
+        hits = {i: wanted[part_key(u)] for i, u in enumerate(uniques) if part_key(u) in wanted}
+        for code, (key, archetype) in hits.items():
+            if key not in made:
+                reason = f"the mapping file maps {key!r} to {archetype}"
+                out.append(Match(archetype, "mapping", 1.0, reason))
+                made[key] = len(out) - 1
+            lines = (line_codes == code) & ~np.isin(codes, list(made.values()))
+            codes[lines] = made[key]
+    return codes, out
 
 
 # --- component recognition (bom/recognise.py) -----------------------------------------------

@@ -19,7 +19,7 @@ import pandas as pd
 from exposure_audit import __version__
 from exposure_audit.bom.ahead import Ahead
 from exposure_audit.bom.clean import clean_bom
-from exposure_audit.bom.columns import match_columns
+from exposure_audit.bom.columns import match_table
 from exposure_audit.bom.mapfile import TeamMap, check_archetypes, load_mapping
 from exposure_audit.bom.read import read_bom
 from exposure_audit.bom.text_arrow import file_sha256
@@ -95,7 +95,7 @@ def load(path: str | Path, options: Options | None = None, ahead: Ahead | None =
     reference = load_reference(options.reference_dirs, options.policy_file, options.include_bundled)
     raw = read_bom(path, sheet=options.sheet, ahead=ahead, encoding=options.encoding)
     team = _team_map(options, raw.headers, reference)
-    columns = match_columns(raw.headers, {**team.columns, **options.column_map})
+    columns = match_table(raw.headers, raw.frame, {**team.columns, **options.column_map})
     bom = clean_bom(raw, columns, reference.countries.aliases)
     mapping = map_contents(bom.frame, reference, sheet=raw.sheet, parts=team.decided)
     issues = IssueLog(sheet=raw.sheet)

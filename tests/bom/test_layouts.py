@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from exposure_audit.bom.columns import ELECTRONICS_FIELDS, classify_header, match_columns
@@ -244,3 +245,31 @@ def test_a_bom_without_quantities_counts_its_designators(tmp_path, load_bom):
     )
     frame = load_bom(_write(tmp_path / "jlc.csv", text)).frame
     assert frame["quantity"].tolist() == [3.0, 4.0, 1.0]
+
+
+def test_country_names_in_other_languages(tmp_path, load_bom):
+    text = (
+        "Benennung,Werkstoff,Menge,Ursprungsland\n"
+        "Sechskantschraube M8,Stahl,4,Deutschland\n"
+        "Magnet,NdFeB,2,中国\n"
+        "Vis,Acier,1,Allemagne\n"
+        "Tornillo,Acero,1,Japón\n"
+        "Widget,,1,Narnia\n"
+    )
+    bom = load_bom(_write(tmp_path / "de.csv", text))
+    assert bom.frame["supplier_country"].astype(object).tolist()[:4] == ["DEU", "CHN", "DEU", "JPN"]
+    assert pd.isna(bom.frame["supplier_country"].iloc[4])
+
+
+def test_a_column_of_line_numbers_is_never_text(tmp_path, load_bom):
+    """KiCad's "Component" column numbers the lines: it is no description."""
+    text = (
+        "Component,References,Value,Footprint,Description,Quantity Per PCB\n"
+        "1,C35,100p,C_0603_1608,Unpolarized capacitor,1\n"
+        "2,C6 C11,1n,C_0603_1608,Unpolarized capacitor,2\n"
+        "3,R1,10k,R_0603_1608,Resistor,1\n"
+    )
+    bom = load_bom(_write(tmp_path / "kibom.csv", text))
+    assert bom.frame["description"].astype(str).tolist()[0] == "Unpolarized capacitor"
+    assert "Component" in bom.columns.unmatched
+    assert bom.frame["quantity"].tolist() == [1.0, 2.0, 1.0]

@@ -200,7 +200,8 @@ def merge_tables(
     plans: list[list[int | None]] = []
     for table, header_row in zip(tables, shown, strict=True):
         fields = list(table.fields)
-        if "description" not in fields:
+        # An EDA export names its parts by value and MPN (an empty description reads them).
+        if not {"description", "value", "mpn"} & set(fields):
             guess = _longest_text(cells, table)
             if guess is not None:
                 fields[guess] = "description"
@@ -253,11 +254,14 @@ def _longest_text(cells: Sequence[Sequence[object]], table: Table) -> int | None
         count = 0
         for index in table.rows[:200]:
             value = cells[index][column] if column < len(cells[index]) else None
-            if isinstance(value, str):
+            if isinstance(value, str) and not _LINK.search(value):  # links name no part
                 count += sum(ch.isalpha() for ch in value)
         if count > best_letters:
             best, best_letters = i, count
     return best if best_letters >= 4 * min(len(table.rows), 200) else None
+
+
+_LINK = re.compile(r"://|^www\.|^[a-z]:\\|\.(pdf|html?)$", re.IGNORECASE)
 
 
 def _unique(label: str, taken: Sequence[str]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from exposure_audit.errors import UsageError
 from exposure_audit.text import fold_header
@@ -1117,6 +1117,73 @@ def match_columns(headers: Sequence[str], overrides: Mapping[str, str] | None = 
     )
 
 
+def match_table(
+    headers: Sequence[str], frame: object, overrides: Mapping[str, str] | None = None
+) -> ColumnMap:
+    """`match_columns`, then any text column that only numbers the lines moved out
+    (`without_line_numbers`), judged on the first 500 cells of `frame` (a RawTable's)."""
+    columns = match_columns(headers, overrides)
+    wanted = {h for hs in columns.text.values() for h in hs}
+    cells = {
+        h: frame[h].iloc[:500].tolist()  # type: ignore[index]
+        for h in wanted
+        if h in frame.columns  # type: ignore[attr-defined]
+    }
+    return without_line_numbers(columns, cells)
+
+
+def without_line_numbers(columns: ColumnMap, cells: Mapping[str, Sequence[object]]) -> ColumnMap:
+    """`columns` with any text column that only numbers the lines (1, 2, 3...: KiCad's
+    "Component", a hand-kept "#") moved to the extra columns: a line index is no text, and
+    read as one it glues "1 — " onto every description. `cells`: header -> its cells."""
+    moved: list[str] = []
+    text = {name: list(headers) for name, headers in columns.text.items()}
+    for headers in text.values():
+        for header in list(headers):
+            if header in columns.chosen_by or not _numbers_lines(cells.get(header, ())):
+                continue
+            headers.remove(header)
+            moved.append(header)
+    if not moved:
+        return columns
+    fields = dict(columns.fields)
+    for name, header in list(fields.items()):
+        if header in moved:
+            if text.get(name):
+                fields[name] = text[name][0]
+            else:
+                del fields[name]
+    reasons = dict(columns.chosen_by)
+    for header in moved:
+        reasons[header] = (
+            "it numbers the lines (1, 2, 3...): a line index, kept as is, not read as text"
+        )
+    return replace(
+        columns,
+        fields=fields,
+        text={k: v for k, v in text.items() if v},
+        unmatched=[*columns.unmatched, *moved],
+        chosen_by=reasons,
+    )
+
+
+def _numbers_lines(values: Sequence[object]) -> bool:
+    """Whether a column's cells are the numbers 1, 2, 3... (blanks aside), in order."""
+    numbers: list[float] = []
+    for value in values:
+        text = str(value).strip() if value is not None else ""
+        if not text or text == "nan":
+            continue
+        try:
+            numbers.append(float(text))
+        except ValueError:
+            return False
+    if len(numbers) < 3:
+        return False
+    steps = zip(numbers, numbers[1:], strict=False)
+    return all(b - a == 1 for a, b in steps) and numbers[0] in (0.0, 1.0)
+
+
 def column_reasons(columns: ColumnMap) -> dict[str, str]:
     """Header -> why it was read as it was (what `validate` shows for each column)."""
     out: dict[str, str] = {}
@@ -1132,7 +1199,8 @@ def column_reasons(columns: ColumnMap) -> dict[str, str]:
     for header in columns.unmatched:
         out.setdefault(
             header,
-            "no field is named so: kept as an extra column (component recognition reads it)",
+            columns.chosen_by.get(header)
+            or "no field is named so: kept as an extra column (component recognition reads it)",
         )
     return out
 

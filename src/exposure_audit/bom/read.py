@@ -424,9 +424,11 @@ def _note_tables(
     first_col: int = 0,
 ) -> None:
     where = "; ".join(_where(tables, header_rows, first_col))
-    issues.add(
-        IssueCode.SEVERAL_TABLES, f"{len(tables)} tables read as one BOM, their headers at {where}"
-    )
+    if len(tables) > 1:
+        issues.add(
+            IssueCode.SEVERAL_TABLES,
+            f"{len(tables)} tables read as one BOM, their headers at {where}",
+        )
     for note in notes:
         issues.add(IssueCode.SEVERAL_TABLES, note)
 

@@ -111,3 +111,25 @@ def test_a_data_row_with_a_quantity_word_is_no_header():
         ["2", "Qty label", "text"],
     ]
     assert len(find_tables(cells)) == 1
+
+
+def test_a_table_title_is_read_as_a_note_of_its_lines(tmp_path, load_bom):
+    bom = load_bom(_xlsx(tmp_path / "stacked.xlsx", STACKED))
+    notes = bom.frame["notes"].astype(str).tolist()
+    assert "Screws and nuts" in notes[0] and "Motors" in notes[2] and "Bearings" in notes[3]
+
+
+def test_header_words_between_tables_are_no_line(tmp_path):
+    """A kit block's ",SKU,,,Product Name" row names columns: it is not a part."""
+    text = (
+        ",SKU,,,Product Name\n,KIT-1,,,Printer kit - long parts\n\n"
+        "QTY,SKU,Length (mm),Tap,Item name\n2,HW306,320,,T-SLOT 3030 extrusion\n\n"
+        ",SKU,,,Product Name\n,KIT-2,,,Printer kit - hardware\n\n"
+        "QTY,SKU,Length (mm),Tap,Item name\n10,HW100,,,M3x8 cap head screw\n"
+    )
+    path = tmp_path / "kits.csv"
+    path.write_text(text, encoding="utf-8")
+    raw = read_bom(path)
+    items = raw.frame["Item name"].astype(str).tolist()
+    assert "Product Name" not in items and "T-SLOT 3030 extrusion" in items
+    assert raw.frame["QTY"].astype(str).tolist()[-1] == "10"

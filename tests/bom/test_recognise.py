@@ -231,3 +231,7 @@ def test_silicone_is_not_a_carbon_plastic():
 def test_ceramic_dielectric_class(cells, dielectric):
     found = recognise(cells)
     assert (found.kind, found.material) == ("capacitor_ceramic", dielectric)
+
+
+def test_a_hyphenated_metric_size_is_a_fastener():
+    assert recognise([("description", "Dimension A: M-3 Dimension B: 10 mm")]).kind == "fastener"

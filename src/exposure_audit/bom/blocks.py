@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from exposure_audit.bom.columns import TEXT_FIELDS, classify_header
 from exposure_audit.bom.sniff import header_text, is_blank
 
+TITLE_HEADER = "Notes (table title)"
+"""The column holding each line's table title (read as notes)."""
 MAX_ROWS = 20_000
 """Sheets longer than this are read as one table (block layouts are hand-kept, short files)."""
 
@@ -131,11 +133,30 @@ def _numbers_below(
 
 def _holds_line(row: Sequence[object], table: Table) -> bool:
     """Whether the row holds a line of the table: something in its columns beyond a single
-    title cell ("Motors:", "Fasteners")."""
+    title cell ("Motors:", "Fasteners") or a few header words ("SKU", "Product Name")."""
     values = [v for v in row[table.start : table.stop] if not is_blank(v)]
     if not values:
         return False
-    return not (len(values) == 1 and isinstance(values[0], str) and not _number(values[0]))
+    if len(values) == 1 and isinstance(values[0], str) and not _number(values[0]):
+        return False
+    return not all(isinstance(v, str) and _field(v.strip()) for v in values)
+
+
+def _title(cells: Sequence[Sequence[object]], table: Table) -> str:
+    """The title of a table: the longest text cell over its columns in the two rows above its
+    header ("Screws and nuts:", "PRINTED PARTS"), unless it is a header word or a number."""
+    best = ""
+    for index in range(table.header_row - 1, max(table.header_row - 3, -1), -1):
+        row = cells[index]
+        texts = [
+            str(v).strip()
+            for v in row[table.start : table.stop]
+            if isinstance(v, str) and v.strip() and not _number(v) and not _field(v.strip())
+        ]
+        if texts:
+            best = max(texts, key=len)
+            break
+    return best.rstrip(":").strip()
 
 
 def several(tables: Sequence[Table], repeats: Sequence[Table], header: int | None) -> bool:
@@ -229,11 +250,20 @@ def merge_tables(
                 headers.append(_unique(label, headers))
             plan.append(slot[key])
         plans.append(plan)
+    # Each table's title names what its lines are ("Bearings", "Printed parts"): it is read
+    # with them, as a note.
+    titles = [_title(cells, t) for t in tables]
+    title_column = None
+    if any(titles):
+        title_column = len(headers)
+        headers.append(_unique(TITLE_HEADER, headers))
     records: list[tuple[int, int, list[object]]] = []
     for order, (table, plan) in enumerate(zip(tables, plans, strict=True)):
         for index in table.rows:
             row = cells[index]
             record: list[object] = [""] * len(headers)
+            if title_column is not None:
+                record[title_column] = titles[order]
             for offset, column in enumerate(plan):
                 value = row[table.start + offset] if table.start + offset < len(row) else None
                 if column is not None and not is_blank(value) and is_blank(record[column]):

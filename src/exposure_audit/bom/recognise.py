@@ -779,7 +779,7 @@ _BEARING_CODE = re.compile(
     re.IGNORECASE,
 )
 _METRIC_FASTENER = re.compile(
-    r"^M(1\.6|2|2\.5|3|4|5|6|8|10|12|14|16|20|24)(\s?[x×]\s?L?\d+(\.\d+)?"
+    r"^M-?(1\.6|2|2\.5|3|4|5|6|8|10|12|14|16|20|24)(\s?[x×]\s?L?\d+(\.\d+)?"
     r"(mm)?)?$",
     re.IGNORECASE,
 )

@@ -100,9 +100,17 @@ def measure(baseline: str, tool: str, repeats: int) -> dict[str, list[float]]:
     """Interleaved runs of both sides; a warm-up run of each first (file cache, .pyc)."""
     run_once(baseline)
     run_once(tool)
-    times: dict[str, list[float]] = {"baseline": [], "tool": [], "rss": [], "cpu": []}
+    times: dict[str, list[float]] = {
+        "baseline": [],
+        "baseline_rss": [],
+        "tool": [],
+        "rss": [],
+        "cpu": [],
+    }
     for _ in range(repeats):
-        times["baseline"].append(run_once(baseline)[0])
+        elapsed, rss, _ = run_once(baseline)
+        times["baseline"].append(elapsed)
+        times["baseline_rss"].append(rss)
         elapsed, rss, cpu = run_once(tool)
         times["tool"].append(elapsed)
         times["rss"].append(rss)
@@ -253,6 +261,10 @@ def reports(xlsx: Path, repeats: int) -> list[bool]:
             times = measure(json_out, tool, repeats)
             results.append(
                 report_ratio(f"reports: audit -o r{suffix} vs audit -o r.json", times, target)
+            )
+            print(
+                f"    peak RSS -o r{suffix} {max(times['rss']) / GIB:.2f} GiB, "
+                f"-o r.json {max(times['baseline_rss']) / GIB:.2f} GiB"
             )
     return results
 

@@ -174,7 +174,7 @@ def test_xlsx_has_actions_and_scenarios_sheets(tmp_path):
     )
     book = load_workbook(io.BytesIO(all_formatters()["xlsx"].render(result)), read_only=True)
     actions = list(book["Actions"].iter_rows(values_only=True))
-    assert actions[0][:3] == ("priority", "family", "title")
+    assert actions[0][:3] == ("Priority", "Family", "Title")
     assert any(r[2] == "Re-source Gallium in 1 line(s) towards aligned producers" for r in actions)
     scen = list(book["Scenarios"].iter_rows(values_only=True))
     assert scen[1][0] == "china-cutoff" and scen[1][4] == pytest.approx(30.45)

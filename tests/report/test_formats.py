@@ -17,6 +17,7 @@ import pytest
 from exposure_audit.report import all_formatters
 from exposure_audit.report.base import FLAT_COLUMNS, flatten, safe_cell
 from exposure_audit.report.model import STAGE_ASSUMPTION
+from exposure_audit.report.xlsx_sheet import header_label
 
 SHEETS = ["Summary", "Minerals", "Lines", "Findings", "Unmapped", "Sources"]
 ASSUMPTION_START = STAGE_ASSUMPTION.split(":")[0]
@@ -41,11 +42,12 @@ def workbook(workbook_bytes):
 
 def test_xlsx_sheets_headers_and_filters(workbook):
     assert [n for n in workbook.sheetnames if n in SHEETS] == SHEETS
-    for name in SHEETS:
+    for name in SHEETS[1:]:  # the Summary is a page to read, not a table to filter
         ws = workbook[name]
         assert ws.freeze_panes == "A2", name
         assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A1:"), name
         assert ws.cell(1, 1).font.bold, name
+    assert workbook["Summary"].cell(1, 1).font.bold
 
 
 def test_xlsx_has_native_charts(workbook):
@@ -55,14 +57,16 @@ def test_xlsx_has_native_charts(workbook):
     assert "BarChart" in kinds
 
 
-def test_xlsx_lines_sheet_is_the_flat_table(workbook, hostile_result):
+def test_xlsx_lines_sheet_is_the_flat_table_under_human_headers(workbook, hostile_result):
     ws = workbook["Lines"]
     header = [c.value for c in ws[1]]
     flat = flatten(hostile_result)
-    assert header == list(flat.columns)
+    assert header == [header_label(c, hostile_result.report.currency) for c in flat.columns]
+    assert "China touch (%)" in header and "Mass (kg)" in header
+    assert not [h for h in header if "_" in h and not h.startswith("extra")], header
     assert ws.max_row == len(flat) + 1
     # numbers stay numbers, with percent formats on shares
-    column = header.index("china_touch") + 1
+    column = header.index("China touch (%)") + 1
     cell = ws.cell(2, column)
     assert isinstance(cell.value, int | float) and "%" in cell.number_format
     assert ws.conditional_formatting  # colour scales and tier colours
@@ -82,6 +86,7 @@ def test_xlsx_neutralises_formula_injection(workbook):
 
 def test_xlsx_states_provenance(workbook, hostile_result):
     items = {row[0]: row[1] for row in workbook["Summary"].iter_rows(min_row=2, values_only=True)}
+    assert items["Headline"] and items["Coverage status"] and items["Data date"]
     report = hostile_result.report
     assert items["Reference data"] == report.reference.version
     assert items["Policy as of (--as-of)"] == "2026-03-01"

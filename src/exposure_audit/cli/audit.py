@@ -86,7 +86,7 @@ def audit_command(
             "--output",
             "-o",
             help="Also write a report file; the format follows the suffix "
-            "(.json .csv .xlsx .md .html .sarif .txt). Repeatable.",
+            "(.json .csv .xlsx .md .html .pdf .sarif .txt). Repeatable.",
             rich_help_panel=OUTPUT,
             show_default=False,
         ),
@@ -258,11 +258,14 @@ def audit_command(
             owners=owners,
             mapping=mapping,
         )
-        if output_format.value == "xlsx" and sys.stdout.isatty():
+        if output_format.value in ("xlsx", "pdf") and sys.stdout.isatty():
+            kind = "workbook" if output_format.value == "xlsx" else "document"
             raise UsageError(
-                "--format xlsx writes a binary workbook, not for a terminal",
-                "use --output report.xlsx, or redirect stdout to a file",
+                f"--format {output_format.value} writes a binary {kind}, not for a terminal",
+                f"use --output report.{output_format.value}, or redirect stdout to a file",
             )
+        if "pdf" in (output_format.value, *(name for _, name in checked)):
+            _check_browser()  # before the audit, not after it
         if several:
             from exposure_audit.cli import portfolio
 
@@ -311,6 +314,15 @@ def audit_command(
         emit(result, output_format.value, checked, quiet, details)
         code = exit_code_for(result, fail_on.value)
         raise typer.Exit(max(code, gate.exit_code if gate is not None else 0))
+
+
+def _check_browser() -> None:
+    """A PDF needs a browser to print it: say so before auditing (exit 2)."""
+    from exposure_audit.report.browser import find_chromium
+    from exposure_audit.report.pdf import no_browser
+
+    if find_chromium() is None:
+        raise no_browser()
 
 
 def _with_crma(rules: list[str] | None, fmt: str, checked: list[tuple[Path, str]]) -> list[str]:

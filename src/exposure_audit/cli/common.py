@@ -24,6 +24,7 @@ FORMAT_NAMES: tuple[str, ...] = (
     "xlsx",
     "markdown",
     "html",
+    "pdf",
     "sarif",
     "crma",
     "crma-xlsx",

@@ -20,6 +20,7 @@ _FORMATS: dict[str, tuple[str, str]] = {
     "xlsx": ("xlsx", "XlsxFormatter"),
     "markdown": ("markdown", "MarkdownFormatter"),
     "html": ("html", "HtmlFormatter"),
+    "pdf": ("pdf", "PdfFormatter"),
     "sarif": ("sarif", "SarifFormatter"),
     "crma": ("crma", "CrmaFormatter"),
     "crma-xlsx": ("crma", "CrmaXlsxFormatter"),

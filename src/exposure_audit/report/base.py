@@ -297,14 +297,35 @@ def fmt_mass(kg: float | None) -> str:
     return f"{kg * 1e6:.3g} mg"
 
 
+CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
+
+
+def currency_affixes(currency: str | None) -> tuple[str, str]:
+    """The text before and after an amount in `currency`: the symbol for the few whose symbol
+    is unambiguous ("$", ""), else the BOM's code after the number ("", " CHF"). The one place
+    every report (text and the workbook's number formats) takes its currency from."""
+    symbol = CURRENCY_SYMBOLS.get(currency or "", "")
+    return symbol, (f" {currency}" if currency and not symbol else "")
+
+
 def fmt_money(value: float | None, currency: str | None) -> str:
+    """An amount with the BOM's currency (`currency_affixes`); "–" when missing."""
     if value is None or (isinstance(value, float) and not np.isfinite(value)):
         return "–"
-    symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency or "", "")
-    suffix = f" {currency}" if currency and not symbol else ""
+    prefix, suffix = currency_affixes(currency)
     if value != 0 and abs(value) < 0.01:
-        return f"{symbol}{value:.2g}{suffix}"  # a small amount still shows its size
-    return f"{symbol}{value:,.2f}{suffix}"
+        return f"{prefix}{value:.2g}{suffix}"  # a small amount still shows its size
+    return f"{prefix}{value:,.2f}{suffix}"
+
+
+def excel_money_format(currency: str | None) -> str:
+    """The spreadsheet number format of an amount, with the same affixes as `fmt_money`."""
+    prefix, suffix = currency_affixes(currency)
+
+    def quoted(text: str) -> str:
+        return '"' + text.replace('"', "") + '"' if text else ""
+
+    return f"{quoted(prefix)}#,##0.00{quoted(suffix)}"
 
 
 def price_text(price: dict[str, Any] | None) -> str:

@@ -60,7 +60,8 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}
 .cards{display:flex;flex-wrap:wrap;gap:12px}
 .card{background:#fff;border:1px solid #e5e7eb;border-radius:8px;padding:10px 14px;min-width:130px}
 .card b{display:block;font-size:20px}.card span{color:#6b7280;font-size:12px}
-.tier{display:inline-block;white-space:nowrap;color:#fff;border-radius:4px;padding:0 6px;
+.tier,.card span.tier{display:inline-block;white-space:nowrap;color:#fff;border-radius:4px;
+padding:0 6px;
 font-size:12px;
 text-transform:uppercase;font-weight:600}
 table{border-collapse:collapse;background:#fff;width:100%;font-size:13px}
@@ -72,7 +73,10 @@ table.sortable th:after{content:" \\2195";color:#9ca3af}
 th[aria-sort=ascending]:after{content:" \\2191"}th[aria-sort=descending]:after{content:" \\2193"}
 td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .charts{display:flex;flex-wrap:wrap;gap:16px}
-.chart{background:#fff;border:1px solid #e5e7eb;border-radius:8px;padding:8px}
+.chart{background:#fff;border:1px solid #e5e7eb;border-radius:8px;padding:8px;max-width:100%;
+box-sizing:border-box}
+.chart svg{max-width:100%;height:auto}
+li,p,summary{overflow-wrap:anywhere}
 .chart text{font-size:11px;fill:#374151}
 .note{color:#6b7280;font-size:12px}
 .warn{background:#fffbeb;border:1px solid #fcd34d;padding:6px 10px;border-radius:6px;margin:4px 0}
@@ -84,8 +88,11 @@ details{margin-top:24px}
 .bar i{display:block;height:9px;background:#b91c1c}
 sup{color:#4b5563}
 @media (max-width:700px){table{display:block;overflow-x:auto}}
-@media print{body{background:#fff}main{max-width:none;padding:0}th{position:static}
-table.sortable th:after{content:""}section,#brief{break-inside:avoid}}
+@page{size:A4 landscape;margin:12mm}
+@media print{body{background:#fff;font-size:11px}main{max-width:none;padding:0}
+th{position:static}table.sortable th:after{content:""}#brief,.charts,tr{break-inside:avoid}
+h2{break-after:avoid}thead{display:table-header-group}table{font-size:10px}
+th,td{padding:2px 4px}.chart svg{max-height:180mm;width:auto}}
 """
 
 SCRIPT = """

@@ -1,14 +1,18 @@
-"""Excel: one workbook a consultant can hand over.
+"""Excel: one workbook a consultant can hand over, printed as well as on screen.
 
-Sheets: Summary (headline numbers, lines and weight by tier, provenance, and the "exposure by
-tier" charts), Minerals (shares by stage; the "China share by mineral and stage" chart), Lines
-(`base.flatten`, the same rows and columns as the CSV), Findings (open and waived), Unmapped
-and Sources (reference tables, sources, assumptions). Every sheet has a frozen, filtered header
-row; shares carry percent formats and colour scales; tiers and severities are coloured.
+Sheets: Summary (the executive summary, headline numbers, lines and weight by tier, provenance,
+and the "exposure by tier" charts, on one printed page), Minerals (shares by stage; the "China
+share by mineral and stage" chart, minerals with the most at stake first), Lines
+(`base.flatten`, the same rows as the CSV under human headers with units), Findings (open and
+waived), Unmapped and Sources (reference tables, sources, assumptions). Every table sheet has a
+frozen, filtered header row repeated on each printed page, prints landscape one page wide;
+shares carry percent formats and colour scales, money the BOM's currency; tiers and severities
+are coloured.
 
-Every text cell goes through `safe_cell` (formula injection) and loses characters XML cannot
-hold. The workbook's created/modified dates are the audit date and the zip entries carry a fixed
-timestamp, so the same audit gives the same bytes.
+Written by xlsxwriter in constant-memory mode (`xlsx_sheet`). Every text cell goes through
+`clean_cell` (formula injection, characters XML cannot hold). The workbook's created date is the
+audit date and the zip entries carry xlsxwriter's fixed timestamp, so the same audit gives the
+same bytes.
 """
 
 from __future__ import annotations
@@ -16,9 +20,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
-import re
-import zipfile
-from collections.abc import Iterable, Sequence
 from typing import Any
 
 from exposure_audit.report.base import (
@@ -28,176 +29,55 @@ from exposure_audit.report.base import (
     flatten,
     fmt_pct,
     provenance,
-    safe_cell,
     tier_table,
     waiver_info,
 )
-from exposure_audit.report.model import AuditResult
+from exposure_audit.report.model import AuditResult, mineral_stake
+from exposure_audit.report.summary import controls_text, executive_summary, notes_text
+from exposure_audit.report.xlsx_sheet import (
+    EXCEL_MAX_ROWS,
+    INTEGER,
+    MASS,
+    MONEY,
+    NUMBER,
+    PCT,
+    TIER_FILLS,
+    Book,
+    Sheet,
+    clean_cell,
+    print_setup,
+)
 
-EXCEL_MAX_ROWS = 1_048_576
-EXCEL_MAX_TEXT = 32_767
-PCT = "0.0%"
-MASS = "0.000000"
-MONEY = "#,##0.00"
-NUMBER = "#,##0.###"
-TIER_FILLS = {
-    "critical": ("9C0006", "FFC7CE"),
-    "high": ("9C5700", "FFD8B1"),
-    "medium": ("7F6000", "FFEB9C"),
-    "low": ("006100", "C6EFCE"),
-}
-SEVERITY_FILLS = {**TIER_FILLS, "info": ("3F3F3F", "EDEDED")}
-_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-_ZIP_TIME = (2000, 1, 1, 0, 0, 0)
-
-
-def clean_cell(value: Any) -> Any:
-    """A value as openpyxl should store it: numbers as numbers (NaN empty), text neutralised
-    and free of characters XML cannot hold."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return value
-    if hasattr(value, "item") and not isinstance(value, str):
-        value = value.item()
-    if isinstance(value, float):
-        return None if math.isnan(value) or math.isinf(value) else value
-    if isinstance(value, int):
-        return value
-    if isinstance(value, dt.date):
-        return value
-    text = str(value)
-    if _ILLEGAL.search(text):
-        text = _ILLEGAL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
-    if len(text) > EXCEL_MAX_TEXT:
-        text = text[: EXCEL_MAX_TEXT - 1] + "…"
-    return safe_cell(text)
+SUMMARY_WIDTH = 100  # characters of the Summary's value column
 
 
-class _Sheet:
-    """A write-only worksheet with a header row, typed columns and the usual trimmings."""
-
-    def __init__(
-        self,
-        workbook,
-        title: str,
-        headers: Sequence[str],
-        formats: dict[str, str] | None = None,
-        widths: dict[str, float] | None = None,
-    ):
-        from openpyxl.utils import get_column_letter
-
-        self.ws = workbook.create_sheet(title)
-        self.headers = list(headers)
-        self.formats = formats or {}
-        self.rows = 1
-        self.ws.freeze_panes = "A2"
-        for i, name in enumerate(self.headers, start=1):
-            width = (widths or {}).get(name, max(10.0, min(len(str(name)) + 2, 40)))
-            self.ws.column_dimensions[get_column_letter(i)].width = width
-        from openpyxl.cell import WriteOnlyCell
-        from openpyxl.styles import Font, PatternFill
-
-        bold = Font(bold=True)
-        fill = PatternFill("solid", fgColor="DDEBF7")
-        header = []
-        for name in self.headers:
-            cell = WriteOnlyCell(self.ws, clean_cell(name))
-            cell.font = bold
-            cell.fill = fill
-            header.append(cell)
-        self.ws.append(header)
-        self._format_at = [self.formats.get(name) for name in self.headers]
-
-    def append(self, values: Sequence[Any]) -> None:
-        from openpyxl.cell import WriteOnlyCell
-        from openpyxl.cell.cell import Cell
-
-        row = []
-        formats = self._format_at
-        for i, value in enumerate(values):
-            number_format = formats[i] if i < len(formats) else None
-            if isinstance(value, Cell):
-                row.append(value)
-                continue
-            value = clean_cell(value)
-            if number_format and isinstance(value, int | float) and not isinstance(value, bool):
-                cell = WriteOnlyCell(self.ws, value)
-                cell.number_format = number_format
-                row.append(cell)
-            else:
-                row.append(value)
-        self.ws.append(row)
-        self.rows += 1
-
-    def column(self, name: str) -> str:
-        from openpyxl.utils import get_column_letter
-
-        return get_column_letter(self.headers.index(name) + 1)
-
-    def finish(
-        self,
-        shares: Iterable[str] = (),
-        tiers: Iterable[str] = (),
-        severities: Iterable[str] = (),
-        aligned: Iterable[str] = (),
-        filter_rows: int | None = None,
-    ) -> None:
-        from openpyxl.formatting.rule import CellIsRule, ColorScaleRule
-        from openpyxl.styles import Font, PatternFill
-        from openpyxl.utils import get_column_letter
-
-        last = max(self.rows, 2)
-        end = get_column_letter(len(self.headers))
-        self.ws.auto_filter.ref = f"A1:{end}{filter_rows or self.rows}"
-        cf = self.ws.conditional_formatting
-        for name in shares:
-            col = self.column(name)
-            cf.add(
-                f"{col}2:{col}{last}",
-                ColorScaleRule(
-                    start_type="num",
-                    start_value=0,
-                    start_color="FFFFFF",
-                    mid_type="num",
-                    mid_value=0.5,
-                    mid_color="FFEB84",
-                    end_type="num",
-                    end_value=1,
-                    end_color="F8696B",
-                ),
-            )
-        for name in aligned:
-            col = self.column(name)
-            cf.add(
-                f"{col}2:{col}{last}",
-                ColorScaleRule(
-                    start_type="num",
-                    start_value=0,
-                    start_color="FFFFFF",
-                    end_type="num",
-                    end_value=1,
-                    end_color="63BE7B",
-                ),
-            )
-        for names, fills in ((tiers, TIER_FILLS), (severities, SEVERITY_FILLS)):
-            for name in names:
-                col = self.column(name)
-                for value, (font, background) in fills.items():
-                    cf.add(
-                        f"{col}2:{col}{last}",
-                        CellIsRule(
-                            operator="equal",
-                            formula=[f'"{value}"'],
-                            font=Font(color=font, bold=value == "critical"),
-                            fill=PatternFill("solid", bgColor=background),
-                        ),
-                    )
+def _brief(result: AuditResult) -> list[tuple[str, str]]:
+    """The executive summary as label/text rows: headline, stake, coverage, data date, the
+    drivers with what they cost and the one action each, then the sources they cite."""
+    es = executive_summary(result)
+    rows = [
+        ("Headline", es.headline),
+        ("At stake", es.stake),
+        ("Coverage status", es.coverage),
+        ("Data date", es.data),
+    ]
+    if es.data_warning:
+        rows.append(("Data warning", es.data_warning))
+    for i, d in enumerate(es.drivers, 1):
+        stages = ", ".join(f"{s} {fmt_pct(v)}" for s, v in d.stages.items() if v is not None)
+        text = f"{d.cost}; China touch {fmt_pct(d.china_touch)}"
+        text += f" ({stages}){notes_text(d.notes)}" if stages else ""
+        controls = controls_text(d.controls)
+        text += f"; {controls}" if controls else ""
+        if d.action:
+            text += f". Action: {d.action}{notes_text(d.action_notes)}"
+        rows.append((f"{i}. {d.name}", text))
+    for n, source in enumerate(es.sources.items[: es.first_screen_sources], 1):
+        rows.append((f"[{n}]", source))
+    return rows
 
 
-def _summary(workbook, result: AuditResult, tiers: list[dict[str, Any]]) -> None:
-    from openpyxl.chart import BarChart, PieChart, Reference
-
+def _summary(book: Book, result: AuditResult, tiers: list[dict[str, Any]]) -> None:
     r = result.report
     s = r.summary
     inp = r.input
@@ -251,54 +131,82 @@ def _summary(workbook, result: AuditResult, tiers: list[dict[str, Any]]) -> None
         ("Covered nations", ", ".join(r.policy.covered_countries), None),
     ]
     items += [(f"Assumption {i}", text, None) for i, text in enumerate(info["assumptions"], 1)]
-    sheet = _Sheet(
-        workbook,
-        "Summary",
-        ["item", "value", "", "tier", "lines", "weight share"],
-        formats={"weight share": PCT},
-        widths={"item": 26, "value": 60, "": 3},
-    )
-    from openpyxl.cell import WriteOnlyCell
 
+    ws = book.workbook.add_worksheet("Summary")
+    widths = {0: 24, 1: SUMMARY_WIDTH, 2: 3, 3: 12, 4: 8, 5: 12}
+    for col, width in widths.items():
+        ws.set_column(col, col, width)
+    ws.write_string(0, 0, "Exposure audit", book.title)
+    ws.write_string(0, 1, clean_cell(f"{inp.path}: {s.tier} (score {s.score})"), book.title)
+    row = 1
+    tier_fmt = {
+        t: book.format(font_color=f, bg_color=b, bold=True) for t, (f, b) in TIER_FILLS.items()
+    }
+    for label, text in _brief(result):
+        text = clean_cell(text)
+        ws.set_row(row, _height(text))
+        ws.write_string(row, 0, clean_cell(label), book.bold)
+        ws.write_string(row, 1, text, book.wrap)
+        row += 1
+    row += 1  # a blank row between the summary and the facts
+    top = row
+    ws.write_row(row, 0, ["Item", "Value", "", "Tier", "Lines", "Weight share (%)"], book.header)
+    row += 1
     for i in range(max(len(items), len(tiers))):
-        row: list[Any] = []
         if i < len(items):
             label, value, number_format = items[i]
             value = clean_cell(value)
-            if number_format and isinstance(value, int | float):
-                cell = WriteOnlyCell(sheet.ws, value)
-                cell.number_format = number_format
-                value = cell
-            row += [label, value]
-        else:
-            row += [None, None]
-        row.append(None)
+            ws.write_string(row, 0, label)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                ws.write_number(row, 1, value, book.number(number_format))
+            elif value is not None:
+                text = str(value)
+                if len(text) > SUMMARY_WIDTH:
+                    ws.set_row(row, _height(text))
+                fmt = tier_fmt.get(text) if label == "Tier" else None
+                ws.write_string(row, 1, text, fmt or book.wrap)
         if i < len(tiers):
             t = tiers[i]
-            row += [t["tier"], t["lines"], t["weight_share"]]
-        sheet.append(row)
-    sheet.finish(tiers=["value", "tier"], filter_rows=len(items) + 1)
+            ws.write_string(row, 3, t["tier"], tier_fmt.get(t["tier"]))
+            ws.write_number(row, 4, t["lines"])
+            ws.write_number(row, 5, t["weight_share"], book.number(PCT))
+        row += 1
     n = len(tiers)
-    bar = BarChart()
-    bar.type = "col"
-    bar.title = "Lines by tier"
-    bar.y_axis.title = "lines"
-    bar.legend = None
-    bar.add_data(Reference(sheet.ws, min_col=5, min_row=1, max_row=n + 1), titles_from_data=True)
-    bar.set_categories(Reference(sheet.ws, min_col=4, min_row=2, max_row=n + 1))
-    bar.height, bar.width = 7, 12
-    sheet.ws.add_chart(bar, "H2")
-    pie = PieChart()
-    pie.title = f"Share of the {r.weighting}-weighted BOM by tier"
-    pie.add_data(Reference(sheet.ws, min_col=6, min_row=1, max_row=n), titles_from_data=True)
-    pie.set_categories(Reference(sheet.ws, min_col=4, min_row=2, max_row=n))
-    pie.height, pie.width = 7, 12
-    sheet.ws.add_chart(pie, "H17")
+    bar = book.workbook.add_chart({"type": "column"})
+    bar.add_series(
+        {
+            "name": "lines",
+            "categories": ["Summary", top + 1, 3, top + n, 3],
+            "values": ["Summary", top + 1, 4, top + n, 4],
+        }
+    )
+    bar.set_title({"name": "Lines by tier"})
+    bar.set_y_axis({"name": "lines"})
+    bar.set_legend({"none": True})
+    bar.set_size({"width": 460, "height": 260})
+    ws.insert_chart(top, 7, bar)
+    pie = book.workbook.add_chart({"type": "pie"})
+    pie.add_series(
+        {
+            "name": "weight share",
+            "categories": ["Summary", top + 1, 3, top + n - 1, 3],
+            "values": ["Summary", top + 1, 5, top + n - 1, 5],
+        }
+    )
+    pie.set_title({"name": f"Share of the {r.weighting}-weighted BOM by tier"})
+    pie.set_size({"width": 460, "height": 260})
+    ws.insert_chart(top + 14, 7, pie)
+    # One page: the summary, the facts and both charts (to column O).
+    print_setup(ws, max(row, top + 28), 14, header=False, one_page=True)
 
 
-def _minerals(workbook, result: AuditResult) -> None:
-    from openpyxl.chart import BarChart, Reference
+def _height(text: str) -> float:
+    """Row height (points) that shows `text` wrapped in the Summary's value column."""
+    lines = sum(max(1, math.ceil(len(part) / (SUMMARY_WIDTH * 1.1))) for part in text.split("\n"))
+    return 15.0 * lines
 
+
+def _minerals(book: Book, result: AuditResult) -> None:
     headers = [
         "mineral",
         "name",
@@ -322,15 +230,15 @@ def _minerals(workbook, result: AuditResult) -> None:
     formats = {
         h: PCT for h in headers if h.split("_")[0] in ("china", "aligned", "feoc", "unknown")
     }
-    formats.update({"mass_kg": MASS, "spend": MONEY, **{f"hhi_{s}": "#,##0" for s in STAGES}})
-    sheet = _Sheet(
-        workbook,
+    formats.update({"mass_kg": MASS, "spend": MONEY, **{f"hhi_{s}": INTEGER for s in STAGES}})
+    sheet = Sheet(
+        book,
         "Minerals",
         headers,
         formats=formats,
         widths={"name": 16, **{f"source_{s}": 30 for s in STAGES}, "export_controls": 50},
     )
-    minerals = sorted(result.report.minerals, key=lambda m: (-m["china_touch"], m["mineral"]))
+    minerals = sorted(result.report.minerals, key=mineral_stake)
     for m in minerals:
         st = m["stages"]
 
@@ -373,33 +281,31 @@ def _minerals(workbook, result: AuditResult) -> None:
     )
     if minerals:
         n = len(minerals)
-        chart = BarChart()
-        chart.type = "bar"
-        chart.grouping = "clustered"
-        chart.title = "China share by mineral and stage"
-        chart.x_axis.title = "mineral"
-        chart.y_axis.title = "China share"
-        chart.y_axis.number_format = "0%"
-        chart.y_axis.scaling.min = 0
-        chart.y_axis.scaling.max = 1
-        first = headers.index("china_mining") + 1
-        chart.add_data(
-            Reference(sheet.ws, min_col=first, max_col=first + 2, min_row=1, max_row=n + 1),
-            titles_from_data=True,
-        )
-        chart.set_categories(Reference(sheet.ws, min_col=2, min_row=2, max_row=n + 1))
-        chart.height = max(7.5, 1.2 * n + 3)
-        chart.width = 18
-        sheet.ws.add_chart(chart, f"B{n + 4}")
+        chart = book.workbook.add_chart({"type": "bar"})
+        first = headers.index("china_mining")
+        for col in range(first, first + len(STAGES)):
+            chart.add_series(
+                {
+                    "name": ["Minerals", 0, col],
+                    "categories": ["Minerals", 1, 1, n, 1],
+                    "values": ["Minerals", 1, col, n, col],
+                }
+            )
+        chart.set_title({"name": "China share by mineral and stage (most at stake first)"})
+        # In a bar chart the x axis is the value axis; the categories read top-down.
+        chart.set_x_axis({"name": "China share", "num_format": "0%", "min": 0, "max": 1})
+        chart.set_y_axis({"name": "mineral", "reverse": True})
+        chart.set_size({"width": 720, "height": int(max(300, 24 * n + 120))})
+        sheet.ws.insert_chart(n + 3, 1, chart)
 
 
-def _lines(workbook, result: AuditResult) -> int:
+def _lines(book: Book, result: AuditResult) -> int:
     flat = flatten(result)
     headers = list(flat.columns)
     formats = {c: PCT for c in headers if c in SHARE_COLUMNS}
     formats.update({"mass_kg": MASS, "spend": MONEY, "quantity": NUMBER})
-    sheet = _Sheet(
-        workbook,
+    sheet = Sheet(
+        book,
         "Lines",
         headers,
         formats=formats,
@@ -412,9 +318,7 @@ def _lines(workbook, result: AuditResult) -> int:
         },
     )
     limit = EXCEL_MAX_ROWS - 1
-    columns = [flat[c].tolist() for c in headers]
-    for i in range(min(len(flat), limit)):
-        sheet.append([col[i] for col in columns])
+    sheet.write_columns([flat[c] for c in headers], limit)
     sheet.finish(
         shares=["line_exposure", "china_touch", *(f"china_{s}" for s in STAGES)],
         aligned=["aligned_chain", *(f"aligned_{s}" for s in STAGES)],
@@ -423,7 +327,7 @@ def _lines(workbook, result: AuditResult) -> int:
     return max(0, len(flat) - limit)
 
 
-def _findings(workbook, result: AuditResult) -> None:
+def _findings(book: Book, result: AuditResult) -> None:
     headers = [
         "status",
         "severity",
@@ -437,8 +341,8 @@ def _findings(workbook, result: AuditResult) -> None:
         "waiver_reason",
         "waiver_expires",
     ]
-    sheet = _Sheet(
-        workbook,
+    sheet = Sheet(
+        book,
         "Findings",
         headers,
         widths={
@@ -499,12 +403,12 @@ def _findings(workbook, result: AuditResult) -> None:
     sheet.finish(severities=["severity"])
 
 
-def _scenarios_and_actions(workbook, result: AuditResult) -> None:
+def _scenarios_and_actions(book: Book, result: AuditResult) -> None:
     """Scenarios (one row per scenario and mineral) and Actions sheets (issue 8)."""
     extras = result.report.extras or {}
     if extras.get("scenarios"):
-        sheet = _Sheet(
-            workbook,
+        sheet = Sheet(
+            book,
             "Scenarios",
             [
                 "scenario",
@@ -518,11 +422,11 @@ def _scenarios_and_actions(workbook, result: AuditResult) -> None:
                 "description",
             ],
             formats={
-                "affected_spend": "#,##0.00",
-                "value_at_risk": "#,##0.00",
-                "cut_share": "0.0%",
-                "aligned_mining": "0.0%",
-                "aligned_processing": "0.0%",
+                "affected_spend": MONEY,
+                "value_at_risk": MONEY,
+                "cut_share": PCT,
+                "aligned_mining": PCT,
+                "aligned_processing": PCT,
             },
             widths={"scenario": 30, "affected_rows": 30, "description": 80},
         )
@@ -573,8 +477,8 @@ def _scenarios_and_actions(workbook, result: AuditResult) -> None:
             )
         sheet.finish(shares=["cut_share"], aligned=["aligned_mining", "aligned_processing"])
     if "actions" in extras:
-        sheet = _Sheet(
-            workbook,
+        sheet = Sheet(
+            book,
             "Actions",
             ["priority", "family", "title", "detail", "rows", "minerals", "facts"],
             widths={
@@ -604,9 +508,9 @@ def _scenarios_and_actions(workbook, result: AuditResult) -> None:
         sheet.finish(severities=["priority"])
 
 
-def _unmapped(workbook, result: AuditResult) -> None:
-    sheet = _Sheet(
-        workbook,
+def _unmapped(book: Book, result: AuditResult) -> None:
+    sheet = Sheet(
+        book,
         "Unmapped",
         ["row", "part_number", "description", "suggestions"],
         widths={"part_number": 16, "description": 50, "suggestions": 50},
@@ -616,10 +520,10 @@ def _unmapped(workbook, result: AuditResult) -> None:
     sheet.finish()
 
 
-def _sources(workbook, result: AuditResult, truncated: int) -> None:
+def _sources(book: Book, result: AuditResult, truncated: int) -> None:
     info = provenance(result)
-    sheet = _Sheet(
-        workbook,
+    sheet = Sheet(
+        book,
         "Sources",
         ["file", "title", "year", "url", "as_of"],
         widths={"file": 18, "title": 60, "url": 60, "as_of": 12},
@@ -648,43 +552,42 @@ def _sources(workbook, result: AuditResult, truncated: int) -> None:
 
 
 def render_xlsx(result: AuditResult) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.writer.excel import ExcelWriter
+    """The workbook's bytes (see the module docstring)."""
+    import xlsxwriter
 
-    workbook = Workbook(write_only=True)
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(
+        buffer,
+        {
+            "constant_memory": True,
+            # cells are typed by us: text never turns into a formula, number or link
+            "strings_to_formulas": False,
+            "strings_to_numbers": False,
+            "strings_to_urls": False,
+        },
+    )
+    book = Book(workbook, result.report.currency)
     tiers = tier_table(result)
-    _summary(workbook, result, tiers)
-    _minerals(workbook, result)
-    truncated = _lines(workbook, result)
-    _findings(workbook, result)
-    _scenarios_and_actions(workbook, result)
-    _unmapped(workbook, result)
-    _sources(workbook, result, truncated)
+    _summary(book, result, tiers)
+    _minerals(book, result)
+    truncated = _lines(book, result)
+    _findings(book, result)
+    _scenarios_and_actions(book, result)
+    _unmapped(book, result)
+    _sources(book, result, truncated)
     try:
         stamp = dt.datetime.fromisoformat(result.report.policy.as_of)
     except ValueError:
         stamp = dt.datetime(2000, 1, 1)
-    props = workbook.properties
-    props.created = props.modified = stamp
-    props.creator = props.lastModifiedBy = result.report.tool.name
-    props.title = f"Exposure audit: {clean_cell(result.report.input.path)}"
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
-        ExcelWriter(workbook, archive).save()
-    return _fixed_zip_times(buffer.getvalue())
-
-
-def _fixed_zip_times(data: bytes) -> bytes:
-    """The same archive with every entry dated `_ZIP_TIME`, so equal input gives equal bytes."""
-    source = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as target:
-        for item in source.infolist():
-            info = zipfile.ZipInfo(item.filename, date_time=_ZIP_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = item.external_attr
-            target.writestr(info, source.read(item.filename))
-    return out.getvalue()
+    workbook.set_properties(
+        {
+            "title": f"Exposure audit: {clean_cell(result.report.input.path)}",
+            "author": result.report.tool.name,
+            "created": stamp,
+        }
+    )
+    workbook.close()
+    return buffer.getvalue()
 
 
 class XlsxFormatter:

@@ -276,3 +276,19 @@ def test_fuzzy_ranks_like_process_extract():
             for alias, score, _ in process.extract(part, aliases, scorer=scorer, limit=5)
         ]
         assert match == matcher._fuzzy_one([part], [expected]), part
+
+
+@pytest.mark.parametrize(
+    ("text", "archetype"),
+    [
+        ("needed only if your control board has no drivers | thermal cement", None),
+        ("for power button | jst ph 2.0mm 200mm 4pin", None),
+        ("spacer for pcb", None),
+        ("control board", "pcb_generic"),
+        ("germanium window for thermal sensor", "ge_optics"),  # the part itself comes first
+    ],
+)
+def test_a_pattern_past_a_purpose_word_names_what_the_part_goes_with(text, archetype):
+    _, matcher = _bundled()
+    found = matcher._pattern(text)
+    assert (found.archetype if found else None) == archetype

@@ -1,7 +1,7 @@
 # Common tasks; CONTRIBUTING in the README's Development section shows the same commands.
 PYTHON ?= python3
 
-.PHONY: dev test lint format check-readme goldens build bench examples reference
+.PHONY: dev test lint typecheck format check-readme goldens build bench examples reference
 
 dev:            ## install the project and its test tools (editable)
 	$(PYTHON) -m pip install -e ".[test]"
@@ -11,6 +11,9 @@ test:           ## the whole suite, as CI runs it
 
 lint:           ## ruff
 	ruff check src tests benchmarks fuzz tools examples
+
+typecheck:      ## mypy as pyproject.toml configures it (tests/test_typing.py runs the same)
+	$(PYTHON) -m mypy
 
 format:
 	ruff format src tests benchmarks fuzz tools examples

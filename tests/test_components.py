@@ -97,7 +97,7 @@ def test_a_recognised_package_carries_its_mass_into_the_match():
     match = combine(Match(None, "none", 0.0, ""), found, kinds)
     assert match.archetype == "mlcc"
     assert match.unit_mass is not None and match.unit_mass.kg == 5e-6
-    assert "mass if the BOM gives none: 5 mg per part (0603; test figure, 2026)" in match.reason
+    assert "mass if the BOM gives none: 5 mg per 0603 part (test figure, 2026)" in match.reason
 
 
 def _bom(rows):
@@ -147,4 +147,4 @@ def test_the_package_mass_is_used_only_when_the_bom_gives_none(monkeypatch):
     issues, counts = result.issues.to_models()
     assert counts.get("estimated-mass") == 1
     (issue,) = [i for i in issues if i.code == "estimated-mass"]
-    assert issue.row == 2 and "5 mg per part (0603; test figure, 2026)" in issue.message
+    assert issue.row == 2 and "(5 mg per 0603 part; source in components.yaml)" in issue.message

@@ -23,3 +23,15 @@ def test_ruff_finds_nothing():
         check=False,
     )
     assert proc.returncode == 0, proc.stdout[-3000:]
+
+
+def test_pre_commit_hooks_are_local():
+    """pre-commit runs the installed ruff and mypy (no hook repositories to download), the
+    ones this suite runs with the same settings."""
+    import yaml
+
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    hooks = {h["id"]: h for repo in config["repos"] for h in repo["hooks"]}
+    assert [repo["repo"] for repo in config["repos"]] == ["local"]
+    assert set(hooks) == {"ruff", "ruff-format", "mypy"}
+    assert {h["language"] for h in hooks.values()} == {"system"}

@@ -20,11 +20,15 @@ MAX_ISSUES_PER_CODE = 200
 class IssueCode(str, Enum):
     """Stable issue codes: a public contract for JSON consumers (README lists them)."""
 
+    severity: str
+    # NOTE: shadows str.title on the members; the heading is part of the public contract.
+    title: str  # type: ignore[assignment]
+
     def __new__(cls, value: str, severity: str, title: str) -> IssueCode:
         member = str.__new__(cls, value)
         member._value_ = value
-        member.severity = severity  # type: ignore[attr-defined]
-        member.title = title  # type: ignore[attr-defined]
+        member.severity = severity
+        member.title = title
         return member
 
     MISSING_COLUMN = ("missing-column", "warning", "A column the audit uses is absent")
@@ -73,6 +77,8 @@ class IssueCode(str, Enum):
     SEVERAL_TABLES = ("several-tables", "info", "Several tables in one sheet, read as one BOM")
 
 
+_SEVERITY: dict[str, str] = {code.value: code.severity for code in IssueCode}
+
 Severity = Literal["error", "warning", "info"]
 
 
@@ -102,7 +108,7 @@ class IssueLog:
     def add_cells(
         self,
         code: IssueCode,
-        rows: np.ndarray | pd.Series,
+        rows: np.ndarray | pd.Series | list[int],
         values: pd.Series | np.ndarray | list[object],
         column: str | None,
         message: str,
@@ -116,7 +122,7 @@ class IssueLog:
             pd.DataFrame(
                 {
                     "code": code.value,
-                    "severity": code.severity,  # type: ignore[attr-defined]
+                    "severity": code.severity,
                     "row": rows_arr.astype(np.int64),
                     "column": column,
                     "value": _show_all(values),
@@ -138,7 +144,7 @@ class IssueLog:
             pd.DataFrame(
                 {
                     "code": [code.value],
-                    "severity": [code.severity],  # type: ignore[attr-defined]
+                    "severity": [code.severity],
                     "row": [row],
                     "column": [column],
                     "value": [None if value is None else _show(value)],
@@ -160,7 +166,7 @@ class IssueLog:
         return sum(
             len(frame)
             for code, frame in zip(self._codes, self._frames, strict=True)
-            if severity is None or IssueCode(code).severity == severity  # type: ignore[attr-defined]
+            if severity is None or _SEVERITY[code] == severity
         )
 
     def to_models(self, limit: int = MAX_ISSUES_PER_CODE) -> tuple[list[Issue], dict[str, int]]:
@@ -215,7 +221,11 @@ def _show(value: object) -> str:
     """A cell value as short, safe text for messages (control characters escaped)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         text = ""
-    elif isinstance(value, float | np.floating) and float(value).is_integer() and abs(value) < 1e15:
+    elif (
+        isinstance(value, float | np.floating)
+        and float(value).is_integer()
+        and abs(float(value)) < 1e15
+    ):
         text = str(int(value))
     else:
         text = str(value)
@@ -229,12 +239,11 @@ def _show_all(values: pd.Series | np.ndarray | list[object]) -> np.ndarray:
     lines hold a few hundred archetypes). Booleans take the per-cell path: True == 1."""
     if isinstance(values, pd.Series) and len(values) >= 1000:
         # Already hashed, or strings: no object column to scan and hash again.
+        uniques: pd.Index | np.ndarray | None = None
         if isinstance(values.dtype, pd.CategoricalDtype):
             codes, uniques = values.cat.codes.to_numpy(), values.cat.categories
         elif values.dtype == "str":
             codes, uniques = pd.factorize(values, use_na_sentinel=True)
-        else:
-            codes = uniques = None
         if uniques is not None:
             # Only the values these cells hold: a column's categories can number thousands.
             used = np.flatnonzero(np.bincount(codes + 1, minlength=len(uniques) + 1)[1:])
@@ -251,9 +260,9 @@ def _show_all(values: pd.Series | np.ndarray | list[object]) -> np.ndarray:
     )
     if len(cells) < 1000 or bool in set(map(type, cells)):
         return np.array([_show(v) for v in cells], dtype=object)
-    codes, uniques = pd.factorize(cells, use_na_sentinel=False)
-    shown = np.array([_show(v) for v in uniques], dtype=object)
-    return shown[codes]
+    cell_codes, distinct = pd.factorize(cells, use_na_sentinel=False)
+    shown = np.array([_show(v) for v in distinct], dtype=object)
+    return shown[cell_codes]
 
 
 def _has_control(text: str) -> bool:

@@ -218,38 +218,10 @@ def merge_tables(
     headers: list[str] = []
     slot: dict[tuple[str, str], int] = {}  # (field or "", header) -> merged column
     notes: list[str] = []
-    plans: list[list[int | None]] = []
-    for table, header_row in zip(tables, shown, strict=True):
-        fields = list(table.fields)
-        # An EDA export names its parts by value and MPN (an empty description reads them).
-        if not {"description", "value", "mpn"} & set(fields):
-            guess = _longest_text(cells, table)
-            if guess is not None:
-                fields[guess] = "description"
-                shown = table.headers[guess] or f"column {guess + 1}"
-                notes.append(
-                    f"the table with its header on row {header_row} has no "
-                    f"description header: its column {shown!r} holds the most text and is read "
-                    "as the description"
-                )
-        plan: list[int | None] = []
-        for i, (header, name) in enumerate(zip(table.headers, fields, strict=True)):
-            if not header and name is None:
-                header = f"column {_letters(table.start + i)}"
-            if name is not None and name not in TEXT_FIELDS:
-                key = (name, "")
-            else:
-                key = (name or "", header)
-            if key not in slot:
-                label = (
-                    header
-                    if name is None or classify_header(header)[0] == name
-                    else (f"{name.replace('_', ' ').capitalize()} ({header})" if header else name)
-                )
-                slot[key] = len(headers)
-                headers.append(_unique(label, headers))
-            plan.append(slot[key])
-        plans.append(plan)
+    plans = [
+        _plan(table, _fields(cells, table, row, notes), headers, slot)
+        for table, row in zip(tables, shown, strict=True)
+    ]
     # Each table's title names what its lines are ("Bearings", "Printed parts"): it is read
     # with them, as a note.
     titles = [_title(cells, t) for t in tables]
@@ -260,17 +232,64 @@ def merge_tables(
     records: list[tuple[int, int, list[object]]] = []
     for order, (table, plan) in enumerate(zip(tables, plans, strict=True)):
         for index in table.rows:
-            row = cells[index]
-            record: list[object] = [""] * len(headers)
+            record = _record(cells[index], table, plan, len(headers))
             if title_column is not None:
                 record[title_column] = titles[order]
-            for offset, column in enumerate(plan):
-                value = row[table.start + offset] if table.start + offset < len(row) else None
-                if column is not None and not is_blank(value) and is_blank(record[column]):
-                    record[column] = value
             records.append((index, order, record))
     records.sort(key=lambda r: (r[0], tables[r[1]].start))
     return headers, [r for _, _, r in records], [i for i, _, _ in records], notes
+
+
+def _fields(
+    cells: Sequence[Sequence[object]], table: Table, header_row: int, notes: list[str]
+) -> list[str | None]:
+    """The table's fields, with its longest-text column as the description when no header
+    names one (and a note saying so). An EDA export names its parts by value and MPN (an
+    empty description reads them), so it is left as it is."""
+    fields = list(table.fields)
+    if {"description", "value", "mpn"} & set(fields):
+        return fields
+    guess = _longest_text(cells, table)
+    if guess is not None:
+        fields[guess] = "description"
+        header = table.headers[guess] or f"column {_letters(table.start + guess)}"
+        notes.append(
+            f"the table with its header on row {header_row} has no description header: "
+            f"its column {header!r} holds the most text and is read as the description"
+        )
+    return fields
+
+
+def _plan(
+    table: Table,
+    fields: list[str | None],
+    headers: list[str],
+    slot: dict[tuple[str, str], int],
+) -> list[int]:
+    """The merged column of each of the table's columns (new merged columns added)."""
+    plan: list[int] = []
+    for i, (header, name) in enumerate(zip(table.headers, fields, strict=True)):
+        if not header and name is None:
+            header = f"column {_letters(table.start + i)}"
+        key = (name, "") if name is not None and name not in TEXT_FIELDS else (name or "", header)
+        if key not in slot:
+            if name is None or classify_header(header)[0] == name:
+                label = header
+            else:  # a field found by content: "Description (BOM)"
+                label = f"{name.replace('_', ' ').capitalize()} ({header})" if header else name
+            slot[key] = len(headers)
+            headers.append(_unique(label, headers))
+        plan.append(slot[key])
+    return plan
+
+
+def _record(row: Sequence[object], table: Table, plan: list[int], width: int) -> list[object]:
+    record: list[object] = [""] * width
+    for offset, column in enumerate(plan):
+        value = row[table.start + offset] if table.start + offset < len(row) else None
+        if not is_blank(value) and is_blank(record[column]):
+            record[column] = value
+    return record
 
 
 def _longest_text(cells: Sequence[Sequence[object]], table: Table) -> int | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -76,9 +76,8 @@ class _Text:
     @classmethod
     def of(cls, texts: pd.Series | Sequence[str]) -> _Text:
         """Texts (str, no missing values) hashed by pyarrow."""
-        if isinstance(texts, pd.Series):
-            texts = texts.to_numpy(dtype=object)
-        encoded = pc.dictionary_encode(pa.array(texts, type=pa.string()))
+        cells = texts.to_numpy(dtype=object) if isinstance(texts, pd.Series) else texts
+        encoded = pc.dictionary_encode(pa.array(cells, type=pa.string()))
         return cls(encoded.indices.to_numpy(), pd.Index(pd.Series(encoded.dictionary, dtype="str")))
 
     @classmethod
@@ -266,8 +265,8 @@ class _Lines:
             if encoded is not None:
                 # Already hashed: the cells as a Categorical, so a million lines are never
                 # copied as strings and are parsed once per distinct cell.
-                codes = np.asarray(encoded.indices)  # type: ignore[attr-defined]
-                categories = pd.Index(pd.Series(encoded.dictionary, dtype="str"))  # type: ignore[attr-defined]
+                codes = np.asarray(encoded.indices)
+                categories: pd.Index = pd.Index(pd.Series(encoded.dictionary, dtype="str"))
                 if self.kept is not None:
                     codes = codes[self.kept]
                 cells = pd.Series(pd.Categorical.from_codes(codes, categories))
@@ -798,7 +797,7 @@ def combine_codes(
         # pd.factorize sizes one for every line: 16 MB of fresh memory at 1M lines.
         encoded = pc.dictionary_encode(pa.array(key))
         combined, keys = encoded.indices.to_numpy(), encoded.dictionary.to_numpy()
-        members = []
+        members: list[np.ndarray] = []
         for size in reversed(sizes):
             keys, member = np.divmod(keys, max(size, 1))
             members.insert(0, member)
@@ -854,6 +853,7 @@ def _column_text(series: pd.Series) -> _Text:
             return whole
     # Cells of several types: each distinct cell is made text once (as `_text` would), then
     # cells that give the same text (1 and 1.0) share a code.
+    uniques: pd.Index | np.ndarray
     codes, uniques = pd.factorize(series, use_na_sentinel=False)
     if _may_hold_bools(uniques):  # False hashes like 0: give checkbox cells their own text
         is_bool = _cells_of_type(values, bool)
@@ -1013,8 +1013,7 @@ def _flag_control_characters(
         text = fields[name]
         if not _may_hold_control(text.values):
             continue
-        bad_value = pd.Series(text.values).str.contains(_CONTROL.pattern, regex=True)
-        bad_value = bad_value.to_numpy(bool)
+        bad_value = pd.Series(text.values).str.contains(_CONTROL.pattern, regex=True).to_numpy(bool)
         if bad_value.any():
             bad = text.per_line(bad_value)
             log.add_cells(
@@ -1070,7 +1069,7 @@ class _Numbers(NamedTuple):
     codes: np.ndarray
     values: np.ndarray
     bad: np.ndarray
-    cells: Sequence[object]
+    cells: Sequence[object] | np.ndarray
     """The distinct cells as factorized (booleans as a marker), for a second look."""
     ambiguous: np.ndarray | None = None
     """Slots whose separator could be read two ways ("1,000": thousands or decimal comma)."""
@@ -1165,11 +1164,11 @@ def _ambiguous_slots(
         if isinstance(text, str) and _COMMA_GROUP.fullmatch(_bare_number(text)):
             found[i] = True
     if comma:
-        for i in np.flatnonzero(~np.isnan(parsed[: len(uniques)])):
-            cell = uniques[i]
+        for slot in np.flatnonzero(~np.isnan(parsed[: len(uniques)])).tolist():
+            cell = uniques[slot]
             if isinstance(cell, str) and _DOT_GROUP.fullmatch(cell.strip()):
-                parsed[i] = float(cell.strip().replace(".", ""))
-                found[i] = True
+                parsed[slot] = float(cell.strip().replace(".", ""))
+                found[slot] = True
     return found if found.any() else None
 
 
@@ -1253,7 +1252,7 @@ def _mostly_numbers(values: np.ndarray, numbers: np.ndarray) -> _Numbers:
     )
 
 
-def _may_hold_bools(uniques: Sequence[object]) -> bool:
+def _may_hold_bools(uniques: Iterable[object]) -> bool:
     """Whether a column whose distinct cells are `uniques` may hold True/False cells: a bool
     hashes like 1 or 0, so it shows as a bool or hides behind a 0 or 1 among the distinct cells."""
     return any(type(u) is bool or (type(u) in (int, float) and u in (0, 1)) for u in uniques)
@@ -1373,7 +1372,7 @@ def _report_bad_numbers(
     invalid[bad] = True
 
 
-def _mass_factors(units: Sequence[str]) -> np.ndarray:
+def _mass_factors(units: Iterable[str]) -> np.ndarray:
     """kg per unit for unit names ("g", "lbs"); NaN for blanks and unknown names."""
     return np.array(
         [MASS_UNITS.get(fold_header(u), np.nan) if u else np.nan for u in units], dtype=float
@@ -1405,7 +1404,7 @@ def _parse_mass(
         factors = {w: MASS_UNITS.get(w.lower()) for w in set(simple.word) if w is not None}
         split = [
             (number, factors[word], word.lower())
-            if found
+            if found and word is not None  # (found: a number and a word)
             else (_split_mass(text) if is_bad else None)
             for text, is_bad, found, number, word in zip(
                 texts, parsed.bad, simple.found, simple.number, simple.word, strict=True
@@ -1414,7 +1413,7 @@ def _parse_mass(
         split_value = np.array([t[0] if t and t[0] is not None else np.nan for t in split])
         split_factor = np.array([t[1] if t and t[1] is not None else np.nan for t in split])
         unit_unknown = np.array(
-            [bool(t) and t[0] is not None and t[1] is None and t[2] != "" for t in split],
+            [t is not None and t[0] is not None and t[1] is None and t[2] != "" for t in split],
             dtype=bool,
         )
         ok = ~np.isnan(split_value) & ~np.isnan(split_factor)

@@ -1051,6 +1051,7 @@ def match_columns(headers: Sequence[str], overrides: Mapping[str, str] | None = 
     Raises `UsageError` when an override names an unknown field or a header not in the file.
     """
     overrides = {str(k).strip().lower().replace("-", "_"): v for k, v in (overrides or {}).items()}
+    name: str | None  # a field name; None below for a header no synonym matches
     for name, header in list(overrides.items()):
         if name not in SYNONYMS:
             raise UsageError(

@@ -14,7 +14,7 @@ left out of the audit and counted (issue `not-placed`). Two signs are read:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from typing import Protocol
 
 import numpy as np
@@ -31,7 +31,7 @@ class TextCodes(Protocol):
     codes: np.ndarray
 
     @property
-    def values(self) -> Sequence[str]: ...
+    def values(self) -> Iterable[str]: ...
 
 
 NEGATIVE_HEADERS = frozenset(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -66,7 +67,7 @@ class RawTable:
     sheets: list[str] = field(default_factory=list)
     encoding: str | None = None
     delimiter: str | None = None
-    encoded: dict[str, object] = field(default_factory=dict)
+    encoded: dict[str, Any] = field(default_factory=dict)  # pyarrow DictionaryArray
     """Columns already dictionary-encoded by pyarrow (see `text_arrow`), by header."""
     issues: IssueLog = field(default_factory=IssueLog)
     """Problems found while reading (lines not read, unclosed quotes, encoding fallbacks)."""
@@ -286,7 +287,7 @@ def _frame(body: list[list[object]], headers: list[str]) -> pd.DataFrame:
 
 
 def _fill_merged(
-    body: list[list[object]], merged: Sequence[object], body_row: int, first_col: int
+    body: list[list[object]], merged: Sequence[Any], body_row: int, first_col: int
 ) -> None:
     """Copy the text of a vertically merged cell into the rows it spans (in place).
 
@@ -297,7 +298,7 @@ def _fill_merged(
     """
     for cell_range in merged:
         try:
-            (top, left), (bottom, _right) = cell_range  # type: ignore[misc]
+            (top, left), (bottom, _right) = cell_range
         except (TypeError, ValueError):
             continue
         r0, r1, col = int(top) - body_row, int(bottom) - body_row, int(left) - first_col
@@ -449,7 +450,7 @@ class _Body:
 
     frame: pd.DataFrame
     encoding: str
-    encoded: dict[str, object] = field(default_factory=dict)
+    encoded: dict[str, Any] = field(default_factory=dict)  # pyarrow DictionaryArray
     rows: np.ndarray | None = None
     """1-based line of each record; None when records and lines coincide."""
     header_row: int | None = None

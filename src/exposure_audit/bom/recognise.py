@@ -1040,8 +1040,8 @@ def _dimension_rules(found: _Found, header: str, text: str) -> None:
     nema = _NEMA.search(text)
     if nema:
         found.add("stepper_motor", "size code", header, nema.group(0), 2.0)
-    if _DIMENSIONS.search(text):
-        found.add("dimensions", "size", header, _DIMENSIONS.search(text).group(0), 0.0)
+    if dimensions := _DIMENSIONS.search(text):
+        found.add("dimensions", "size", header, dimensions.group(0), 0.0)
 
 
 def _fold(text: str) -> str:
@@ -1083,9 +1083,9 @@ def _word_rules(found: _Found, header: str, text: str, head: bool) -> None:
         if chosen is not None:
             found.add(chosen[2], "head word", header, chosen[3], 3.0)
     for rx, material in _MATERIAL_RULES:
-        m = rx.search(folded)
-        if m:
-            found.materials.append((material, header, m.group(0)))
+        said = rx.search(folded)
+        if said:
+            found.materials.append((material, header, said.group(0)))
 
 
 def _head_clause(folded: str, hits: Sequence[tuple[int, int, str, str]]) -> tuple[int, int] | None:

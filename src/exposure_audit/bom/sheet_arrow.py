@@ -25,6 +25,7 @@ import threading
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from exposure_audit.bom.sniff import HEADER_SEARCH_ROWS, find_header, unique_headers
 
@@ -62,7 +63,7 @@ class ArrowSheet:
     headers: list[str]
     table: object
     """pyarrow Table, one string column per header."""
-    encoded: dict[str, object]
+    encoded: dict[str, Any]  # pyarrow DictionaryArray
     """The columns a BOM field would come from, dictionary-encoded (by header)."""
 
 
@@ -203,7 +204,7 @@ def _merged_rows(path: Path, index: int) -> list[tuple[int, int]] | None:
         with archive.open(part) as stream:
             # <mergeCells> follows <sheetData>: scan the stream for it, keeping only what
             # comes after its first mention.
-            tail, found = b"", []
+            tail, found = b"", list[bytes]()
             while chunk := stream.read(1 << 20):
                 if found:
                     found.append(chunk)

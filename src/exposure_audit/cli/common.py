@@ -46,7 +46,7 @@ class Weighting(str, Enum):
     auto = "auto"
     spend = "spend"
     mass = "mass"
-    count = "count"
+    line_count = "count"  # not `count`: a str-Enum member would shadow str.count
 
 
 def err_console():  # noqa: ANN201 - rich imported lazily

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from exposure_audit.api import Options
 
 from exposure_audit.cli.common import (
     FailOn,
@@ -139,18 +142,21 @@ def diff_command(
         from exposure_audit.cli.progress import spinner
         from exposure_audit.report.diff import build_text, render_markdown
 
-        shared = {
-            "sheet": sheet,
-            "maps": maps,
-            "reference": reference,
-            "policy": policy,
-            "aligned": aligned,
-            "weight": weight,
-            "waivers": waivers,
-            "rules": list(rules or []),
-        }
-        options = audit_options(as_of=old_as_of or as_of, **shared)
-        new_options = audit_options(as_of=new_as_of or as_of, **shared)
+        def options_on(day: str | None) -> Options:
+            return audit_options(
+                as_of=day,
+                sheet=sheet,
+                maps=maps,
+                reference=reference,
+                policy=policy,
+                aligned=aligned,
+                weight=weight,
+                waivers=waivers,
+                rules=list(rules or []),
+            )
+
+        options = options_on(old_as_of or as_of)
+        new_options = options_on(new_as_of or as_of)
         with spinner(f"Comparing {old} and {new}…", quiet):
             result = diff(
                 old,

@@ -20,7 +20,7 @@ from typing import Any
 
 from exposure_audit.errors import UsageError
 from exposure_audit.reference.models import SEVERITY_ORDER
-from exposure_audit.report.model import SCHEMA_VERSION
+from exposure_audit.report.model import SCHEMA_VERSION, clean_json
 
 TRACKED = ("supplier", "supplier_country", "material", "archetype", "quantity")
 """Line fields whose change the diff reports (besides the line's exposure)."""
@@ -233,7 +233,7 @@ def compare(
             f"--fail-on {fail_on!r}: no such severity",
             f"use none or one of {', '.join(SEVERITY_ORDER)}",
         )
-    if fail_on_increase is None or fail_on_increase < 0:
+    if fail_on_increase < 0:
         raise UsageError(
             "--fail-on-increase must be 0 or more points", "0 fails on any rise of the score"
         )
@@ -306,11 +306,12 @@ def _notes(old: Mapping[str, Any], new: Mapping[str, Any], moved: bool) -> list[
 
 
 def _get(data: Mapping[str, Any], keys: tuple[str, ...]) -> Any:
+    found: Any = data
     for key in keys:
-        if not isinstance(data, Mapping):
+        if not isinstance(found, Mapping):
             return None
-        data = data.get(key)
-    return data
+        found = found.get(key)
+    return found
 
 
 def _fold(value: Any) -> str:
@@ -340,7 +341,7 @@ def _same(a: Any, b: Any) -> bool:
         return math.isclose(a, b, rel_tol=1e-9, abs_tol=EPSILON)
     if isinstance(a, str) and isinstance(b, str):
         return _fold(a) == _fold(b)
-    return a == b
+    return bool(a == b)
 
 
 def _compare_lines(
@@ -447,7 +448,7 @@ def _compare_findings(
     new: list[dict[str, Any]],
     old_report: Mapping[str, Any],
     new_report: Mapping[str, Any],
-):
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
     """New and resolved findings by id (a finding waived in the new report is not resolved);
     and findings kept whose severity changed or that now cover lines they did not (lines matched
     like the line diff, so moved rows do not count)."""
@@ -543,7 +544,6 @@ def _num(value: float) -> str:
     return f"{value:g}"
 
 
-def _clean(value: Any) -> Any:
-    from exposure_audit.report.model import clean_json
-
-    return clean_json(value)
+def _clean(value: dict[str, Any]) -> dict[str, Any]:
+    cleaned: dict[str, Any] = clean_json(value)
+    return cleaned

@@ -1021,7 +1021,7 @@ _BOOL_COLUMNS = frozenset({"recycled", "metal_known"})
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     """Stable dtypes whatever pandas infers: bool flags, int64 rows, object text with None."""
-    out = {}
+    out: dict[str, pd.Series] = {}
     for col in frame.columns:
         if col in _BOOL_COLUMNS:
             out[col] = frame[col].astype(bool)

@@ -149,7 +149,9 @@ def _resource(scores: Scores, context: ScoringContext, bom: pd.DataFrame) -> lis
     exposure = scores.profile_exposure
     driver = scores.profile_driver
     exposed = (exposure >= threshold) & pd.notna(driver)
-    driver_codes, drivers = pd.factorize(np.where(exposed, driver, None), sort=True)
+    driver_codes, drivers = pd.factorize(
+        np.where(exposed, driver, np.array(None, dtype=object)), sort=True
+    )
     out: list[Action] = []
     for code, mineral in enumerate(str(d) for d in drivers):
         members = driver_codes == code
@@ -266,7 +268,8 @@ def _engage(scores: Scores, context: ScoringContext, bom: pd.DataFrame) -> list[
     group_spend = np.bincount(group, weights=spend, minlength=n_groups + 1)[:-1]
     group_lines = np.bincount(group, minlength=n_groups + 1)[:-1]
     present = np.flatnonzero(group_lines)
-    order = sorted(present, key=lambda g: (-group_spend[g], -group_lines[g], str(names[g])))
+    order = [int(g) for g in present]
+    order.sort(key=lambda g: (-group_spend[g], -group_lines[g], str(names[g])))
     top, rest = order[:MAX_SUPPLIERS], order[MAX_SUPPLIERS:]
     # Each line's place: 0.. for the top suppliers, len(top) for the rest, then one more for
     # the lines left out. The profiles in each place: a (place, profile) table.

@@ -37,11 +37,15 @@ class PackageMass:
     url: str | None = None
     note: str | None = None
 
-    def describe(self) -> str:
-        """`2.1 mg per part (0603; Maker declaration, 2023)` for reasons and issues."""
+    def brief(self) -> str:
+        """`2.1 mg per 0603 part`, short enough for an issue's value."""
         mg = self.kg * 1e6
         amount = f"{mg:.3g} mg" if mg < 1000 else f"{self.kg * 1e3:.3g} g"
-        return f"{amount} per part ({self.package}; {self.source}, {self.year})"
+        return f"{amount} per {self.package} part"
+
+    def describe(self) -> str:
+        """`2.1 mg per 0603 part (Maker declaration, 2023)`, for a line's reason."""
+        return f"{self.brief()} ({self.source}, {self.year})"
 
 
 @dataclass(frozen=True)

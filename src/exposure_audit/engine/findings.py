@@ -6,7 +6,7 @@ come from the policy's `rules` list, so a user's `--policy` file can tune or dis
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -31,6 +31,10 @@ class Finding(BaseModel):
     stage: str | None = None
     rows: list[int] = Field(default_factory=list, description="1-based spreadsheet rows")
     message: str
+
+
+# One rule's check: the rule as configured, the scores, the BOM frame and the context.
+Check = Callable[[Rule, Scores, pd.DataFrame, ScoringContext], list[Finding]]
 
 
 def evaluate(scores: Scores, bom: pd.DataFrame, context: ScoringContext) -> list[Finding]:
@@ -74,7 +78,9 @@ def _pct(value: float) -> str:
     return f"{100 * value:.0f}%"
 
 
-def _product_exposure(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContext):
+def _product_exposure(
+    rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContext
+) -> list[Finding]:
     summary = scores.summary
     if not scores.lines["scored"].any() or summary["tier"] == INSUFFICIENT:
         return []  # below the coverage floor the score stands for too little: coverage-floor
@@ -93,7 +99,9 @@ def _product_exposure(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: Scorin
     ]
 
 
-def _coverage_floor(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContext):
+def _coverage_floor(
+    rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContext
+) -> list[Finding]:
     coverage = scores.summary["coverage"]
     if not coverage.insufficient:
         return []
@@ -107,7 +115,9 @@ def _coverage_floor(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringC
     ]
 
 
-def _line_exposure(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContext):
+def _line_exposure(
+    rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContext
+) -> list[Finding]:
     threshold = rule.threshold if rule.threshold is not None else 0.8
     # A line's exposure and driver are its profile's.
     hit = scores.profile_exposure >= threshold
@@ -130,7 +140,9 @@ def _line_exposure(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringCo
     ]
 
 
-def _chokepoint(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContext):
+def _chokepoint(
+    rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContext
+) -> list[Finding]:
     """One finding per mineral that is a chokepoint (a minor input with a dominant China share)
     on some line: the lines, and the range of its share of the part."""
     per_mineral: dict[str, list[tuple[int, float, float, str]]] = {}
@@ -168,8 +180,8 @@ def _pct_fine(value: float) -> str:
     return f"{100 * value:.2g}%"
 
 
-def _stage_china(stage: str):
-    def check(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContext):
+def _stage_china(stage: str) -> Check:
+    def check(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContext) -> list[Finding]:
         threshold = rule.threshold if rule.threshold is not None else 0.65
         out = []
         for m in scores.minerals:
@@ -193,7 +205,9 @@ def _stage_china(stage: str):
     return check
 
 
-def _eu_benchmark(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContext):
+def _eu_benchmark(
+    rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContext
+) -> list[Finding]:
     threshold = (
         rule.threshold
         if rule.threshold is not None
@@ -223,8 +237,8 @@ def _eu_benchmark(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringCon
     return out
 
 
-def _export_controls(status: str):
-    def check(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContext):
+def _export_controls(status: str) -> Check:
+    def check(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContext) -> list[Finding]:
         out = []
         for m in scores.minerals:
             measures = sorted(
@@ -264,7 +278,9 @@ def _export_controls(status: str):
     return check
 
 
-def _covered_supplier(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContext):
+def _covered_supplier(
+    rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContext
+) -> list[Finding]:
     count, names, rows = scores.made_in(bom, ctx.covered, MAX_ROWS_LISTED)
     if count == 0:
         return []
@@ -280,7 +296,9 @@ def _covered_supplier(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: Scorin
     ]
 
 
-def _declared_covered(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContext):
+def _declared_covered(
+    rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContext
+) -> list[Finding]:
     out = []
     for m in scores.minerals:
         for stage in ("mining", "processing"):
@@ -305,7 +323,9 @@ def _declared_covered(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: Scorin
     return out
 
 
-def _no_aligned(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContext):
+def _no_aligned(
+    rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContext
+) -> list[Finding]:
     out = []
     for m in scores.minerals:
         for stage in ("mining", "processing"):
@@ -325,7 +345,7 @@ def _no_aligned(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringConte
     return out
 
 
-def _unmapped(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContext):
+def _unmapped(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContext) -> list[Finding]:
     hit = np.flatnonzero(~scores.lines["scored"].to_numpy(bool) & bom["valid"].to_numpy(bool))
     if len(hit) == 0:
         return []
@@ -343,7 +363,7 @@ def _unmapped(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContext
     ]
 
 
-def _estimated(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContext):
+def _estimated(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContext) -> list[Finding]:
     hit = np.flatnonzero(scores.estimated & (scores.profile >= 0))
     if len(hit) == 0:
         return []
@@ -360,7 +380,7 @@ def _estimated(rule: Rule, scores: Scores, bom: pd.DataFrame, ctx: ScoringContex
     ]
 
 
-_CHECKS: dict[str, Any] = {
+_CHECKS: dict[str, Check] = {
     "product-exposure": _product_exposure,
     "coverage-floor": _coverage_floor,
     "line-exposure": _line_exposure,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
@@ -53,6 +53,8 @@ class Match:
     unit_mass: PackageMass | None = None
     """The published mass of one part of the recognised kind in its package (components.yaml
     `masses`), used when the BOM gives no mass."""
+    kind: str | None = None
+    """The recognised component kind the match came from (None: the text alone decided)."""
 
 
 @dataclass
@@ -78,7 +80,7 @@ class Contents:
 
 
 def composition_blocks(
-    composition: pd.DataFrame, archetypes: Sequence[object]
+    composition: pd.DataFrame, archetypes: Iterable[object]
 ) -> tuple[np.ndarray, np.ndarray]:
     """(start, count) of each archetype's rows in the sorted composition table (0 rows when it
     has none)."""
@@ -197,12 +199,13 @@ class Matcher:
         `masked`, where no short letter code inside a part number is left to match."""
         if mineral.strip():
             ids = self.minerals_named(mineral)
-            if ids and all(ids):
+            known = [i for i in ids if i]
+            if ids and len(known) == len(ids):
                 return Match(
-                    f"mineral:{'+'.join(ids)}",
+                    f"mineral:{'+'.join(known)}",
                     "mineral-column",
                     1.0,
-                    f"mineral column names {', '.join(ids)}",
+                    f"mineral column names {', '.join(known)}",
                 )
         # Only a cell holding a dash can hold a CAS number (folded BOM text never does).
         numbers = _CAS.findall(cas) if "-" in cas else []
@@ -500,13 +503,14 @@ def map_contents(
         copy=False,  # every column is a new array already
     )
     if by_package.any():
-        described = pd.Series([m.unit_mass.describe() if m.unit_mass else "" for m in matches])
+        described = pd.Series([m.unit_mass.brief() if m.unit_mass else "" for m in matches])
         log.add_cells(
             IssueCode.ESTIMATED_MASS,
             rows[by_package],
             described.take(codes[by_package]),
             None,
-            "no mass given; the published mass of one part, {value}, x quantity was used",
+            "no mass given; the published mass of one part ({value}; source in components.yaml)"
+            " x quantity was used",
         )
     if (estimated & ~by_package).any():
         rest = estimated & ~by_package
@@ -627,12 +631,12 @@ def combine(match: Match, found: Recognition, kinds: dict[str, KindSpec]) -> Mat
     weighed = f"; mass if the BOM gives none: {unit_mass.describe()}" if unit_mass else ""
     if match.method == "pattern" and spec.refined_by(match.archetype):
         reason = f"{match.reason}; {said}{weighed}"
-        return Match(match.archetype, "pattern", match.confidence, reason, (), unit_mass)
+        return Match(match.archetype, "pattern", match.confidence, reason, (), unit_mass, spec.kind)
     archetype = spec.archetype_for(found.material)
     if archetype is not None:
         confidence = round(min(0.9, 0.4 + 0.5 * found.confidence), 2)
         reason = f"{said} -> {archetype}{weighed}"
-        return Match(archetype, "component", confidence, reason, (), unit_mass)
+        return Match(archetype, "component", confidence, reason, (), unit_mass, spec.kind)
     why = spec.gap or "no archetype for this kind"
     return Match(None, "recognised", 0.0, f"{said}; {why}", match.suggestions)
 
@@ -655,7 +659,8 @@ def recognise_lines(
             continue
         cells = [(c, _cell(bom[c].iat[line])) for c in prose]
         combined[code] = combine(matches[code], recognise(cells), kinds)
-    return _recognise_unmapped(bom, codes, combined, kinds, matches)
+    codes, combined = _recognise_unmapped(bom, codes, combined, kinds, matches)
+    return _weigh_recognised(bom, codes, combined, kinds)
 
 
 def _recognise_unmapped(
@@ -677,7 +682,61 @@ def _recognise_unmapped(
     for column in _PLACED_COLUMNS:
         if column in bom.columns:
             placed |= bom[column].astype(object).fillna("").to_numpy(dtype=object) != ""
-    lines = np.flatnonzero(open_codes[codes] | (placed & ~firm[codes]))
+    return _by_cells(
+        bom,
+        codes,
+        matches,
+        open_codes,
+        lambda base, found: combine(base, found, kinds),
+        also=placed & ~firm[codes],
+        bases=texts,
+    )
+
+
+def _weigh_recognised(
+    bom: pd.DataFrame, codes: np.ndarray, matches: list[Match], kinds: dict[str, KindSpec]
+) -> tuple[np.ndarray, list[Match]]:
+    """A line recognised from its prose alone (a value or MPN naming an IC) may state its
+    package only in another cell (the footprint). For such lines of a kind with published
+    masses, the package is read from all of the line's cells; only the mass is taken from that
+    reading, and only when it recognises the same kind: the archetype stays as decided."""
+
+    def weigh(base: Match, found: Recognition) -> Match:
+        spec = kinds[base.kind] if base.kind else None
+        mass = spec.mass_for(found.package) if spec and found.kind == base.kind else None
+        if mass is None:
+            return base
+        reason = f"{base.reason}; mass if the BOM gives none: {mass.describe()}"
+        return replace(base, reason=reason, unit_mass=mass)
+
+    wanted = np.array(
+        [
+            m.kind is not None
+            and m.unit_mass is None
+            and m.kind in kinds
+            and bool(kinds[m.kind].masses)
+            for m in matches
+        ],
+        dtype=bool,
+    )
+    return _by_cells(bom, codes, matches, wanted, weigh)
+
+
+def _by_cells(
+    bom: pd.DataFrame,
+    codes: np.ndarray,
+    matches: list[Match],
+    selected: np.ndarray,
+    decide: Callable[[Match, Recognition], Match],
+    also: np.ndarray | None = None,
+    bases: list[Match] | None = None,
+) -> tuple[np.ndarray, list[Match]]:
+    """Recognise the lines whose match is `selected` (and the lines `also` marks) from all
+    of their cells (designator, value, footprint, maker, MPN and the BOM's other columns),
+    once per distinct combination, and let `decide` turn each line's match (its match in
+    `bases` where given, by code) and that recognition into its new match."""
+    wanted = selected[codes] if also is None else selected[codes] | also
+    lines = np.flatnonzero(wanted)
     columns = [c for c in _CELL_COLUMNS if c in bom.columns]
     columns += [c for c in bom.columns if str(c).startswith("extra:")]
     if not len(lines) or not columns:
@@ -698,7 +757,7 @@ def _recognise_unmapped(
         cells = [(n, _cell(v[g])) for n, v in zip(names, values, strict=True)]
         code = codes[lines[first[g]]]
         base = matches[code]
-        found = combine(texts[code], recognise(cells), kinds)
+        found = decide((bases or matches)[code], recognise(cells))
         if found == base:
             continue
         out.append(found)
@@ -771,8 +830,9 @@ def _archetype_per_line(matches: Sequence[Match], codes: np.ndarray) -> pd.Categ
 def _take(column: pd.Series, codes: np.ndarray) -> np.ndarray | ExtensionArray:
     """The column's value for each code (numpy columns gather faster as numpy arrays)."""
     if isinstance(column.dtype, np.dtype):
-        return column.to_numpy()[codes]
-    return column.array.take(codes)
+        return np.asarray(column.to_numpy()[codes])
+    taken: ExtensionArray = column.array.take(codes)
+    return taken
 
 
 def _factorize(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:

@@ -18,7 +18,7 @@ import weakref
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -33,6 +33,10 @@ UNKNOWN = "unknown"
 NO_DATA = "nodata"
 MAX_ROWS = 500
 """The rows a finding, an action or a scenario lists."""
+_T = TypeVar("_T")
+# None as a 0-d object array: what np.append and np.where are given for "missing" (numpy's
+# stubs do not take a bare None there; the result is the same object array).
+_NONE = np.array(None, dtype=object)
 
 
 @dataclass(frozen=True)
@@ -163,7 +167,9 @@ class Scores:
 
     def mineral_profiles(self, mineral: str) -> np.ndarray:
         """The profiles holding `mineral`, ascending."""
-        return self.profile_minerals["profile"].to_numpy()[self.mineral_pm_rows(mineral)]
+        return np.asarray(
+            self.profile_minerals["profile"].to_numpy()[self.mineral_pm_rows(mineral)]
+        )
 
     def mineral_lines(self, mineral: str) -> np.ndarray:
         """Positions of the lines holding `mineral`."""
@@ -171,7 +177,7 @@ class Scores:
 
     def profile_mask(self, profiles: np.ndarray) -> np.ndarray:
         """Per line: whether its profile is one of `profiles` (a lookup table, not np.isin)."""
-        return self.profile_table(profiles)[self.profile]
+        return np.asarray(self.profile_table(profiles)[self.profile])
 
     def profile_table(self, profiles: np.ndarray) -> np.ndarray:
         """Per profile, plus a last False entry that unscored lines (-1) read: whether it is one
@@ -206,7 +212,7 @@ class Scores:
         rows, ordered = self._row_numbers(bom)
         if not ordered:
             return _smallest(rows[table[codes]], limit)
-        return rows[first_positions(codes, table, limit, expected)].tolist()
+        return _ints(rows[first_positions(codes, table, limit, expected)])
 
     def rows_at(
         self, bom: pd.DataFrame, positions: np.ndarray, limit: int | None = MAX_ROWS
@@ -215,7 +221,7 @@ class Scores:
         `positions` (ascending)."""
         rows, ordered = self._row_numbers(bom)
         if ordered:
-            return rows[positions[:limit]].tolist()
+            return _ints(rows[positions[:limit]])
         return _smallest(rows[positions], limit)
 
     def row_order(self, bom: pd.DataFrame, positions: np.ndarray) -> np.ndarray:
@@ -271,14 +277,15 @@ class Scores:
         # The cache holds weak references (not picklable, and to frames of this process).
         return {**self.__dict__, "_cache": {}}
 
-    def _kept(self, bom: pd.DataFrame, key: Any, make: Callable[[], Any]) -> Any:
+    def _kept(self, bom: pd.DataFrame, key: Any, make: Callable[[], _T]) -> _T:
         """`make()` for `bom`, worked out once. The frame is held weakly: it is not kept alive
         for the scores' sake."""
         held = self._cache.get(key)
         if held is None or held[0]() is not bom:
             held = (weakref.ref(bom), make())
             self._cache[key] = held
-        return held[1]
+        value: _T = held[1]
+        return value
 
 
 def factorize_column(bom: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
@@ -287,14 +294,15 @@ def factorize_column(bom: pd.DataFrame, column: str) -> tuple[np.ndarray, np.nda
     if column not in bom:
         return np.full(len(bom), -1, np.int64), np.array([None], dtype=object)
     series = bom[column]
+    uniques: pd.Index | np.ndarray
     if isinstance(series.dtype, pd.CategoricalDtype):
         codes, uniques = series.cat.codes.to_numpy(), series.cat.categories
     elif series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) == "empty":
         # A column the BOM lacks is all None: a scan, not a hash of a million objects.
-        codes, uniques = np.full(len(series), -1, np.int64), []
+        codes, uniques = np.full(len(series), -1, np.int64), np.zeros(0, dtype=object)
     else:
         codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    return codes.astype(np.int64, copy=False), np.append(np.asarray(uniques, dtype=object), None)
+    return codes.astype(np.int64, copy=False), np.append(np.asarray(uniques, dtype=object), _NONE)
 
 
 def first_positions(
@@ -322,7 +330,12 @@ def _smallest(rows: np.ndarray, limit: int | None) -> list[int]:
     """The `limit` (None: all) smallest of `rows`, ascending: a partial sort, not a full one."""
     if limit is not None and rows.size > limit:
         rows = np.partition(rows, limit - 1)[:limit]
-    return np.sort(rows).tolist()
+    return _ints(np.sort(rows))
+
+
+def _ints(values: np.ndarray) -> list[int]:
+    found: list[int] = values.tolist()
+    return found
 
 
 _MEASURES = ("china", "feoc", "aligned", "unknown")
@@ -583,7 +596,7 @@ def _line_frame(
             "origin": np.append(lx.origin, np.nan)[profile],
             **{
                 column: pd.Series(
-                    np.append(values, None).take(profile), index=index, dtype=object, copy=False
+                    np.append(values, _NONE).take(profile), index=index, dtype=object, copy=False
                 )
                 for column, values in objects
             },
@@ -794,19 +807,19 @@ def _override_codes(
     codes = np.zeros(n, np.int64)
     if overrides is None or overrides.empty:
         return codes, {}
-    positions = index.get_indexer(overrides["line"].to_numpy())
+    positions = index.get_indexer(pd.Index(overrides["line"]))
     per_line: dict[int, dict[tuple[str, str], str]] = {}
     for pos, mineral, stage, dist in zip(
         positions, overrides["mineral"], overrides["stage"], overrides["dist"], strict=True
     ):
         per_line.setdefault(int(pos), {})[(str(mineral), str(stage))] = str(dist)
-    signatures: dict[tuple, int] = {}
+    signatures: dict[tuple[tuple[tuple[str, str], str], ...], int] = {}
     entries: dict[int, dict[tuple[str, str], str]] = {}
-    for pos, entry in per_line.items():
+    for line, entry in per_line.items():
         signature = tuple(sorted(entry.items()))
         code = signatures.setdefault(signature, len(signatures) + 1)
         entries[code] = entry
-        codes[pos] = code
+        codes[line] = code
     return codes, entries
 
 
@@ -883,7 +896,7 @@ def coverage_status(scored: np.ndarray, spend: np.ndarray, floor: float) -> Cove
     )
 
 
-def mineral_prices(reference: ReferenceSet, minerals: Sequence[Any]) -> np.ndarray:
+def mineral_prices(reference: ReferenceSet, minerals: Collection[object]) -> np.ndarray:
     """USD per kg contained of each mineral: the market average where published, else a
     published floor; NaN where prices.yaml has neither (lines holding it weigh by mass)."""
     out = np.full(len(minerals), np.nan)
@@ -949,8 +962,8 @@ def line_exposure(pm: Mapping[str, Any], n_profiles: int, policy: Any) -> LineEx
         first = np.ones(len(order), dtype=bool)
         first[1:] = prof[order][1:] != prof[order][:-1]
         top = order[first]
-        driver[prof[top]] = np.where(contribution[top] > 0, names[top], None)
-    weighted_by = np.where(held, np.where(unpriced, "mass", "value"), None).astype(object)
+        driver[prof[top]] = np.where(contribution[top] > 0, names[top], _NONE)
+    weighted_by = np.where(held, np.where(unpriced, "mass", "value"), _NONE).astype(object)
     chokepoints = _chokepoints(pm, prof, share, b, n, policy)
     return LineExposure(exposure, u, origin, driver, weighted_by, chokepoints)
 
@@ -1206,8 +1219,8 @@ def _weights_by_key(
             [o + r for o, (_, r, _, _) in zip(offsets, compensated, strict=True)]
         )
         values = np.concatenate([w for _, _, w, _ in compensated])
-        sums = pd.Series(values).groupby(labels).sum()
-        found, totals = sums.index.to_numpy(), sums.to_numpy()
+        group_sums = pd.Series(values).groupby(labels).sum()
+        found, totals = group_sums.index.to_numpy(), group_sums.to_numpy()
         for o, (where, _, _, keys) in zip(offsets, compensated, strict=True):
             a, b = np.searchsorted(found, [o, o + len(keys)])
             out[where] = list(zip(keys[found[a:b] - o].tolist(), totals[a:b].tolist(), strict=True))

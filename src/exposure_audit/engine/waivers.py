@@ -86,17 +86,20 @@ def default_waiver_file() -> Path | None:
 def load_waivers(path: str | Path) -> WaiverFile:
     """Read and validate a waiver file. Raises `UsageError` (exit 2) naming the file, the entry
     and the field of the first problem."""
-    import yaml
-
     shown = str(path)
-    path = Path(path)
+    entries = _waiver_entries(_read_waiver_text(Path(path), shown), shown)
+    waivers = [_waiver(number, entry, shown) for number, entry in enumerate(entries, start=1)]
+    return WaiverFile(path=shown, waivers=tuple(waivers))
+
+
+def _read_waiver_text(path: Path, shown: str) -> str:
     try:
         if path.stat().st_size > MAX_BYTES:
             raise UsageError(
                 f"waivers file {shown}: larger than 1 MiB",
                 "a waiver file lists a few accepted findings; check the path",
             )
-        text = path.read_text(encoding="utf-8-sig")
+        return path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise UsageError(
             f"waivers file {shown}: no such file", "check the --waivers path"
@@ -108,6 +111,12 @@ def load_waivers(path: str | Path) -> WaiverFile:
         raise UsageError(
             f"waivers file {shown}: cannot read it ({reason})", "check the file and its permissions"
         ) from None
+
+
+def _waiver_entries(text: str, shown: str) -> list[Any]:
+    """The file's list of waivers: the document itself, or its `waivers:` key."""
+    import yaml
+
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -128,29 +137,31 @@ def load_waivers(path: str | Path) -> WaiverFile:
         data = data.get("waivers") or []
     if not isinstance(data, list):
         raise UsageError(f"waivers file {shown}: expected a list of waivers", HINT)
-    waivers = []
-    for number, entry in enumerate(data, start=1):
-        if not isinstance(entry, dict):
-            raise UsageError(f"waivers file {shown}: entry {number} is not a mapping", HINT)
-        try:
-            waivers.append(Waiver.model_validate(entry))
-        except ValidationError as exc:
-            error = exc.errors()[0]
-            field = ".".join(str(p) for p in error["loc"]) or "entry"
-            message = error["msg"].removeprefix("Value error, ")
-            if error["type"] == "extra_forbidden":
-                message = "unknown field"
-            elif error["type"] == "missing":
-                message = "required"
-            where = f"entry {number}" + (
-                f" ({entry['id'] or entry['rule']})"
-                if isinstance(entry.get("id") or entry.get("rule"), str)
-                else ""
-            )
-            raise UsageError(
-                f"waivers file {shown}: {where}, field {field!r}: {message}", HINT
-            ) from None
-    return WaiverFile(path=shown, waivers=tuple(waivers))
+    return data
+
+
+def _waiver(number: int, entry: object, shown: str) -> Waiver:
+    """Entry `number` (1-based) validated; `UsageError` names its first bad field."""
+    if not isinstance(entry, dict):
+        raise UsageError(f"waivers file {shown}: entry {number} is not a mapping", HINT)
+    try:
+        return Waiver.model_validate(entry)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(p) for p in error["loc"]) or "entry"
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown field"
+        elif error["type"] == "missing":
+            message = "required"
+        where = f"entry {number}" + (
+            f" ({entry['id'] or entry['rule']})"
+            if isinstance(entry.get("id") or entry.get("rule"), str)
+            else ""
+        )
+        raise UsageError(
+            f"waivers file {shown}: {where}, field {field!r}: {message}", HINT
+        ) from None
 
 
 def apply_waivers(result: Any, waiver_file: WaiverFile, as_of: dt.date) -> Any:

@@ -420,46 +420,9 @@ def _load_cached(
     layers: list[tuple[str, dict[str, BaseModel]]] = []
     bases = [str(bundled_directory())] if include_bundled else []
     for index, directory in enumerate([*bases, *user_dirs]):
-        path = Path(directory)
-        if index > 0 and not path.is_dir():
-            raise ReferenceDataError(
-                f"--reference {directory}: no such folder",
-                "name a folder holding minerals.yaml, materials.yaml, ... (see the README)",
-            )
-        parsed: dict[str, BaseModel] = {}
-        for name, model in sorted(FILES.items()):
-            file = path / name
-            if not file.exists():
-                if index == 0 and name in REQUIRED:
-                    problems.append(f"{file}: missing")
-                continue
-            data = _read_yaml(file, problems, digest)
-            if data is None:
-                continue
-            if index > 0:
-                data = _fill_header(data)
-            try:
-                parsed[name] = model.model_validate(data)
-            except ValidationError as exc:
-                problems.extend(_format_validation(file, exc))
-        if index > 0 and not parsed and not problems:
-            raise ReferenceDataError(
-                f"--reference {directory}: no reference tables in this folder",
-                f"put files named {', '.join(FILES)} there",
-            )
-        layers.append((directory, parsed))
+        layers.append((directory, _read_layer(index, directory, problems, digest)))
     if policy_file:
-        path = Path(policy_file)
-        if not path.is_file():
-            raise ReferenceDataError(f"--policy {policy_file}: no such file", "check the path")
-        data = _read_yaml(path, problems, digest)
-        if data is not None:
-            try:
-                layers.append(
-                    (str(path), {"policy.yaml": PolicyFile.model_validate(_fill_header(data))})
-                )
-            except ValidationError as exc:
-                problems.extend(_format_validation(path, exc))
+        layers.extend(_read_policy(policy_file, problems, digest))
     if problems:
         raise _problems_error(problems)
     reference = _merge(layers, digest.hexdigest(), include_bundled)
@@ -467,6 +430,58 @@ def _load_cached(
     if problems:
         raise _problems_error(problems)
     return reference
+
+
+def _read_layer(
+    index: int, directory: str, problems: list[str], digest: Any
+) -> dict[str, BaseModel]:
+    """One folder of tables (index 0: the base set), validated; problems are collected. A user
+    folder (index > 0) must exist and hold at least one table."""
+    path = Path(directory)
+    if index > 0 and not path.is_dir():
+        raise ReferenceDataError(
+            f"--reference {directory}: no such folder",
+            "name a folder holding minerals.yaml, materials.yaml, ... (see the README)",
+        )
+    parsed: dict[str, BaseModel] = {}
+    for name, model in sorted(FILES.items()):
+        file = path / name
+        if not file.exists():
+            if index == 0 and name in REQUIRED:
+                problems.append(f"{file}: missing")
+            continue
+        data = _read_yaml(file, problems, digest)
+        if data is None:
+            continue
+        if index > 0:
+            data = _fill_header(data)
+        try:
+            parsed[name] = model.model_validate(data)
+        except ValidationError as exc:
+            problems.extend(_format_validation(file, exc))
+    if index > 0 and not parsed and not problems:
+        raise ReferenceDataError(
+            f"--reference {directory}: no reference tables in this folder",
+            f"put files named {', '.join(FILES)} there",
+        )
+    return parsed
+
+
+def _read_policy(
+    policy_file: str, problems: list[str], digest: Any
+) -> list[tuple[str, dict[str, BaseModel]]]:
+    """The `--policy` file as a layer of its own (none when it does not validate)."""
+    path = Path(policy_file)
+    if not path.is_file():
+        raise ReferenceDataError(f"--policy {policy_file}: no such file", "check the path")
+    data = _read_yaml(path, problems, digest)
+    if data is None:
+        return []
+    try:
+        return [(str(path), {"policy.yaml": PolicyFile.model_validate(_fill_header(data))})]
+    except ValidationError as exc:
+        problems.extend(_format_validation(path, exc))
+        return []
 
 
 def _fill_header(data: Any) -> Any:
@@ -588,6 +603,20 @@ def _merge(
 
 def check_reference(reference: ReferenceSet) -> list[str]:
     """Cross-file checks: ids exist, country codes are ISO alpha-3, aliases are unambiguous."""
+    return [
+        *_check_supply(reference),
+        *_check_materials(reference),
+        *_check_countries(reference),
+        *_check_scenarios(reference),
+        *(
+            f"policy.yaml: unknown group {group_id!r}"
+            for group_id in [*reference.policy.aligned_groups, reference.policy.covered_group]
+            if group_id not in reference.groups
+        ),
+    ]
+
+
+def _check_supply(reference: ReferenceSet) -> list[str]:
     from exposure_audit.reference.countries import valid_iso3
 
     problems: list[str] = []
@@ -597,6 +626,12 @@ def check_reference(reference: ReferenceSet) -> list[str]:
         bad = [c for c in entry.shares if c != OTHER and not valid_iso3(c)]
         if bad:
             problems.append(f"supply.yaml: {mineral}/{stage}: not ISO alpha-3: {', '.join(bad)}")
+    return problems
+
+
+def _check_materials(reference: ReferenceSet) -> list[str]:
+    """Minerals the compositions name exist; no alias names two materials."""
+    problems: list[str] = []
     seen_alias: dict[str, str] = {}
     for material in reference.materials.values():
         for component in material.composition:
@@ -611,6 +646,14 @@ def check_reference(reference: ReferenceSet) -> list[str]:
                 problems.append(
                     f"materials.yaml: alias {alias!r} of {material.id} is also an alias of {other}"
                 )
+    return problems
+
+
+def _check_countries(reference: ReferenceSet) -> list[str]:
+    """Group members and country aliases are ISO alpha-3 codes (or EU); prices name minerals."""
+    from exposure_audit.reference.countries import valid_iso3
+
+    problems: list[str] = []
     for group in reference.groups.values():
         bad = [m.iso3 for m in group.members if m.iso3 != "EU" and not valid_iso3(m.iso3)]
         if bad:
@@ -621,6 +664,13 @@ def check_reference(reference: ReferenceSet) -> list[str]:
     for mineral, kind in sorted(reference.prices):
         if mineral not in reference.minerals:
             problems.append(f"prices.yaml: {mineral}/{kind}: unknown mineral {mineral!r}")
+    return problems
+
+
+def _check_scenarios(reference: ReferenceSet) -> list[str]:
+    from exposure_audit.reference.countries import valid_iso3
+
+    problems: list[str] = []
     aliases = reference.mineral_aliases()
     for scenario in reference.scenarios.values():
         for cut in scenario.cuts:
@@ -639,8 +689,4 @@ def check_reference(reference: ReferenceSet) -> list[str]:
                     f"scenarios.yaml: {scenario.id}: not an ISO alpha-3 code, "
                     f"CHINA, COVERED or a group id: {', '.join(bad)}"
                 )
-    policy = reference.policy
-    for group_id in [*policy.aligned_groups, policy.covered_group]:
-        if group_id not in reference.groups:
-            problems.append(f"policy.yaml: unknown group {group_id!r}")
     return problems

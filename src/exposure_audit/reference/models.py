@@ -399,7 +399,7 @@ class ScenarioCut(_Strict):
         "nations) or a policy group id. CHN also removes Hong Kong and Macao when the policy "
         "counts them as China."
     )
-    stages: list[ScenarioStage] = Field(default_factory=lambda: ["*"])
+    stages: list[ScenarioStage] = Field(default_factory=lambda: list[ScenarioStage](["*"]))
 
 
 class Scenario(_Strict):

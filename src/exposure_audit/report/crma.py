@@ -106,7 +106,7 @@ def render_xlsx(result: AuditResult) -> bytes:
     from exposure_audit.report.base import safe_cell
 
     book = Workbook()
-    sheet = book.active
+    sheet = book.worksheets[0]  # a new workbook's one sheet (`active` is typed Optional)
     sheet.title = "CRMA Art. 24"
     sheet.append(HEADERS)
     for cell in sheet[1]:

@@ -48,7 +48,7 @@ def csv_frame(result: AuditResult, neutralise: bool = True) -> pd.DataFrame:
     flat["reference_as_of"] = info["reference_as_of"]
     flat["policy_as_of"] = info["policy_as_of"]
     flat["aligned_groups"] = " ".join(info["aligned_groups"])
-    notes = [None] * len(flat)
+    notes: list[str | None] = [None] * len(flat)
     if notes:
         sources = "; ".join(dict.fromkeys(source_text(s) for s in info["sources"]))
         notes[0] = str(
@@ -111,8 +111,8 @@ def _field_texts(series: pd.Series, neutral: bool) -> pa.Array:
         return pa.array(np.where(values, "True", "False"), _TEXT)
     if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
         return _text_cells(pa.array(values, _TEXT, from_pandas=True), neutral)
-    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
-    table = [_object_text(v, neutral) for v in uniques.tolist()]
+    codes, distinct = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    table = [_object_text(v, neutral) for v in distinct.tolist()]
     table.append("")  # missing values (code -1) take the last entry
     return pa.array(table, _TEXT).take(pa.array(np.where(codes < 0, len(table) - 1, codes)))
 

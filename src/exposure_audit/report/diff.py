@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from rich import box
-from rich.console import Group
+from rich.console import Group, JustifyMethod
 from rich.table import Table
 from rich.text import Text
 
@@ -205,7 +205,7 @@ def build_text(data: Mapping[str, Any], title: str | None = None):
     items = counts["items"]
     if items:
         lines = Table(box=box.SIMPLE_HEAD, title="Lines", title_justify="left", title_style="bold")
-        for name, justify in (
+        columns: tuple[tuple[str, JustifyMethod], ...] = (
             ("change", "left"),
             ("row", "right"),
             ("part", "left"),
@@ -213,7 +213,8 @@ def build_text(data: Mapping[str, Any], title: str | None = None):
             ("what changed", "left"),
             ("exposure", "right"),
             ("Δ", "right"),
-        ):
+        )
+        for name, justify in columns:
             lines.add_column(
                 name,
                 justify=justify,

@@ -512,7 +512,8 @@ def _lines(result: AuditResult) -> str:
         "line_tier",
     ]
     rows = []
-    for r in lines[columns].itertuples(index=False):
+    records: Iterable[Any] = lines[columns].itertuples(index=False)  # cells of mixed types
+    for r in records:
         exposure = (
             None
             if r.line_exposure is None

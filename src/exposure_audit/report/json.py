@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator
-from json.encoder import encode_basestring  # type: ignore[attr-defined]
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 
@@ -161,8 +161,8 @@ class _LineRecords:
         extra = result.extra_columns
         if not lines.index.is_unique or len(set(extra)) != len(extra):
             return None
-        converts = {
-            "row": None,
+        converts: dict[str, Callable[[Any], Any]] = {
+            "row": int,  # (written by _int_texts)
             "part_number": _or_none,
             "description": _or_none,
             "material": _or_none,
@@ -356,7 +356,7 @@ def _minerals(result: AuditResult) -> tuple[np.ndarray, ...]:
     if lm.empty:
         empty = np.zeros(0, dtype=np.intp)
         return empty, empty, *(np.zeros(0, dtype=object),) * 3
-    position = lines.index.get_indexer(lm["line"].to_numpy())
+    position = lines.index.get_indexer(pd.Index(lm["line"]))
     order = np.argsort(position, kind="stable")
     order = order[position[order] >= 0]  # rows of lines not in the frame are never shown
     position = position[order]

@@ -8,6 +8,9 @@ break a table nor become a link, a mention or HTML.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from exposure_audit.report.base import (
     baseline_info,
     finding_counts,
@@ -196,6 +199,7 @@ def _lines(result: AuditResult) -> list[str]:
         "line_tier",
         "line_driver",
     ]
+    records: Iterable[Any] = top[columns].itertuples(index=False)  # cells of mixed types
     rows = [
         [
             str(record.row),
@@ -207,7 +211,7 @@ def _lines(result: AuditResult) -> list[str]:
             md(record.line_tier),
             md(record.line_driver),
         ]
-        for record in top[columns].itertuples(index=False)
+        for record in records
     ]
     return [
         f"### Riskiest lines (top {len(top)} of {len(scored)})\n",

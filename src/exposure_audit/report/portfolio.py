@@ -249,6 +249,7 @@ def _markdown_answers(result: PortfolioResult) -> Iterator[str]:
 def build_table(result: PortfolioResult) -> Any:
     """The portfolio as a rich table for the terminal (BOM text never parsed as markup)."""
     from rich import box
+    from rich.console import JustifyMethod
     from rich.table import Table
     from rich.text import Text
 
@@ -262,14 +263,15 @@ def build_table(result: PortfolioResult) -> Any:
         title_justify="left",
         title_style="bold",
     )
-    for name, justify in (
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
         ("file", "left"),
         ("score", "right"),
         ("tier", "left"),
         ("coverage", "right"),
         ("value at risk", "right"),
         ("top driver", "left"),
-    ):
+    )
+    for name, justify in columns:
         table.add_column(
             name, justify=justify, overflow="fold", min_width=24 if name == "file" else None
         )

@@ -44,7 +44,7 @@ def template_bytes() -> bytes:
     from openpyxl.utils import get_column_letter
 
     workbook = Workbook()
-    sheet = workbook.active
+    sheet = workbook.worksheets[0]  # a new workbook's one sheet (`active` is typed Optional)
     sheet.title = "BOM"
     for index, (header, _) in enumerate(TEMPLATE_COLUMNS, start=1):
         cell = sheet.cell(row=1, column=index, value=header)

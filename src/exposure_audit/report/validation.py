@@ -58,9 +58,9 @@ def render_validation(loaded: Loaded):  # noqa: ANN201 - rich renderable
         f"({pct(data['coverage'])})"
     )
     columns = Table(title="Columns", box=box.SIMPLE_HEAD, title_justify="left", title_style="bold")
-    columns.add_column("field")
+    columns.add_column("field", no_wrap=True)
     columns.add_column("column in the file")
-    columns.add_column("why")
+    columns.add_column("why", ratio=1)  # the reasons wrap; the field names never do
     text_cols = data["text_columns"]
     reasons = data["column_reasons"]
     for field in FIELDS:

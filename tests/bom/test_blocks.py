@@ -132,4 +132,5 @@ def test_header_words_between_tables_are_no_line(tmp_path):
     raw = read_bom(path)
     items = raw.frame["Item name"].astype(str).tolist()
     assert "Product Name" not in items and "T-SLOT 3030 extrusion" in items
+    assert "Printer kit - long parts" not in items  # a kit's title block, not a part
     assert raw.frame["QTY"].astype(str).tolist()[-1] == "10"

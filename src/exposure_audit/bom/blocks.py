@@ -56,6 +56,11 @@ def find_tables(cells: Sequence[Sequence[object]]) -> list[Table]:
             tables.extend(found)
             active.extend(found)
             continue
+        if _header_words(row):
+            # Column names scattered over a row (",SKU,,,Product Name") head a title block
+            # (a kit's name and date), not parts: the tables above end here.
+            active = []
+            continue
         for table in active:
             if _holds_line(row, table):
                 table.rows.append(index)
@@ -140,6 +145,12 @@ def _holds_line(row: Sequence[object], table: Table) -> bool:
     if len(values) == 1 and isinstance(values[0], str) and not _number(values[0]):
         return False
     return not all(isinstance(v, str) and _field(v.strip()) for v in values)
+
+
+def _header_words(row: Sequence[object]) -> bool:
+    """Whether a row's cells (two or more) are all column names."""
+    values = [v for v in row if not is_blank(v)]
+    return len(values) >= 2 and all(isinstance(v, str) and _field(v.strip()) for v in values)
 
 
 def _title(cells: Sequence[Sequence[object]], table: Table) -> str:

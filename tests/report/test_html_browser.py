@@ -232,3 +232,13 @@ def test_print_layout_hides_screen_only_parts(page):
               .length"""
     )
     assert overflowing == 0
+
+
+def test_no_table_row_is_a_column_of_text(page):
+    # issue 17: the export-controls list made a cell a few words wide and 25 lines tall
+    tallest = page.evaluate(
+        """() => Math.max(...Array.from(document.querySelectorAll('#minerals tbody tr'))
+              .map(r => r.getBoundingClientRect().height))"""
+    )
+    assert tallest < 80, tallest
+    assert page.locator("#minerals td details summary").first.inner_text().endswith("active")

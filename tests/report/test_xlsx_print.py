@@ -152,3 +152,36 @@ def test_lines_cells_equal_the_flat_table(hostile_result):
 def test_nan_and_infinity_stay_empty_cells():
     assert clean_cell(math.nan) is None and clean_cell(math.inf) is None
     assert clean_cell("=1+1") == "'=1+1"
+
+
+def test_the_xml_fast_path_writes_what_xlsxwriter_writes():
+    import pandas as pd
+    import xlsxwriter
+
+    from exposure_audit.report.xlsx_sheet import EXCEL_MAX_ROWS, PCT, Book, Sheet
+
+    columns = {
+        "description": pd.Series(
+            ["_x0041_ text", " lead", "a&b<c>", "tail ", "=1+2", "\x07bell", None, "ok", "é"],
+            dtype=object,
+        ),
+        "china_touch": pd.Series([0.5, math.nan, math.inf, 1e-9, 0, 1, 2.5e15, -0.0, 0.3]),
+        "row": pd.Series([1, 2, 3, 4, 5, 6, 7, 8, 9]),
+        "mass_estimated": pd.Series([True, False, None, 1, 2.5, "x", None, True, None]),
+    }
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"constant_memory": True, "strings_to_urls": False})
+    book = Book(workbook, "USD")
+    fast = Sheet(book, "Fast", list(columns), formats={"china_touch": PCT})
+    fast.write_columns(list(columns.values()), EXCEL_MAX_ROWS)
+    slow = Sheet(book, "Slow", list(columns), formats={"china_touch": PCT})
+    for i in range(9):
+        slow.append([c.iloc[i] for c in columns.values()])
+    workbook.close()
+    book_read = openpyxl.load_workbook(io.BytesIO(buffer.getvalue()))
+    cells = {
+        name: [(c.value, c.number_format, c.data_type) for row in book_read[name] for c in row]
+        for name in ("Fast", "Slow")
+    }
+    assert cells["Fast"] == cells["Slow"]
+    assert book_read["Fast"].max_row == 10

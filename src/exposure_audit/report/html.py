@@ -29,7 +29,7 @@ from exposure_audit.report.base import (
     tier_table,
     waiver_info,
 )
-from exposure_audit.report.model import AuditResult
+from exposure_audit.report.model import AuditResult, mineral_stake
 from exposure_audit.report.summary import controls_text, executive_summary
 
 MAX_LINES = 5000
@@ -86,6 +86,8 @@ details{margin-top:24px}
 #brief p{margin:4px 0}#brief ol{margin:6px 0 0;padding-left:22px}#brief li{margin:4px 0}
 .bar{display:inline-block;width:80px;height:9px;background:#e5e7eb;vertical-align:middle}
 .bar i{display:block;height:9px;background:#b91c1c}
+td details{margin:0}td details summary{cursor:pointer;white-space:nowrap}
+ul.controls{margin:4px 0;padding-left:16px;min-width:16em}
 sup{color:#4b5563}
 @media (max-width:700px){table{display:block;overflow-x:auto}}
 @page{size:A4 landscape;margin:12mm}
@@ -216,14 +218,14 @@ def china_share_chart(minerals: list[dict[str, Any]]) -> str:
 
 def tier_chart(tiers: list[dict[str, Any]], weighting: str) -> str:
     """Vertical bars: lines by tier, with each tier's share of the weighted BOM."""
-    width, height, base, plot_h = 420, 230, 190, 150
+    width, height, base, plot_h = 420, 240, 190, 150
     most = max((t["lines"] for t in tiers), default=0) or 1
     bar_w = 56
     out = [
         f'<svg role="img" aria-label="Exposure by tier" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}"><title>Exposure by tier</title>',
-        f'<text x="10" y="16">lines by tier (label: share of the {esc(weighting)}-weighted '
-        "BOM)</text>",
+        '<text x="10" y="16">lines by tier; under each tier, its share of the '
+        f"{esc(weighting)}-weighted BOM</text>",
     ]
     for i, t in enumerate(tiers):
         h = plot_h * t["lines"] / most
@@ -233,15 +235,19 @@ def tier_chart(tiers: list[dict[str, Any]], weighting: str) -> str:
             f'fill="{TIER_COLOURS[t["tier"]]}"><title>{esc(t["tier"])}: {t["lines"]} '
             f"lines</title></rect>"
         )
+        lines = f"{t['lines']} line" + ("" if t["lines"] == 1 else "s")
         out.append(
-            f'<text x="{x + bar_w / 2}" y="{base - h - 4:.1f}" text-anchor="middle">'
-            f"{t['lines']}{'' if t['tier'] == 'unscored' else ' · '}"
-            f"{'' if t['tier'] == 'unscored' else fmt_pct(t['weight_share'])}</text>"
+            f'<text x="{x + bar_w / 2}" y="{base - h - 4:.1f}" text-anchor="middle">{lines}</text>'
         )
         out.append(
             f'<text x="{x + bar_w / 2}" y="{base + 16}" text-anchor="middle">'
             f"{esc(t['tier'])}</text>"
         )
+        if t["tier"] != "unscored":
+            out.append(
+                f'<text x="{x + bar_w / 2}" y="{base + 30}" text-anchor="middle">'
+                f"{fmt_pct(t['weight_share'])}</text>"
+            )
     out.append(f'<line x1="10" y1="{base}" x2="{width - 10}" y2="{base}" stroke="#9ca3af"/>')
     out.append("</svg>")
     return "".join(out)
@@ -318,7 +324,7 @@ def _summary(result: AuditResult) -> str:
 
 
 def _charts(result: AuditResult) -> str:
-    minerals = sorted(result.report.minerals, key=lambda m: (-m["china_touch"], m["mineral"]))
+    minerals = sorted(result.report.minerals, key=mineral_stake)  # most at stake first
     parts = []
     if minerals:
         parts.append(f'<div class="chart">{china_share_chart(minerals)}</div>')
@@ -451,7 +457,7 @@ def _signed(value: float | None) -> str:
 
 
 def _minerals(result: AuditResult) -> str:
-    minerals = sorted(result.report.minerals, key=lambda m: (-m["china_touch"], m["mineral"]))
+    minerals = sorted(result.report.minerals, key=mineral_stake)  # most at stake first
     if not minerals:
         return (
             '<section id="minerals"><h2>Minerals</h2><p>No critical minerals found.</p></section>'
@@ -473,8 +479,7 @@ def _minerals(result: AuditResult) -> str:
             cells.append(_num_cell(aligned, fmt_pct(aligned)))
         hhi = st["processing"]["hhi"]
         cells.append(_num_cell(hhi, "–" if hhi is None else f"{hhi:,.0f}"))
-        controls = "; ".join(f"{c['measure']} ({c['status']})" for c in m["export_controls"])
-        cells.append(f"<td>{esc(controls or '–')}</td>")
+        cells.append(_controls_cell(m["export_controls"]))
         rows.append("<tr>" + "".join(cells) + "</tr>")
     headers = ["mineral", "mass", "lines", "China touch", "aligned chain"]
     for stage in STAGES:
@@ -484,6 +489,22 @@ def _minerals(result: AuditResult) -> str:
         f'<section id="minerals"><h2>Minerals ({len(minerals)})</h2>'
         + _table(headers, rows)
         + "</section>"
+    )
+
+
+def _controls_cell(controls: list[dict[str, Any]]) -> str:
+    """Export controls as counts by status, the measures folded away under them: the list
+    would otherwise make the column a few words wide and dozens of lines tall."""
+    if not controls:
+        return '<td data-v="0">–</td>'
+    counts: dict[str, int] = {}
+    for c in controls:
+        counts[c["status"]] = counts.get(c["status"], 0) + 1
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    items = "".join(f"<li>{esc(c['measure'])} ({esc(c['status'])})</li>" for c in controls)
+    return (
+        f'<td data-v="{counts.get("active", 0)}"><details><summary>{esc(summary)}</summary>'
+        f'<ul class="controls">{items}</ul></details></td>'
     )
 
 

@@ -236,7 +236,12 @@ def _minerals(book: Book, result: AuditResult) -> None:
         "Minerals",
         headers,
         formats=formats,
-        widths={"name": 16, **{f"source_{s}": 30 for s in STAGES}, "export_controls": 50},
+        widths={
+            "name": 14,
+            **{f"source_{s}": 22 for s in STAGES},
+            **{f"top_{s}": 20 for s in STAGES},
+            "export_controls": 36,
+        },
     )
     minerals = sorted(result.report.minerals, key=mineral_stake)
     for m in minerals:

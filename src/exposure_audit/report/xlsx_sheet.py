@@ -148,7 +148,7 @@ class Book:
         self.currency = currency
         self._formats: dict[tuple[tuple[str, Any], ...], Any] = {}
         self.header = self.format(bold=True, bg_color="#DDEBF7", bottom=1, text_wrap=True)
-        self.bold = self.format(bold=True)
+        self.bold = self.format(bold=True, valign="top")
         self.wrap = self.format(text_wrap=True, valign="top")
         self.title = self.format(bold=True, font_size=14)
 
@@ -189,9 +189,17 @@ class Sheet:
         self._xf_at = [f._get_xf_index() if f is not None else None for f in self._format_at]
         self.rows = 1
         labels = [header_label(name, book.currency) for name in self.headers]
+        header_lines = 1
         for i, label in enumerate(labels):
-            width = (widths or {}).get(self.headers[i], max(10.0, min(len(label) + 2, 40)))
+            # Headers wrap, so a number column is as wide as its numbers, not its label: wide
+            # sheets then print legibly at one page wide.
+            default = 11.0 if formats.get(self.headers[i]) else max(10.0, min(len(label), 24))
+            width = (widths or {}).get(self.headers[i], default)
             self.ws.set_column(i, i, width)
+            longest = max((len(w) for w in label.split()), default=0)
+            lines = math.ceil(len(label) / max(width - 1, 1)) + (longest > width)
+            header_lines = max(header_lines, lines)
+        self.ws.set_row(0, 15.0 * min(header_lines, 4))
         self.ws.write_row(0, 0, labels, book.header)
         self.ws.freeze_panes(1, 0)
 
@@ -373,7 +381,15 @@ class _Column:
         return out
 
 
+_EXCEL_ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
+
+
 def _text_body(text: str) -> str:
+    """An inline string as xlsxwriter writes one: a literal "_x0041_" (which Excel would read
+    as an escaped character) has its underscore escaped, and so have Unicode non-characters."""
+    if "_x" in text:
+        text = _EXCEL_ESCAPE.sub(r"_x005F\1", text)
+    text = text.replace("\ufffe", "_xFFFE_").replace("\uffff", "_xFFFF_")
     space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
     return f"<is><t{space}>{_escape(text)}</t></is>"
 

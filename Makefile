@@ -1,12 +1,15 @@
 # Common tasks; CONTRIBUTING in the README's Development section shows the same commands.
 PYTHON ?= python3
 
-.PHONY: dev test lint typecheck format check-readme goldens build bench examples reference
+.PHONY: dev test test-fast lint typecheck format check-readme goldens build bench examples reference
 
 dev:            ## install the project and its test tools (editable)
 	$(PYTHON) -m pip install -e ".[test]"
 
-test:           ## the whole suite, as CI runs it
+test:           ## the whole suite, as CI runs it (the slow tests too)
+	$(PYTHON) -m pytest -q -m ""
+
+test-fast:      ## the dev run: the slow tests left out (pyproject's addopts)
 	$(PYTHON) -m pytest -q
 
 lint:           ## ruff

@@ -15,6 +15,8 @@ from support import shared_path
 if not os.environ.get("EXPOSURE_AUDIT_CACHE_DIR"):
     # The suite never writes into the user's real ~/.cache (subprocesses inherit this too).
     os.environ["EXPOSURE_AUDIT_CACHE_DIR"] = tempfile.mkdtemp(prefix="exposure-audit-tests-")
+# Nor do the tools it starts (a browser printing PDF, fontconfig, pip in test_packaging).
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="exposure-audit-tests-xdg-")
 
 TESTS = Path(__file__).resolve().parent
 ASSETS = TESTS / "assets"

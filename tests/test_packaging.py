@@ -40,6 +40,7 @@ def test_wheel_contains_every_reference_table(wheel):
     assert "exposure_audit/py.typed" in names
 
 
+@pytest.mark.slow
 def test_installed_wheel_audits_an_example_outside_the_checkout(wheel, tmp_path):
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(system_site_packages=False, with_pip=True).create(env_dir)

@@ -151,6 +151,57 @@ yaml.SafeDumper.ignore_aliases = lambda self, data: True  # type: ignore[method-
 # --- minerals ----------------------------------------------------------------------------------
 
 
+def _export_controls_by_mineral(controls: list, ids: set[str]) -> dict[str, list]:
+    """Each mineral's export-control measures, as minerals.yaml lists them."""
+    by_mineral: dict[str, list] = {m: [] for m in ids}
+    for measure in controls:
+        for mineral, scope in measure["minerals"].items():
+            assert mineral in ids, mineral
+            ec = OrderedDict(measure=measure["measure"])
+            if measure.get("announced"):
+                ec["announced"] = measure["announced"]
+            ec["since"] = measure["since"]
+            ec["scope"] = scope + (f" ({measure['note']})" if measure.get("note") else "")
+            if measure.get("suspended_from"):
+                ec["suspended_from"] = measure["suspended_from"]
+            if measure.get("suspended_until"):
+                ec["suspended_until"] = measure["suspended_until"]
+            ec["source"] = source_dict(**measure["source"])
+            by_mineral[mineral].append(ec)
+    return by_mineral
+
+
+def _mineral_entry(mid: str, c: dict, membership: dict, controls: list, crm: dict, srm: dict):
+    """One minerals.yaml entry: identity, list membership (in `membership`'s order), controls."""
+    m = OrderedDict(id=mid, name=c["name"])
+    if c.get("symbol"):
+        m["symbol"] = c["symbol"]
+    m["aliases"] = sorted(c.get("aliases", []), key=str.casefold)
+    m["family"] = c["family"]
+    m["lists"] = [name for name, members in membership.items() if mid in members]
+    # rare_earths: the group is not a list entry, but every member element is on the 2025 list
+    m["critical"] = mid in membership["us_2025"] or mid == "rare_earths"
+    m["export_controls"] = sorted(controls, key=lambda e: (e["since"], e["measure"]))
+    notes = []
+    if c.get("note"):
+        notes.append(c["note"])
+    if mid in crm or mid in srm:
+        notes.append(
+            "EU CRMA 2024: "
+            + "; ".join(
+                x
+                for x in (
+                    f"SRM as '{srm[mid]}'" if mid in srm else None,
+                    f"CRM as '{crm[mid]}'" if mid in crm else None,
+                )
+                if x
+            )
+        )
+    if notes:
+        m["note"] = " ".join(notes)
+    return m
+
+
 def build_minerals(shares: pd.DataFrame):
     cur = load_yaml(CURATED / "minerals.yaml")["minerals"]
     lists = load_yaml(CURATED / "lists.yaml")
@@ -168,61 +219,11 @@ def build_minerals(shares: pd.DataFrame):
     missing = (csv_minerals | us2025) - ids
     assert not missing, f"minerals without curated identity: {sorted(missing)}"
 
-    by_mineral: dict[str, list] = {m: [] for m in ids}
-    for measure in controls:
-        for mineral, scope in measure["minerals"].items():
-            assert mineral in ids, mineral
-            ec = OrderedDict(measure=measure["measure"])
-            if measure.get("announced"):
-                ec["announced"] = measure["announced"]
-            ec["since"] = measure["since"]
-            ec["scope"] = scope + (f" ({measure['note']})" if measure.get("note") else "")
-            if measure.get("suspended_from"):
-                ec["suspended_from"] = measure["suspended_from"]
-            if measure.get("suspended_until"):
-                ec["suspended_until"] = measure["suspended_until"]
-            ec["source"] = source_dict(**measure["source"])
-            by_mineral[mineral].append(ec)
-
-    out = []
-    for mid in sorted(ids):
-        c = cur[mid]
-        entry_lists = []
-        if mid in us2022:
-            entry_lists.append("us_2022")
-        if mid in us2025:
-            entry_lists.append("us_2025")
-        if mid in crm:
-            entry_lists.append("eu_crm_2024")
-        if mid in srm:
-            entry_lists.append("eu_srm_2024")
-        m = OrderedDict(id=mid, name=c["name"])
-        if c.get("symbol"):
-            m["symbol"] = c["symbol"]
-        m["aliases"] = sorted(c.get("aliases", []), key=str.casefold)
-        m["family"] = c["family"]
-        m["lists"] = entry_lists
-        # rare_earths: the group is not a list entry, but every member element is on the 2025 list
-        m["critical"] = mid in us2025 or mid == "rare_earths"
-        m["export_controls"] = sorted(by_mineral[mid], key=lambda e: (e["since"], e["measure"]))
-        notes = []
-        if c.get("note"):
-            notes.append(c["note"])
-        if mid in crm or mid in srm:
-            notes.append(
-                "EU CRMA 2024: "
-                + "; ".join(
-                    x
-                    for x in (
-                        f"SRM as '{srm[mid]}'" if mid in srm else None,
-                        f"CRM as '{crm[mid]}'" if mid in crm else None,
-                    )
-                    if x
-                )
-            )
-        if notes:
-            m["note"] = " ".join(notes)
-        out.append(m)
+    by_mineral = _export_controls_by_mineral(controls, ids)
+    membership = {"us_2022": us2022, "us_2025": us2025, "eu_crm_2024": crm, "eu_srm_2024": srm}
+    out = [
+        _mineral_entry(mid, cur[mid], membership, by_mineral[mid], crm, srm) for mid in sorted(ids)
+    ]
 
     doc = header(
         "U.S. 2025 List of Critical Minerals; EU Critical Raw Materials Act (Regulation (EU) 2024/1252); "
@@ -336,6 +337,106 @@ def expand(values, macros):
     return out
 
 
+def _main_source(rows: pd.DataFrame) -> tuple:
+    """The material's source: the one most rows cite (ties: the first row's)."""
+    src_counts = Counter(zip(rows["source_title"], rows["source_url"], strict=False))
+    first = (rows["source_title"].iloc[0], rows["source_url"].iloc[0])
+    top = max(src_counts.values())
+    return first if src_counts[first] == top else next(k for k, v in src_counts.items() if v == top)
+
+
+def _components(rows: pd.DataFrame, main: tuple, mineral_ids: set[str], dropped: Counter):
+    """(composition entries, notes on rows left out, tracing notes) of one archetype's rows."""
+    comps = []
+    notes = []
+    tracing = []
+    for _, r in rows.iterrows():
+        el = r["element_or_mineral"]
+        mineral = ELEMENT_TO_MINERAL.get(el, el)
+        if mineral not in mineral_ids:
+            dropped[el] += 1
+            notes.append(f"{el} {float(r['mass_fraction']):.4g} kg/kg not traced (no mineral id)")
+            continue
+        if mineral in TRACING_NOTE and TRACING_NOTE[mineral] not in tracing:
+            tracing.append(TRACING_NOTE[mineral])
+        comp_d = OrderedDict(mineral=mineral, fraction=round(float(r["mass_fraction"]), 8))
+        lo, hi = clean(r["range_low"]), clean(r["range_high"])
+        if lo is not None:
+            comp_d["low"] = round(float(lo), 8)
+        if hi is not None:
+            comp_d["high"] = round(float(hi), 8)
+        comp_d["basis"] = r["basis"]
+        if (r["source_title"], r["source_url"]) != main:
+            comp_d["source"] = source_dict(
+                r["source_title"],
+                r["source_url"],
+                year_from_title(r["source_title"], r["source_url"]),
+            )
+        comps.append(comp_d)
+    return comps, notes, tracing
+
+
+def _material_aliases(rows: pd.DataFrame, c: dict) -> list[str]:
+    """The CSV's aliases less the curated `drop_aliases`, plus its `add_aliases`."""
+    aliases = [a.strip() for a in str(rows["aliases"].iloc[0]).split(";") if a.strip()]
+    drop = {fold(a) for a in c.get("drop_aliases", [])}
+    aliases = [a for a in aliases if fold(a) not in drop]
+    return aliases + [
+        a for a in c.get("add_aliases", []) if fold(a) not in {fold(x) for x in aliases}
+    ]
+
+
+def _joined_note(parts: list[str]) -> str:
+    """Sentences joined, each but the last ending in a full stop."""
+    return (
+        " ".join(p if p.endswith(".") else p + "." for p in parts[:-1])
+        + (" " if len(parts) > 1 else "")
+        + parts[-1]
+    )
+
+
+def _material_from_rows(
+    aid: str, rows: pd.DataFrame, c: dict, macros: dict, mineral_ids: set[str], dropped: Counter
+):
+    """One materials.yaml entry from its compositions.csv rows and its curated entry `c`."""
+    main = _main_source(rows)
+    main_src = source_dict(main[0], main[1], year_from_title(main[0], main[1]))
+    comps, notes, tracing = _components(rows, main, mineral_ids, dropped)
+    # merge duplicate mineral rows would double count: assert none
+    assert len({x["mineral"] for x in comps}) == len(comps), aid
+
+    m = OrderedDict(id=aid, name=rows["archetype_name"].iloc[0], category=rows["category"].iloc[0])
+    m["aliases"] = _material_aliases(rows, c)
+    m["patterns"] = expand(c.get("patterns"), macros)
+    m["exclude"] = expand(c.get("exclude"), macros)
+    m["cas"] = list(c.get("cas", []))
+    m["priority"] = int(c.get("priority", 0))
+    m["composition"] = comps
+    if c.get("typical_mass"):
+        tm = c["typical_mass"]
+        m["typical_mass"] = OrderedDict(
+            kg=tm["kg"], per=tm["per"], source=source_dict(**tm["source"])
+        )
+    m["source"] = main_src
+    row_notes = list(
+        OrderedDict.fromkeys(
+            f"{r['element_or_mineral']}: {r['note']}"
+            for _, r in rows.iterrows()
+            if clean(r["note"])
+        )
+    )
+    parts = []
+    if c.get("note"):
+        parts.append(c["note"].strip())
+    parts += tracing
+    parts += notes
+    if row_notes:
+        parts.append("Row notes (compositions.csv): " + " | ".join(row_notes))
+    if parts:
+        m["note"] = _joined_note(parts)
+    return m
+
+
 def build_materials(comp: pd.DataFrame, mineral_ids: set[str]):
     cur_doc = load_yaml(CURATED / "materials.yaml")
     macros = cur_doc["macros"]
@@ -343,95 +444,12 @@ def build_materials(comp: pd.DataFrame, mineral_ids: set[str]):
     dropped = Counter()
     order = list(OrderedDict.fromkeys(comp["archetype_id"]))
     assert set(cur) == set(order), set(cur) ^ set(order)
-    mats = []
-    for aid in order:
-        rows = comp[comp["archetype_id"] == aid]
-        c = cur[aid]
-        src_counts = Counter(zip(rows["source_title"], rows["source_url"], strict=False))
-        # material source: the source most rows cite (ties: first row's)
-        first = (rows["source_title"].iloc[0], rows["source_url"].iloc[0])
-        top = max(src_counts.values())
-        main = (
-            first
-            if src_counts[first] == top
-            else next(k for k, v in src_counts.items() if v == top)
+    mats = [
+        _material_from_rows(
+            aid, comp[comp["archetype_id"] == aid], cur[aid], macros, mineral_ids, dropped
         )
-        main_src = source_dict(main[0], main[1], year_from_title(main[0], main[1]))
-
-        comps = []
-        notes = []
-        tracing = []
-        for _, r in rows.iterrows():
-            el = r["element_or_mineral"]
-            mineral = ELEMENT_TO_MINERAL.get(el, el)
-            if mineral not in mineral_ids:
-                dropped[el] += 1
-                notes.append(
-                    f"{el} {float(r['mass_fraction']):.4g} kg/kg not traced (no mineral id)"
-                )
-                continue
-            if mineral in TRACING_NOTE and TRACING_NOTE[mineral] not in tracing:
-                tracing.append(TRACING_NOTE[mineral])
-            comp_d = OrderedDict(mineral=mineral, fraction=round(float(r["mass_fraction"]), 8))
-            lo, hi = clean(r["range_low"]), clean(r["range_high"])
-            if lo is not None:
-                comp_d["low"] = round(float(lo), 8)
-            if hi is not None:
-                comp_d["high"] = round(float(hi), 8)
-            comp_d["basis"] = r["basis"]
-            if (r["source_title"], r["source_url"]) != main:
-                comp_d["source"] = source_dict(
-                    r["source_title"],
-                    r["source_url"],
-                    year_from_title(r["source_title"], r["source_url"]),
-                )
-            comps.append(comp_d)
-        # merge duplicate mineral rows would double count: assert none
-        assert len({x["mineral"] for x in comps}) == len(comps), aid
-
-        aliases = [a.strip() for a in str(rows["aliases"].iloc[0]).split(";") if a.strip()]
-        drop = {fold(a) for a in c.get("drop_aliases", [])}
-        aliases = [a for a in aliases if fold(a) not in drop]
-        aliases += [
-            a for a in c.get("add_aliases", []) if fold(a) not in {fold(x) for x in aliases}
-        ]
-
-        m = OrderedDict(
-            id=aid, name=rows["archetype_name"].iloc[0], category=rows["category"].iloc[0]
-        )
-        m["aliases"] = aliases
-        m["patterns"] = expand(c.get("patterns"), macros)
-        m["exclude"] = expand(c.get("exclude"), macros)
-        m["cas"] = list(c.get("cas", []))
-        m["priority"] = int(c.get("priority", 0))
-        m["composition"] = comps
-        if c.get("typical_mass"):
-            tm = c["typical_mass"]
-            m["typical_mass"] = OrderedDict(
-                kg=tm["kg"], per=tm["per"], source=source_dict(**tm["source"])
-            )
-        m["source"] = main_src
-        row_notes = list(
-            OrderedDict.fromkeys(
-                f"{r['element_or_mineral']}: {r['note']}"
-                for _, r in rows.iterrows()
-                if clean(r["note"])
-            )
-        )
-        parts = []
-        if c.get("note"):
-            parts.append(c["note"].strip())
-        parts += tracing
-        parts += notes
-        if row_notes:
-            parts.append("Row notes (compositions.csv): " + " | ".join(row_notes))
-        if parts:
-            m["note"] = (
-                " ".join(p if p.endswith(".") else p + "." for p in parts[:-1])
-                + (" " if len(parts) > 1 else "")
-                + parts[-1]
-            )
-        mats.append(m)
+        for aid in order
+    ]
 
     # Archetypes not in compositions.csv: full entries in the curated file, each figure sourced there.
     for aid, e in (cur_doc.get("extra_materials") or {}).items():
@@ -522,6 +540,54 @@ def url_title(url: str, group_name: str) -> str:
     return f"{group_name} - page read on {host}"
 
 
+def _group_member(m: dict) -> OrderedDict:
+    """One member of a group (it has an ISO3 code), with its date and notes as reported."""
+    gm = OrderedDict(iso3=m.get("iso3") or m.get("code"), status=m["status"])
+    date = m.get("date_signed")
+    mnotes = []
+    if date is not None and PARTIAL.match(str(date)):
+        gm["date"] = str(date)
+    elif date is not None:
+        mnotes.append(f"date as reported: {date}")
+    if m.get("name"):
+        gm["name"] = m["name"]
+    if m.get("source_url"):
+        gm["source_url"] = m["source_url"]
+    if m.get("note"):
+        mnotes.insert(0, m["note"])
+    if m.get("year_reported_unverified"):
+        mnotes.append(
+            f"year reported (unverified, not used as a date): {m['year_reported_unverified']}"
+        )
+    if m.get("in_state_10"):
+        mnotes.append(f"in State's '10 in five months': {m['in_state_10']}")
+    if mnotes:
+        gm["note"] = "; ".join(mnotes)
+    return gm
+
+
+def _group_note_parts(g: dict, why: str, skipped: list) -> list[str]:
+    """The group's note, sentence by sentence: why it exists, then what the facts say."""
+    note_parts = [why]
+    if g.get("notes"):
+        note_parts.append(str(g["notes"]).strip())
+    if g.get("facts"):
+        facts = g["facts"]
+        if isinstance(facts, dict):
+            note_parts.append("Facts: " + "; ".join(f"{k}: {v}" for k, v in facts.items()))
+        else:
+            note_parts.append(f"Facts: {facts}")
+    if g.get("member_count"):
+        note_parts.append(
+            "Reported member count: " + "; ".join(f"{k}: {v}" for k, v in g["member_count"].items())
+        )
+    if g.get("derived_from"):
+        note_parts.append("Derived from: " + ", ".join(g["derived_from"]))
+    if skipped:
+        note_parts.append("Skipped members without ISO3 code: " + ", ".join(map(str, skipped)))
+    return note_parts
+
+
 def build_groups():
     src = load_yaml(DEFAULT_FACTS_PATH / "policy_groups.yaml")
     cur = load_yaml(CURATED / "groups.yaml")["groups"]
@@ -529,56 +595,14 @@ def build_groups():
     groups = []
     for gid, g in src["groups"].items():
         c = cur[gid]
-        members = []
-        skipped = []
-        for m in g.get("members") or []:
-            iso = m.get("iso3") or m.get("code")
-            if not iso:
-                skipped.append(m.get("name"))
-                continue
-            gm = OrderedDict(iso3=iso, status=m["status"])
-            date = m.get("date_signed")
-            mnotes = []
-            if date is not None and PARTIAL.match(str(date)):
-                gm["date"] = str(date)
-            elif date is not None:
-                mnotes.append(f"date as reported: {date}")
-            if m.get("name"):
-                gm["name"] = m["name"]
-            if m.get("source_url"):
-                gm["source_url"] = m["source_url"]
-            if m.get("note"):
-                mnotes.insert(0, m["note"])
-            if m.get("year_reported_unverified"):
-                mnotes.append(
-                    f"year reported (unverified, not used as a date): {m['year_reported_unverified']}"
-                )
-            if m.get("in_state_10"):
-                mnotes.append(f"in State's '10 in five months': {m['in_state_10']}")
-            if mnotes:
-                gm["note"] = "; ".join(mnotes)
-            members.append(gm)
-        sources = []
-        for url in g.get("source_urls") or []:
-            sources.append(source_dict(url_title(url, g["name"]), url, year_from_title("", url)))
-        note_parts = [c["why"]]
-        if g.get("notes"):
-            note_parts.append(str(g["notes"]).strip())
-        if g.get("facts"):
-            facts = g["facts"]
-            if isinstance(facts, dict):
-                note_parts.append("Facts: " + "; ".join(f"{k}: {v}" for k, v in facts.items()))
-            else:
-                note_parts.append(f"Facts: {facts}")
-        if g.get("member_count"):
-            note_parts.append(
-                "Reported member count: "
-                + "; ".join(f"{k}: {v}" for k, v in g["member_count"].items())
-            )
-        if g.get("derived_from"):
-            note_parts.append("Derived from: " + ", ".join(g["derived_from"]))
-        if skipped:
-            note_parts.append("Skipped members without ISO3 code: " + ", ".join(map(str, skipped)))
+        listed = g.get("members") or []
+        members = [_group_member(m) for m in listed if m.get("iso3") or m.get("code")]
+        skipped = [m.get("name") for m in listed if not (m.get("iso3") or m.get("code"))]
+        sources = [
+            source_dict(url_title(url, g["name"]), url, year_from_title("", url))
+            for url in g.get("source_urls") or []
+        ]
+        note_parts = _group_note_parts(g, c["why"], skipped)
         grp = OrderedDict(
             id=gid,
             name=g["name"],

@@ -12,9 +12,12 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from exposure_audit.engine.waivers import WaiverFile
 
 from exposure_audit import __version__
 from exposure_audit.bom.ahead import Ahead
@@ -249,9 +252,20 @@ def audit(
         extras.update(rule_extras)
     result = _result(loaded, context, scores, findings, declarations_info, extras)
     if waiver_file is not None:
-        from exposure_audit.engine.waivers import apply_waivers
+        result = _waived(result, waiver_file, as_of)
+    return result
 
-        result = apply_waivers(result, waiver_file, as_of)
+
+def _waived(result: AuditResult, waiver_file: WaiverFile, as_of: dt.date) -> AuditResult:
+    """`result` with the findings its waivers cover moved into `extras["waivers"]` (a new
+    report: the report model is frozen)."""
+    from exposure_audit.engine.waivers import part_numbers_by_row, waive
+
+    report = result.report
+    parts = part_numbers_by_row(result.lines) if any(w.part for w in waiver_file.waivers) else {}
+    kept, info = waive(report.findings, waiver_file, as_of, parts)
+    extras = {**report.extras, "waivers": info}
+    result.report = report.model_copy(update={"findings": kept, "extras": extras})
     return result
 
 

@@ -82,3 +82,14 @@ def test_an_unknown_encoding_is_a_usage_error(tmp_path, name):
     done = CliRunner().invoke(app, ["audit", str(path), "--encoding", name])
     assert done.exit_code == 2
     assert f"unknown text encoding '{name}'" in done.output
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["P-1,¡Ojo!,1\n", "P-1,a\xa0@b,2\n", "Teil,Größe,Menge\nA,ß,1\n", "X,£5 ¥7 ©,1\n"],
+    ids=["inverted-exclamation", "nbsp-at", "german", "symbols"],
+)
+def test_a_few_western_bytes_are_never_read_as_cjk(text):
+    """Detectors guess Shift-JIS or GBK for a handful of cp1252 bytes; a CJK encoding needs
+    CJK text behind it."""
+    assert detect_encoding(text.encode("cp1252")) == "cp1252"

@@ -104,3 +104,47 @@ def test_a_grade_token_on_a_nut_is_not_a_magnet():
     found = _route("N35 nut")
     assert found.archetype == "steel_1045"
     assert _route("N52 12x5x3mm", "ndfeb_sintered").archetype == "ndfeb_sintered"
+
+
+# --- published masses per size (components.yaml `masses:` of the mechanical kinds) ---------
+
+
+def _masses(kind: str) -> dict:
+    table = yaml.safe_load((DATA / "components.yaml").read_text(encoding="utf-8"))
+    return table["kinds"][kind]["masses"]
+
+
+@pytest.mark.parametrize("kind", ["bearing", "fastener", "battery_cell"])
+def test_each_mechanical_mass_names_its_source(kind):
+    for size, entry in _masses(kind).items():
+        assert 0 < entry["kg"] < 1, size
+        assert entry["source"] and entry["url"] and entry["year"], size
+
+
+def test_socket_head_screw_masses_grow_with_length_and_diameter():
+    by_size: dict[float, dict[float, float]] = {}
+    for key, entry in _masses("fastener").items():
+        d, length = key.removesuffix(" SHCS").removeprefix("M").split("x")
+        by_size.setdefault(float(d), {})[float(length)] = entry["kg"]
+    for d, row in by_size.items():
+        masses = [row[length] for length in sorted(row)]
+        assert masses == sorted(masses), d
+    for length in (10, 12, 16, 20):
+        column = [by_size[d][length] for d in sorted(by_size) if length in by_size[d]]
+        assert column == sorted(column), length
+    assert by_size[3][8] == pytest.approx(0.0008)  # 0.8 kg per 1000 pieces
+
+
+def test_every_mass_key_is_one_recognition_can_report():
+    """A key recognition never produces would never be used: each key, written as a BOM line,
+    is recognised as its kind with that key as its size."""
+    lines = {"bearing": "{} bearing", "fastener": "{}", "battery_cell": "{} Li-ion cell"}
+    for kind, line in lines.items():
+        for key in _masses(kind):
+            found = recognise([("description", line.format(key))])
+            assert (found.kind, found.package) == (kind, key), key
+
+
+def test_a_21700_cell_outweighs_an_18650():
+    cells = _masses("battery_cell")
+    assert cells["21700"]["kg"] > cells["18650"]["kg"]

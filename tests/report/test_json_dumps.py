@@ -43,3 +43,18 @@ json_values = st.recursive(
 @given(json_values)
 def test_any_json_value_is_written_as_json_dumps_writes_it(value):
     assert _dumps(value) == json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def test_numbers_inside_strings_do_not_send_it_to_the_slow_encoder(monkeypatch):
+    """Hashes, URLs and messages hold "0.0000" and "1e5"; only numbers outside strings can
+    read differently in orjson, so text like this stays on the fast path."""
+    import exposure_audit.report.json as module
+
+    data = {"sha256": "d0e1f2", "message": "2.5e-05% of the part", "url": "x-0.00001", "n": 0.5}
+    expected = json.dumps(data, indent=2, ensure_ascii=False)
+
+    def slow(*args, **kwargs):
+        raise AssertionError("json.dumps used")
+
+    monkeypatch.setattr(module.json, "dumps", slow)
+    assert module._dumps(data) == expected

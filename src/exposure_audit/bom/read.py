@@ -45,7 +45,7 @@ from exposure_audit.bom.sniff import (
     unique_headers,
 )
 from exposure_audit.bom.text_arrow import TextTable, read_arrow
-from exposure_audit.bom.tolerant import read_records
+from exposure_audit.bom.tolerant import read_records, report_truncation
 from exposure_audit.errors import BomReadError
 from exposure_audit.issues import IssueCode, IssueLog
 
@@ -366,6 +366,9 @@ def _read_text(
         rows = np.arange(first, first + len(frame), dtype=np.int64)
     else:
         rows = body.rows
+    if len(rows):
+        width = len(layout.headers)
+        report_truncation(path, body.encoding, layout.delimiter, width, int(rows[-1]), body.issues)
     return RawTable(
         path=shown,
         format=path.suffix.lower().lstrip(".") or "csv",
@@ -506,12 +509,12 @@ def _read_tolerant(path: Path, layout: TextLayout) -> _Body:
     return body
 
 
-def _arrow_frame(table: object, headers: list[str]) -> pd.DataFrame:
+def _arrow_frame(table: Any, headers: list[str]) -> pd.DataFrame:  # a pyarrow Table
     """pyarrow string columns -> a frame of pandas' default string dtype, without copying
     (dictionary-encoded columns become Categoricals of it)."""
     import pyarrow as pa
 
     text = pd.StringDtype("pyarrow", na_value=np.nan)
-    frame = table.to_pandas(types_mapper={pa.string(): text, pa.large_string(): text}.get)  # type: ignore[attr-defined]
+    frame = table.to_pandas(types_mapper={pa.string(): text, pa.large_string(): text}.get)
     frame.columns = headers
     return frame

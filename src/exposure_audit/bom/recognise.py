@@ -21,6 +21,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from exposure_audit.bom import sizes
+
 # --- results ---------------------------------------------------------------------------------
 
 
@@ -649,7 +651,8 @@ WORDS: tuple[tuple[str, str], ...] = (
     (r"meters?|displays?|gauges?|lcd|oled|screens?", "instrument"),
     (r"springs?|compression springs?|extension springs?", "spring"),
     (r"belts?|timing belts?", "belt"),
-    (r"pulleys?|idlers?|sprockets?|gears?", "pulley"),
+    (r"pulleys?|idlers?", "pulley"),
+    (r"sprockets?|gears?|spur gears?|worm gears?", "gear"),
     (r"couplers?|couplings?|shaft couplers?", "coupler"),
     (r"shafts?|rods?|rod bars?|axles?|pins?|balls?", "shaft"),
     (r"magnets?|imanes?|magnete?", "magnet"),
@@ -775,7 +778,7 @@ _MATERIAL_RULES = [(re.compile(rf"(?<![\w.-])(?:{rx})(?![\w-])"), m) for rx, m i
 _BEARING_CODE = re.compile(
     r"^(F|MF|MR|SMR)?(6[0-9]{2,3}|[1-9]\d{2}|R\d{1,2})(-?(ZZ|2RS|RS|2Z|Z|"
     r"DDU|LLU|2RSH|RZ|VV))$|^(AXK|NK|HK|NA|LM|LMK|LMF|KP|UCP|KFL|SC)"
-    r"\d{2,5}[A-Z]*(UU|OP)?$|^HR3\d{4}J$",
+    r"\d{2,5}[A-Z]*(UU|OP)?$|^HR3\d{4}J$|^(LM|LMK|LMF|SC|SCS)\d{1,2}(UU|LUU|AJ|OP)$",
     re.IGNORECASE,
 )
 _METRIC_FASTENER = re.compile(
@@ -806,6 +809,9 @@ class _Found:
     evidence: list[Evidence] = field(default_factory=list)
     materials: list[tuple[str, str, str]] = field(default_factory=list)  # (material, cell, token)
     package: str | None = None
+    sizes: dict[str, str] = field(default_factory=dict)
+    """Size key per mechanical kind or cell (`bom.sizes`), reported as the package."""
+    socket_head: bool = False
 
     def add(self, kind: str, rule: str, cell: str, token: str, weight: float) -> None:
         self.evidence.append(Evidence(kind, rule, cell, token, weight))
@@ -837,9 +843,20 @@ def _recognise(cells: Cells) -> Recognition:
         found.evidence.extend(cell.evidence)
         found.materials.extend(cell.materials)
         found.package = found.package or cell.package
+        _merge_sizes(found, cell)
         if is_prose:
             prose_seen = prose_seen or header in _NAME_FIELDS
     return _resolve(found)
+
+
+def _merge_sizes(found: _Found, cell: _Found) -> None:
+    """The first cell naming a size keeps it, except that a screw size with a length ("M3x8")
+    outranks a bare thread size ("M3") read from an earlier cell."""
+    for kind, key in cell.sizes.items():
+        held = found.sizes.get(kind)
+        if held is None or (kind == "fastener" and "x" not in held.lower() and "x" in key.lower()):
+            found.sizes[kind] = key
+    found.socket_head = found.socket_head or cell.socket_head
 
 
 @lru_cache(maxsize=1 << 17)
@@ -920,11 +937,13 @@ def _cell_rules(found: _Found, header: str, token: str, upper: str) -> bool:
     if m and len(upper) >= 7:
         chemistry = _CELL_CHEMISTRY.get(m.group("code").upper())
         found.add("battery_cell", "cell code", header, token, 3.0)
+        found.sizes.setdefault("battery_cell", m.group("size"))
         if chemistry:
             found.materials.append((f"cell_{chemistry}", header, token))
         return True
     if _CELL_FORMAT.match(upper):
         found.add("battery_cell", "cell format", header, token, 0.8)
+        found.sizes.setdefault("battery_cell", upper)
         return True
     if _CELL_MODELS.match(upper):
         found.add("battery_cell", "cell model", header, token, 1.0)
@@ -1021,25 +1040,45 @@ def _value_rules(found: _Found, header: str, token: str) -> None:
 def _mechanical_codes(found: _Found, header: str, token: str) -> None:
     if _BEARING_CODE.match(token):
         found.add("bearing", "size code", header, token, 2.5)
+        found.sizes.setdefault("bearing", sizes.bearing(token))
     elif _METRIC_FASTENER.match(token):
         found.add("fastener", "size code", header, token, 1.0 if "x" in token.lower() else 0.5)
+        # a size with a length ("M3x8") outranks a bare thread size met earlier ("M3 ... x8")
+        if "x" in token.lower() or "fastener" not in found.sizes:
+            found.sizes["fastener"] = token
     elif _STEPPER_CODE.match(token):
         found.add("stepper_motor", "size code", header, token, 2.5)
+        # 17HS4401: the NEMA frame leads the code (SM42HT... gives the flange in mm instead)
+        frame = re.match(r"(17|23|14|11)(?=HS)", token, re.IGNORECASE)
+        if frame is not None:
+            found.sizes.setdefault("stepper_motor", sizes.nema(frame.group(0)))
     elif _RAIL_CODE.match(token):
         found.add("linear_rail", "size code", header, token, 2.0)
+        found.sizes.setdefault("linear_rail", token.upper())
     elif _EXTRUSION_CODE.match(token):
         found.add("extrusion", "size code", header, token, 0.5)
+        found.sizes.setdefault("extrusion", token)
     elif _OUTRUNNER.match(token):
         found.add("bldc_motor", "size code", header, token, 1.5)
     elif _NDFEB_GRADE.match(token):
         found.add("magnet", "grade", header, token, 0.7)
         found.materials.append(("ndfeb", header, token))
+    elif sizes.BARE_BEARING.match(token):
+        # "Bearing 608": a bare deep-groove number is no evidence of a bearing by itself, but
+        # it is the size of a line recognised as one by its words
+        found.sizes.setdefault("bearing_number", sizes.bearing(token))
 
 
 def _dimension_rules(found: _Found, header: str, text: str) -> None:
     nema = _NEMA.search(text)
     if nema:
         found.add("stepper_motor", "size code", header, nema.group(0), 2.0)
+        found.sizes.setdefault("stepper_motor", sizes.nema(nema.group(1)))
+    if sizes.SOCKET_HEAD.search(text):
+        found.socket_head = True
+    spaced = sizes.SPACED_FASTENER.search(text)  # "M3 x 8": the length is its own token
+    if spaced and "x" not in found.sizes.get("fastener", "x").lower():
+        found.sizes["fastener"] = spaced.group(0).replace(" ", "")
     if dimensions := _DIMENSIONS.search(text):
         found.add("dimensions", "size", header, dimensions.group(0), 0.0)
 
@@ -1148,7 +1187,19 @@ def _resolve(found: _Found) -> Recognition:
     if kind == "capacitor_ceramic":
         material = dielectric_class(found.evidence) or material
     confidence = round(min(0.95, 0.5 + 0.1 * scores[family]) * scores[family] / total, 2)
-    return Recognition(kind, material, found.package, confidence, tuple(found.evidence))
+    return Recognition(kind, material, _size(found, kind), confidence, tuple(found.evidence))
+
+
+def _size(found: _Found, kind: str) -> str | None:
+    """The package of an electronic part, or the size key of a mechanical part or cell."""
+    key = found.sizes.get(_family(kind)) or found.sizes.get(kind)
+    if key is None and kind == "bearing":
+        key = found.sizes.get("bearing_number")
+    if key is None:
+        return found.package
+    if _family(kind) == "fastener":
+        return sizes.fastener(key, found.socket_head)
+    return key
 
 
 _ASSEMBLY_WORDS = re.compile(

@@ -25,9 +25,13 @@ import threading
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any  # Any: pyarrow's objects (it has no stubs)
 
 from exposure_audit.bom.sniff import HEADER_SEARCH_ROWS, find_header, unique_headers
+
+if TYPE_CHECKING:
+    from fastexcel import ExcelReader
 
 _NUMBER_FIELDS = ("quantity", "unit_mass", "total_mass", "unit_cost", "extended_cost")
 
@@ -81,11 +85,11 @@ def read_sheet(path: Path, sheet: str | None = None) -> ArrowSheet | None:
         return None
 
 
-def _read(fastexcel: object, path: Path, sheet: str | None) -> ArrowSheet | None:
+def _read(fastexcel: ModuleType, path: Path, sheet: str | None) -> ArrowSheet | None:
     with zipfile.ZipFile(path) as archive:
         if "xl/workbook.xml" not in archive.NameToInfo:
             return None  # .xlsb or .ods: no sheet XML to find merged ranges in
-    reader = fastexcel.read_excel(str(path))  # type: ignore[attr-defined]
+    reader = fastexcel.read_excel(str(path))
     names = list(reader.sheet_names)
     if sheet is not None and sheet not in names:
         return None
@@ -115,12 +119,10 @@ class _Encoded:
     """No cell of the body holds anything but spaces."""
 
 
-def _sheet(reader: object, name: str) -> tuple[int, list[str], object] | None:
+def _sheet(reader: ExcelReader, name: str) -> tuple[int, list[str], Any] | None:
     """(0-based header row, headers, body table) of a sheet, or None without a header."""
     # From sheet row 1 (skip_rows=0 keeps leading blank rows), so row numbers are absolute.
-    batch = reader.load_sheet(  # type: ignore[attr-defined]
-        name, header_row=None, skip_rows=0, dtypes="string", eager=True
-    )
+    batch = reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string", eager=True)
     # Imported after the parse: the CLI's main thread has imported them meanwhile.
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -150,7 +152,7 @@ def _sheet(reader: object, name: str) -> tuple[int, list[str], object] | None:
     return header, unique_headers(cells[header_idx], batch.num_columns), body
 
 
-def _encode(body: object, headers: list[str]) -> _Encoded | None:
+def _encode(body: Any, headers: list[str]) -> _Encoded | None:
     """The field columns dictionary-encoded, or None when some cell would not read exactly as
     a typed cell does."""
     import pyarrow.compute as pc
@@ -162,7 +164,7 @@ def _encode(body: object, headers: list[str]) -> _Encoded | None:
     numeric = {columns.header(n) for n in _NUMBER_FIELDS}
     encoded: dict[str, object] = {}
     blank = True
-    for header, column in zip(headers, body.columns, strict=True):  # type: ignore[attr-defined]
+    for header, column in zip(headers, body.columns, strict=True):
         codes = pc.dictionary_encode(column.combine_chunks())
         values = codes.dictionary
         if pc.any(pc.match_substring_regex(values, _NOT_EXACT)).as_py():

@@ -9,6 +9,7 @@ import codecs
 import csv
 import io
 import os
+import re
 import string
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -249,7 +250,27 @@ def _legacy_encoding(sample: bytes) -> str:
         name = codecs.lookup(best.encoding).name.replace("-", "_")
     except LookupError:
         return "cp1252"
-    return name if name in CJK_ENCODINGS else "cp1252"
+    if name not in CJK_ENCODINGS or not _reads_as_cjk(head, name):
+        return "cp1252"
+    return name
+
+
+# Kana, CJK ideographs (with extension A) and Hangul syllables: what a Chinese, Japanese or
+# Korean BOM's text is written in. Half-width katakana are left out: a lone Western byte
+# (0xA1 "¡" in cp1252) is one in Shift-JIS, and no BOM is written in them.
+_CJK_TEXT = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+_CJK_MIN_CHARACTERS = 4
+
+
+def _reads_as_cjk(sample: bytes, encoding: str) -> bool:
+    """Whether the sample, decoded as `encoding`, holds CJK text rather than a few Western
+    accented bytes that happen to pair up: at least four CJK characters, and at least as many
+    of them as other non-ASCII characters. On a few bytes of cp1252 ("¡", "\\xa0@") a
+    detector's best guess is a CJK encoding, which would turn them into kana or ideographs."""
+    text = sample.decode(encoding, errors="replace")
+    cjk = len(_CJK_TEXT.findall(text))
+    other = sum(1 for c in text if ord(c) > 127) - cjk
+    return cjk >= _CJK_MIN_CHARACTERS and cjk >= other
 
 
 def detect_delimiter(lines: Sequence[str]) -> str:

@@ -165,7 +165,15 @@ _CID = re.compile(r"^CID\d{6}$")
 _VERSION = re.compile(r"(\d+\.\d+)")
 _STAMP = re.compile(r"^\s*\D{0,20}?(\d+\.\d+)\s*(?:\n|$)")
 _ACRONYM = re.compile(r"\((CMRT|EMRT|CRT|AMRT|PRT)\)")
-_TITLES = {
+# The acronym in the title -> the template (PRT, the pilot, became the AMRT).
+_ACRONYMS: dict[str, TemplateKind] = {
+    "CMRT": "CMRT",
+    "EMRT": "EMRT",
+    "CRT": "CRT",
+    "AMRT": "AMRT",
+    "PRT": "AMRT",
+}
+_TITLES: dict[str, TemplateKind] = {
     "conflict minerals reporting template": "CMRT",
     "extended mineral reporting template": "EMRT",
     "extended minerals reporting template": "EMRT",
@@ -735,14 +743,14 @@ class _Sheets:
         if "declaration" in self.index:
             m = _ACRONYM.search(_text(_at(self._head(self.index["declaration"], 3), "D2")))
             if m:
-                return "AMRT" if m.group(1) == "PRT" else m.group(1)  # type: ignore[return-value]
+                return _ACRONYMS[m.group(1)]
         if "revision" in self.index:
             # Literal English title under "DOCUMENT TITLE": A2 in CMRT/CRT, B3 in EMRT/AMRT.
             head = self._head(self.index["revision"], 5)
             title = " ".join(_fold(_text(v)) for row in head for v in row[:4])
             for text, kind in _TITLES.items():
                 if text in title:
-                    return kind  # type: ignore[return-value]
+                    return kind
         if "smelter_list" in self.index:
             # Hidden metal lists in the Smelter List header rows.
             head = self._head(self.index["smelter_list"], 4)

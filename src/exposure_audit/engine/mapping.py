@@ -442,6 +442,7 @@ def map_contents(
         zip(texts, minerals, cas, strict=True), _masked_texts(bom, codes, texts)
     )
     kinds = kinds_for(load_kinds(), frozenset(reference.materials))
+    distinct = codes  # NOTE: recognition renumbers codes; `minerals` is per distinct row
     codes, matches = recognise_lines(bom, codes, matches, kinds)
     if parts:
         codes, matches = _team_parts(bom, codes, matches, parts)
@@ -457,7 +458,7 @@ def map_contents(
     valid = bom["valid"].to_numpy(bool)
     mapped = table["archetype"].notna().to_numpy(bool)[codes] & valid
     rows = bom["row"].to_numpy()
-    _report_unknown_minerals(bom, matcher, minerals, codes, log)
+    _report_unknown_minerals(bom, matcher, minerals, distinct, log)
     unmapped = valid & ~mapped
     log.add_cells(
         IssueCode.UNKNOWN_MATERIAL,
@@ -654,10 +655,13 @@ def recognise_lines(
     first = np.full(len(matches), -1, dtype=np.int64)
     first[codes[::-1]] = np.arange(len(codes))[::-1]
     combined = list(matches)
-    for code, line in enumerate(first.tolist()):
-        if line < 0 or matches[code].method in _FIRM:
-            continue
-        cells = [(c, _cell(bom[c].iat[line])) for c in prose]
+    todo = [
+        c for c, line in enumerate(first.tolist()) if line >= 0 and matches[c].method not in _FIRM
+    ]
+    # Each column's text on the first line of each code, gathered once (not a cell at a time).
+    texts = [bom[c].take(first[todo]).tolist() for c in prose]
+    for k, code in enumerate(todo):
+        cells = [(c, _cell(column[k])) for c, column in zip(prose, texts, strict=True)]
         combined[code] = combine(matches[code], recognise(cells), kinds)
     codes, combined = _recognise_unmapped(bom, codes, combined, kinds, matches)
     return _weigh_recognised(bom, codes, combined, kinds)
@@ -828,10 +832,16 @@ def _archetype_per_line(matches: Sequence[Match], codes: np.ndarray) -> pd.Categ
 
 
 def _take(column: pd.Series, codes: np.ndarray) -> np.ndarray | ExtensionArray:
-    """The column's value for each code (numpy columns gather faster as numpy arrays)."""
-    if isinstance(column.dtype, np.dtype):
+    """The column's value for each code (numpy columns gather faster as numpy arrays). Text
+    comes back categorical: a line holds a small code into the distinct matches' texts rather
+    than its own copy of the text (a reason string per line was ~60 MB per million lines)."""
+    if column.dtype == object or isinstance(column.dtype, np.dtype):
+        # lists (suggestions): each line points at its match's list
         return np.asarray(column.to_numpy()[codes])
-    taken: ExtensionArray = column.array.take(codes)
+    table_codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    taken: ExtensionArray = pd.Categorical.from_codes(
+        table_codes[codes], pd.Index(uniques), validate=False
+    )
     return taken
 
 

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Collection, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from exposure_audit.reference.rules import CountryControl, OwnershipFile
+
+if TYPE_CHECKING:
+    from exposure_audit.reference.load import ReferenceSet
 
 CHINA = "CHN"
 
@@ -38,7 +41,7 @@ def china_share(shares: Mapping[str, float], china: Collection[str]) -> float:
     return float(sum(shares.get(c, 0.0) for c in china))
 
 
-def control_reference(reference: Any, ownership: OwnershipFile) -> Any:
+def control_reference(reference: ReferenceSet, ownership: OwnershipFile) -> ReferenceSet:
     """A copy of `reference` whose supply shares are the control view (where published)."""
     supply = dict(reference.supply)
     for key, entry in reference.supply.items():
@@ -58,7 +61,11 @@ def control_reference(reference: Any, ownership: OwnershipFile) -> Any:
 
 
 def _entry(
-    reference: Any, ownership: OwnershipFile, mineral: str, stage: str, china: Collection[str]
+    reference: ReferenceSet,
+    ownership: OwnershipFile,
+    mineral: str,
+    stage: str,
+    china: Collection[str],
 ) -> dict[str, Any] | None:
     supply = reference.supply.get((mineral, stage))
     world = ownership.world_entry(mineral, stage)
@@ -97,7 +104,10 @@ def _entry(
 
 
 def ownership_view(
-    reference: Any, ownership: OwnershipFile, minerals: Collection[str], china: Collection[str]
+    reference: ReferenceSet,
+    ownership: OwnershipFile,
+    minerals: Collection[str],
+    china: Collection[str],
 ) -> dict[str, Any]:
     """The `ownership` section: per mineral of the BOM and stage, both views of China's share
     of world output, with the figures and sources behind the control view."""

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from exposure_audit.engine.findings import Finding, sort_findings
 from exposure_audit.engine.scoring import Distribution, Scores, ScoringContext
+from exposure_audit.reference import ReferenceSet
 from exposure_audit.reference.models import OTHER
 from exposure_audit.reference.rules import (
     BatteryPack,
@@ -1289,9 +1290,9 @@ class RuleRun:
     ownership: OwnershipFile
     owners: dict[str, list[Owner]]
     entities: list[ListedEntity]
-    reference: Any
+    reference: ReferenceSet
     """The reference to score on: the control view of the shares with `control_view`."""
-    location_reference: Any
+    location_reference: ReferenceSet
     control_view: bool = False
     name_key: Callable[[str], str] = _simple_key
 
@@ -1299,7 +1300,7 @@ class RuleRun:
     def prepare(
         cls,
         names: Sequence[str],
-        reference: Any,
+        reference: ReferenceSet,
         reference_dirs: Sequence[Any] = (),
         owners: Mapping[str, list[Owner]] | None = None,
         control_view: bool = False,

@@ -227,7 +227,10 @@ def _inline(spec: str, context: ScoringContext) -> ResolvedScenario:
     countries = [c.strip().upper() for c in parts[1].split(",") if c.strip()]
     stages = [s.strip().lower() for s in (parts[2] if len(parts) == 3 else "*").split(",")]
     try:
-        cut = ScenarioCut(minerals=minerals, countries=countries, stages=stages)  # type: ignore[arg-type]
+        # validated as untrusted input: a stage name is checked here, not assumed
+        cut = ScenarioCut.model_validate(
+            {"minerals": minerals, "countries": countries, "stages": stages}
+        )
     except ValidationError:
         raise _usage(
             spec,

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict
 
 from exposure_audit.engine.mapping import composition_blocks, expand
 from exposure_audit.reference import ReferenceSet
-from exposure_audit.reference.models import ALL_STAGES, OTHER
+from exposure_audit.reference.models import ALL_STAGES, OTHER, Policy
 
 UNKNOWN = "unknown"
 NO_DATA = "nodata"
@@ -671,7 +671,7 @@ def _summary(
     scored: np.ndarray,
     spend: np.ndarray,
     pm: pd.DataFrame,
-    policy: Any,
+    policy: Policy,
 ) -> dict[str, Any]:
     """The product's figures: weighted means of the line figures, value at risk, coverage."""
     p_weight, p_count = sums["weight"], sums["count"]
@@ -835,7 +835,7 @@ UPSTREAM_STAGES = ("mining", "processing")
 """The stages of a mineral's own supply chain; manufacturing (the part's origin) is apart."""
 
 
-def coverage_floor(policy: Any) -> float:
+def coverage_floor(policy: Policy) -> float:
     """The floor in force: the policy's `coverage_floor`, else COVERAGE_FLOOR."""
     floor = getattr(policy, "coverage_floor", None)
     return COVERAGE_FLOOR if floor is None else float(floor)
@@ -933,7 +933,7 @@ def _by_profile(prof: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
     return np.bincount(prof, weights=values, minlength=n)[:n] if n else np.zeros(0)
 
 
-def line_exposure(pm: Mapping[str, Any], n_profiles: int, policy: Any) -> LineExposure:
+def line_exposure(pm: Mapping[str, Any], n_profiles: int, policy: Policy) -> LineExposure:
     """Method v2 per profile: the contained-value-weighted mean u of its minerals' bottleneck
     China shares, raised by the origin o; the driver is the largest contributor (ties: the
     larger share of the line, then the mineral name, so never at random); chokepoints are
@@ -974,7 +974,7 @@ def _chokepoints(
     share: np.ndarray,
     b: np.ndarray,
     n: int,
-    policy: Any,
+    policy: Policy,
 ) -> np.ndarray:
     """Per profile: a tuple of its essential minor inputs, the most Chinese first. An input is
     minor when its mass fraction of the part is below policy.chokepoint_minor_share, and a

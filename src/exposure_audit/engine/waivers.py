@@ -19,14 +19,18 @@ valid ones that matched nothing (`waivers.unused`) are warnings.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from exposure_audit.engine.findings import MAX_ROWS_LISTED, Finding
 from exposure_audit.errors import UsageError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DEFAULT_FILE = ".exposure-audit-waivers.yaml"
 MAX_BYTES = 1 << 20
@@ -164,24 +168,30 @@ def _waiver(number: int, entry: object, shown: str) -> Waiver:
         ) from None
 
 
-def apply_waivers(result: Any, waiver_file: WaiverFile, as_of: dt.date) -> Any:
-    """Move waived findings out of `result.report.findings` into `extras["waivers"]`.
+def part_numbers_by_row(lines: pd.DataFrame) -> dict[int, str]:
+    """Spreadsheet row -> its part number (folded), for waivers that name a part."""
+    return {
+        int(r): str(p).strip().casefold()
+        for r, p in zip(lines["row"].tolist(), lines["part_number"].tolist(), strict=True)
+        if p
+    }
 
-    Returns `result` with a new report (the report model is frozen)."""
-    report = result.report
-    part_of_row: dict[int, str] = {}
-    if any(w.part for w in waiver_file.waivers):
-        lines = result.lines
-        part_of_row = {
-            int(r): str(p).strip().casefold()
-            for r, p in zip(lines["row"].tolist(), lines["part_number"].tolist(), strict=True)
-            if p
-        }
+
+def waive(
+    findings: Sequence[Finding],
+    waiver_file: WaiverFile,
+    as_of: dt.date,
+    part_of_row: Mapping[int, str],
+) -> tuple[list[Finding], dict[str, Any]]:
+    """(The findings no waiver covers, what the waivers did: the report's `extras["waivers"]`).
+
+    A waiver naming a part takes that part's rows out of a finding (`part_of_row`: from
+    `part_numbers_by_row`); a finding left with no rows is waived whole."""
     valid = [w for w in waiver_file.waivers if w.expires >= as_of]
     expired = [w for w in waiver_file.waivers if w.expires < as_of]
     used: dict[int, list[dict[str, Any]]] = {i: [] for i in range(len(valid))}
     kept: list[Finding] = []
-    for finding in report.findings:
+    for finding in findings:
         rows = list(finding.rows)
         remaining = set(rows)
         whole = False
@@ -219,9 +229,7 @@ def apply_waivers(result: Any, waiver_file: WaiverFile, as_of: dt.date) -> Any:
         "expired": [w.to_json() for w in expired],
         "unused": unused,
     }
-    extras = {**report.extras, "waivers": info}
-    result.report = report.model_copy(update={"findings": kept, "extras": extras})
-    return result
+    return kept, info
 
 
 def _matches(waiver: Waiver, finding: Finding) -> bool:

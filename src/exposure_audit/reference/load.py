@@ -14,12 +14,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from exposure_audit.errors import ReferenceDataError
 from exposure_audit.reference.models import (
     OTHER,
     CountriesFile,
+    FileHeader,
     Group,
     GroupsFile,
     Material,
@@ -39,7 +40,7 @@ from exposure_audit.reference.models import (
 from exposure_audit.reference.patterns import NEEDS_VERSION, Need, pattern_needs
 from exposure_audit.text import fold
 
-FILES: dict[str, type[BaseModel]] = {
+FILES: dict[str, type[FileHeader]] = {
     "minerals.yaml": MineralsFile,
     "supply.yaml": SupplyFile,
     "materials.yaml": MaterialsFile,
@@ -417,7 +418,7 @@ def _load_cached(
     user_dirs, policy_file, include_bundled = key
     problems: list[str] = []
     digest = hashlib.sha256()
-    layers: list[tuple[str, dict[str, BaseModel]]] = []
+    layers: list[tuple[str, dict[str, FileHeader]]] = []
     bases = [str(bundled_directory())] if include_bundled else []
     for index, directory in enumerate([*bases, *user_dirs]):
         layers.append((directory, _read_layer(index, directory, problems, digest)))
@@ -434,7 +435,7 @@ def _load_cached(
 
 def _read_layer(
     index: int, directory: str, problems: list[str], digest: Any
-) -> dict[str, BaseModel]:
+) -> dict[str, FileHeader]:
     """One folder of tables (index 0: the base set), validated; problems are collected. A user
     folder (index > 0) must exist and hold at least one table."""
     path = Path(directory)
@@ -443,7 +444,7 @@ def _read_layer(
             f"--reference {directory}: no such folder",
             "name a folder holding minerals.yaml, materials.yaml, ... (see the README)",
         )
-    parsed: dict[str, BaseModel] = {}
+    parsed: dict[str, FileHeader] = {}
     for name, model in sorted(FILES.items()):
         file = path / name
         if not file.exists():
@@ -469,7 +470,7 @@ def _read_layer(
 
 def _read_policy(
     policy_file: str, problems: list[str], digest: Any
-) -> list[tuple[str, dict[str, BaseModel]]]:
+) -> list[tuple[str, dict[str, FileHeader]]]:
     """The `--policy` file as a layer of its own (none when it does not validate)."""
     path = Path(policy_file)
     if not path.is_file():
@@ -533,7 +534,7 @@ def _problems_error(problems: list[str]) -> ReferenceDataError:
 
 
 def _merge(
-    layers: list[tuple[str, dict[str, BaseModel]]], digest: str, include_bundled: bool
+    layers: list[tuple[str, dict[str, FileHeader]]], digest: str, include_bundled: bool
 ) -> ReferenceSet:
     names = [("bundled" if include_bundled and i == 0 else d) for i, (d, _) in enumerate(layers)]
     minerals: dict[str, Mineral] = {}
@@ -548,13 +549,13 @@ def _merge(
     sources: list[dict[str, Any]] = []
     for (_, parsed), layer in zip(layers, names, strict=True):
         for name, model in parsed.items():
-            as_of[name] = max(as_of.get(name, model.as_of), model.as_of)  # type: ignore[attr-defined]
-            src = getattr(model, "source", None)
+            as_of[name] = max(as_of.get(name, model.as_of), model.as_of)
+            src = model.source
             sources.append(
                 {
                     "file": name,
                     "layer": layer,
-                    "as_of": model.as_of.isoformat(),  # type: ignore[attr-defined]
+                    "as_of": model.as_of.isoformat(),
                     **({"title": src.title, "url": src.url, "year": src.year} if src else {}),
                 }
             )

@@ -83,7 +83,8 @@ def _joined(rows: pa.Array) -> str:
     last offsets (no Python string per row)."""
     offsets = np.frombuffer(rows.buffers()[1], dtype=np.int64)
     first, last = int(offsets[rows.offset]), int(offsets[rows.offset + len(rows)])
-    return rows.buffers()[2][first:last].to_pybytes().decode("utf-8")
+    text: str = rows.buffers()[2][first:last].to_pybytes().decode("utf-8")
+    return text
 
 
 def _quoted(text: str) -> str:

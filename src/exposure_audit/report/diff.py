@@ -18,7 +18,7 @@ from exposure_audit.report.terminal import plain, text_console
 def change_text(item: Mapping[str, Any]) -> str:
     """What changed on a line, as `country JPN → CHN; qty 10 → 12`."""
     if item["change"] != "changed":
-        return item["change"]
+        return str(item["change"])
     parts = []
     for name, change in item["changes"].items():
         parts.append(
@@ -171,7 +171,7 @@ def render_markdown(data: Mapping[str, Any], heading: str = "##", title: str | N
     return "\n".join(out).rstrip() + "\n"
 
 
-def build_text(data: Mapping[str, Any], title: str | None = None):
+def build_text(data: Mapping[str, Any], title: str | None = None) -> Group:
     """A diff as rich renderables for the terminal; BOM text never parsed as markup."""
     gate = data["gate"]
     parts: list[Any] = []

@@ -43,7 +43,8 @@ CHUNK_LINES = 20_000
 
 def report_dict(result: AuditResult) -> dict[str, Any]:
     """The whole report as plain JSON-ready data, keys in contract order."""
-    return clean_json(_ordered(result, result.line_records()))
+    cleaned: dict[str, Any] = clean_json(_ordered(result, result.line_records()))
+    return cleaned
 
 
 def _ordered(result: AuditResult, lines: Any) -> dict[str, Any]:
@@ -76,6 +77,8 @@ def render_chunks(result: AuditResult) -> Iterator[str]:
 # Where orjson's text would differ from json.dumps': numbers it writes without an exponent
 # below 1e-4 ("0.00001" for 1e-05) or with one ("1e16" for 1e+16, "2.5e-7" for 2.5e-07).
 _NOT_THE_SAME = re.compile(r"0\.0000|\d[eE]")
+# JSON strings (keys and values): the numbers checked above are the ones outside them.
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 
 
 def _dumps(data: Any) -> str:
@@ -92,7 +95,7 @@ def _dumps(data: Any) -> str:
         text = orjson.dumps(data, option=orjson.OPT_INDENT_2).decode("utf-8")
     except (TypeError, orjson.JSONEncodeError):
         return json.dumps(data, indent=2, ensure_ascii=False)
-    if _NOT_THE_SAME.search(text):
+    if _NOT_THE_SAME.search(_STRING.sub('""', text)):
         return json.dumps(data, indent=2, ensure_ascii=False)
     return text
 
@@ -338,7 +341,7 @@ def _int_texts(series: pd.Series) -> np.ndarray:
 
 
 def _take(table: list[str], codes: np.ndarray) -> np.ndarray:
-    return _objects(table)[codes]
+    return np.asarray(_objects(table)[codes])
 
 
 def _objects(values: list[str]) -> np.ndarray:

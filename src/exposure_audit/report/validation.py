@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from exposure_audit.bom.columns import column_reasons
 from exposure_audit.engine.loaded import Loaded
+
+if TYPE_CHECKING:
+    from rich.console import Group
 
 
 def validation_dict(loaded: Loaded) -> dict[str, Any]:
@@ -37,14 +40,15 @@ def validation_dict(loaded: Loaded) -> dict[str, Any]:
     }
 
 
-def render_validation(loaded: Loaded):  # noqa: ANN201 - rich renderable
+def render_validation(loaded: Loaded) -> Group:
     from rich import box
     from rich.console import Group
     from rich.table import Table
     from rich.text import Text
 
     from exposure_audit.bom.columns import FIELDS, OPTIONAL_FIELDS
-    from exposure_audit.report.table import pct, plain
+    from exposure_audit.report.base import fmt_pct as pct
+    from exposure_audit.report.terminal import plain
 
     data = validation_dict(loaded)
     head = Text()

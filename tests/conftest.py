@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from support import shared_path
+
 if not os.environ.get("EXPOSURE_AUDIT_CACHE_DIR"):
     # The suite never writes into the user's real ~/.cache (subprocesses inherit this too).
     os.environ["EXPOSURE_AUDIT_CACHE_DIR"] = tempfile.mkdtemp(prefix="exposure-audit-tests-")
@@ -104,7 +106,7 @@ def make_csv() -> Callable[..., Path]:
 @pytest.fixture
 def shared_dir() -> Path:
     """The team's shared folder (real BOMs, reference facts); skips when it is absent."""
-    path = Path(__file__).resolve().parents[2] / "shared"
+    path = shared_path()
     if not path.is_dir():
         pytest.skip(f"{path} is absent")
     return path

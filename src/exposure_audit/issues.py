@@ -75,6 +75,7 @@ class IssueCode(str, Enum):
     NOT_PLACED = ("not-placed", "info", "A line marked not placed (DNP); left out")
     TITLE_ROWS = ("title-rows", "info", "Title rows between tables in one sheet; left out")
     DUPLICATE_TABLE = ("duplicate-table", "info", "A second table listing the same parts; left out")
+    SEVERAL_TABLES = ("several-tables", "info", "Several tables in one sheet, read as one BOM")
 
 
 _SEVERITY: dict[str, str] = {code.value: code.severity for code in IssueCode}

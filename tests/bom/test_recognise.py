@@ -144,3 +144,15 @@ def test_random_mpn_like_strings_name_no_material(mpn):
     is taken from inside it."""
     found = recognise([("mpn", mpn)])
     assert found.material is None or found.material.startswith("cell_")
+
+
+@pytest.mark.parametrize("header", ["mpn", "part_number", "supplier_part"])
+@pytest.mark.parametrize("code", ["N40", "N35", "N52SH"])
+def test_a_magnet_grade_in_a_part_number_cell_is_a_code(header, code):
+    """Found by the property test above: an MPN 'N40' read as sintered NdFeB."""
+    assert recognise([(header, code)]).material is None
+
+
+@pytest.mark.parametrize("cells", [[("material", "N35")], [("description", "Magnet N42 10x5")]])
+def test_a_magnet_grade_in_words_names_ndfeb(cells):
+    assert recognise(cells).material == "ndfeb"

@@ -6,20 +6,22 @@ For every file in real-boms/ and real-boms/wild/: the lines read, the share of l
 (coverage), and against the hand-labelled key (tests/realworld/key.yaml): recall (labelled lines
 with minerals whose every labelled mineral the tool reports) and false minerals (minerals the tool
 reports on a labelled line that the key neither expects nor allows), per 100 labelled lines.
-Files the key does not label show coverage only. `--lines` prints each labelled line that missed.
+Files the key does not label show coverage only. `--lines` prints each labelled line that missed;
+`--false` prints each false mineral with the line's text and the archetype, method and reason.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
+SHARED = Path(os.environ.get("EXPOSURE_AUDIT_SHARED_DIR") or ROOT.parent / "shared")
 KEY = ROOT / "tests" / "realworld" / "key.yaml"
 SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls", ".ods"}
 
@@ -35,6 +37,7 @@ class FileFigures:
     false_minerals: int = 0
     error: str | None = None
     misses: list[str] = field(default_factory=list)
+    falses: list[str] = field(default_factory=list)
 
     @property
     def coverage(self) -> float:
@@ -58,31 +61,53 @@ def bom_files(shared: Path) -> list[Path]:
     return found
 
 
-def load_key(path: Path) -> dict[str, dict[int, dict[str, Any]]]:
-    """key.yaml -> {"real-boms/<file>": {row: line}}; {} when the key is absent."""
+def load_key(path: Path) -> dict[str, list[dict[str, Any]]]:
+    """key.yaml -> {"real-boms/<file>": [line, ...]}; {} when the key is absent."""
     if not path.is_file():
         return {}
     import yaml
 
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    out: dict[str, dict[int, dict[str, Any]]] = {}
-    for name, entry in (data.get("files") or {}).items():
-        out[name] = {int(line["row"]): line for line in entry.get("lines") or []}
-    return out
+    return {
+        name: list(entry.get("lines") or []) for name, entry in (data.get("files") or {}).items()
+    }
 
 
-def line_minerals(loaded: Any) -> dict[int, set[str]]:
-    """Spreadsheet row -> the minerals the tool reports on that line."""
+@dataclass
+class ToolLine:
+    """One line as the tool read it: its row, its text cells, minerals and decision."""
+
+    row: int
+    texts: list[str]
+    minerals: set[str]
+    why: str
+
+
+def tool_lines(loaded: Any) -> dict[int, list[ToolLine]]:
+    """Spreadsheet row -> the tool's lines on it (two where two tables share the row)."""
     frame = loaded.bom.frame
+    lines = loaded.mapping.lines
+    text_columns = [
+        c
+        for c in frame.columns
+        if c in ("description", "notes", "material", "part_number", "value", "mpn")
+        or str(c).startswith("extra:")
+    ]
+    cells = [frame[c].astype(object).fillna("").astype(str).tolist() for c in text_columns]
+    out: dict[int, list[ToolLine]] = {}
+    records: list[ToolLine] = []
+    for i, row in enumerate(frame["row"].tolist()):
+        why = f"{lines['archetype'].iat[i]} [{lines['method'].iat[i]}] {lines['reason'].iat[i]}"
+        record = ToolLine(int(row), [c[i] for c in cells], set(), why)
+        records.append(record)
+        out.setdefault(int(row), []).append(record)
     contents = loaded.mapping.contents
-    rows = frame["row"].to_numpy()
-    out: dict[int, set[str]] = {int(r): set() for r in rows}
     for line, mineral in zip(contents["line"], contents["mineral"], strict=True):
-        out[int(rows[line])].add(str(mineral))
+        records[int(line)].minerals.add(str(mineral))
     return out
 
 
-def measure(path: Path, key: dict[int, dict[str, Any]] | None) -> FileFigures:
+def measure(path: Path, key: list[dict[str, Any]] | None) -> FileFigures:
     from exposure_audit import api
     from exposure_audit.errors import ExposureAuditError
 
@@ -97,18 +122,32 @@ def measure(path: Path, key: dict[int, dict[str, Any]] | None) -> FileFigures:
     figures.lines = int(valid.sum())
     figures.mapped = int((loaded.mapping.lines["mapped"].to_numpy(bool) & valid).sum())
     if key:
-        score_key(figures, key, line_minerals(loaded), frame)
+        score_key(figures, key, tool_lines(loaded))
     return figures
 
 
+def pick(line: dict[str, Any], candidates: list[ToolLine]) -> ToolLine | None:
+    """The tool's line a key line labels: the only one on its row, or, where two tables share
+    the row, the one holding the key's text."""
+    if len(candidates) <= 1:
+        return candidates[0] if candidates else None
+    text = " ".join(str(line.get("text") or "").split()).casefold()
+    for candidate in candidates:
+        if any(" ".join(t.split()).casefold().startswith(text) for t in candidate.texts if t):
+            return candidate
+    return candidates[0]
+
+
 def score_key(
-    figures: FileFigures, key: dict[int, dict[str, Any]], found: dict[int, set[str]], frame: Any
+    figures: FileFigures, key: list[dict[str, Any]], found: dict[int, list[ToolLine]]
 ) -> None:
-    texts = dict(zip(frame["row"].tolist(), frame["description"].astype(str).tolist(), strict=True))
-    for row, line in key.items():
+    for line in key:
+        row = int(line["row"])
         expected = set(line.get("minerals") or [])
         allowed = expected | set(line.get("allowed") or [])
-        tool = found.get(row, set())
+        chosen = pick(line, found.get(row, []))
+        tool = chosen.minerals if chosen else set()
+        shown = (chosen.texts[0] if chosen and chosen.texts else "(not read)")[:60]
         figures.labelled += 1
         false = tool - allowed
         figures.false_minerals += len(false)
@@ -118,12 +157,16 @@ def score_key(
                 figures.found += 1
         if (expected and not expected <= tool) or false:
             figures.misses.append(
-                f"  row {row}: {texts.get(row, '(not read)')[:60]!r} key={sorted(expected)} "
-                f"tool={sorted(tool)}"
+                f"  row {row}: {shown!r} key={sorted(expected)} tool={sorted(tool)}"
+            )
+        if false:
+            figures.falses.append(
+                f"  row {row}: {shown!r} false={sorted(false)}\n"
+                f"      via {chosen.why if chosen else '(not read)'}"
             )
 
 
-def expected_key() -> dict[str, dict[int, dict[str, Any]]]:
+def expected_key() -> dict[str, list[dict[str, Any]]]:
     """Until key.yaml exists: the archetype key of tests/test_real_boms_mapping.py, its minerals
     taken from the expected archetype's composition in the bundled reference."""
     sys.path.insert(0, str(ROOT / "tests"))
@@ -139,12 +182,11 @@ def expected_key() -> dict[str, dict[int, dict[str, Any]]]:
         material = reference.materials[ids.get(archetype, archetype)]
         return sorted({c.mineral for c in material.composition})
 
-    out: dict[str, dict[int, dict[str, Any]]] = {}
+    out: dict[str, list[dict[str, Any]]] = {}
     for name, rows in EXPECTED.items():
-        out[f"real-boms/{name}"] = {
-            row: {"row": row, "minerals": minerals(a), "allowed": []}
-            for row, (_, a) in rows.items()
-        }
+        out[f"real-boms/{name}"] = [
+            {"row": row, "minerals": minerals(a), "allowed": []} for row, (_, a) in rows.items()
+        ]
     return out
 
 
@@ -161,7 +203,7 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.0f}%"
 
 
-def print_table(figures: list[FileFigures], show_lines: bool) -> None:
+def print_table(figures: list[FileFigures], show_lines: bool, show_false: bool = False) -> None:
     print(f"{'file':48} {'lines':>5} {'cover':>6} {'lab':>4} {'recall':>7} {'false/100':>9}")
     for f in figures:
         if f.error:
@@ -175,6 +217,9 @@ def print_table(figures: list[FileFigures], show_lines: bool) -> None:
         if show_lines:
             for miss in f.misses:
                 print(miss)
+        if show_false:
+            for false in f.falses:
+                print(false)
     read = [f for f in figures if not f.error]
     mean = sum(f.coverage for f in read) / len(figures) if figures else 0.0
     with_minerals = sum(f.with_minerals for f in read)
@@ -195,6 +240,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--key", type=Path, default=KEY)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--lines", action="store_true", help="print each labelled line missed")
+    parser.add_argument(
+        "--false",
+        action="store_true",
+        dest="show_false",
+        help="print each false mineral with the line text and the rule that produced it",
+    )
     args = parser.parse_args(argv)
     if not (args.shared / "real-boms").is_dir():
         print(f"{args.shared / 'real-boms'} is absent", file=sys.stderr)
@@ -203,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps([asdict(f) | {"coverage": f.coverage} for f in figures], indent=1))
     else:
-        print_table(figures, args.lines)
+        print_table(figures, args.lines, args.show_false)
     return 0
 
 

@@ -10,9 +10,13 @@ from typing import Any
 
 import pytest
 
+from support import shared_path
+
 if not os.environ.get("EXPOSURE_AUDIT_CACHE_DIR"):
     # The suite never writes into the user's real ~/.cache (subprocesses inherit this too).
     os.environ["EXPOSURE_AUDIT_CACHE_DIR"] = tempfile.mkdtemp(prefix="exposure-audit-tests-")
+# Nor do the tools it starts (a browser printing PDF, fontconfig, pip in test_packaging).
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="exposure-audit-tests-xdg-")
 
 TESTS = Path(__file__).resolve().parent
 ASSETS = TESTS / "assets"
@@ -102,7 +106,7 @@ def make_csv() -> Callable[..., Path]:
 @pytest.fixture
 def shared_dir() -> Path:
     """The team's shared folder (real BOMs, reference facts); skips when it is absent."""
-    path = Path(__file__).resolve().parents[2] / "shared"
+    path = shared_path()
     if not path.is_dir():
         pytest.skip(f"{path} is absent")
     return path

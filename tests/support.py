@@ -44,6 +44,15 @@ def toy_audit(path: Path, **kwargs):
     return audit(path, toy_options(**kwargs))
 
 
+def shared_path() -> Path:
+    """The team's shared folder: $EXPOSURE_AUDIT_SHARED_DIR, else ../shared beside the repo
+    (a worktree elsewhere names it by the variable)."""
+    import os
+
+    named = os.environ.get("EXPOSURE_AUDIT_SHARED_DIR")
+    return Path(named) if named else Path(__file__).resolve().parents[2] / "shared"
+
+
 def golden_text(path: Path, rendered: str, update: bool) -> str:
     """The committed golden at `path` (rewritten with `rendered` first when `update`). A
     missing golden fails: writing it would make the comparison pass on whatever was rendered."""

@@ -65,6 +65,17 @@ def _entity_bomb() -> bytes:
     return out.getvalue()
 
 
+def _far_cell() -> bytes:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Part Number", "Description", "Qty"])
+    sheet.append(["P1", "magnet wire", 2])
+    sheet["XFD1048576"] = "x"  # 17 billion cells for a reader that allocates the bounding box
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
 @dataclass(frozen=True)
 class Case:
     name: str
@@ -260,6 +271,51 @@ CASES = [
         csv("P1,\x1b[31mred magnet wire,1,1,,\n"),
         0,
         "control-characters",
+    ),
+    Case(
+        "a quantity of 1e308 (times a price)",
+        "bom.csv",
+        csv("P1,magnet wire,1e308,10,Japan,$1.00\n" + GOOD),
+        0,
+        "number-out-of-range",
+    ),
+    Case(
+        "1,000 and 1,5 in one column",
+        "bom.csv",
+        csv('P1,magnet wire,"1,000",10,Japan,$1.00\nP2,magnet wire,"1,5",10,Japan,$1.00\n'),
+        0,
+        "ambiguous-number",
+    ),
+    Case(
+        "CSV in Shift-JIS",
+        "bom.csv",
+        csv("P1,ネオジム磁石,2,10,Japan,$1.00\n" * 5, "shift_jis"),
+        0,
+        "ok",
+    ),
+    Case(
+        "one cp1252 line in a UTF-8 CSV",
+        "bom.csv",
+        lambda: (
+            (HEADER + "P1,Türkiye wire,2,10,Türkiye,$1.00\n" * 5).encode()
+            + "P2,café wire,2,10,France,$1.00\n".encode("cp1252")
+        ),
+        0,
+        "encoding-fallback",
+    ),
+    Case(
+        "CSV cut off inside a quoted field",
+        "bom.csv",
+        lambda: (HEADER + GOOD + 'P2,"magnet wi').encode(),
+        0,
+        "truncated-file",
+    ),
+    Case(
+        "one cell at XFD1048576",
+        "bom.xlsx",
+        _far_cell,
+        2,
+        "16,384 columns, over the limit",
     ),
 ]
 

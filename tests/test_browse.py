@@ -370,3 +370,21 @@ def test_cli_import_stays_light():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.strip()
     assert out == "[]"
+
+
+def test_materials_shows_the_decision_path():
+    """Text rules first, then component rules, then the decision, each step in words."""
+    data = run_json("materials", "Thermal pad, silicone")
+    assert data["match"]["archetype"] == "pdms_silicone"
+    assert data["text_match"]["archetype"] is None
+    assert data["recognition"]["kind"] == "plastic_part"
+    assert any(e["token"] == "thermal pad" for e in data["recognition"]["evidence"])
+    assert [s.split(":")[0] for s in data["path"]] == [
+        "text rules (mineral column, CAS, alias, pattern, fuzzy)",
+        "component rules",
+        "decision",
+    ]
+    part_number = run_json("materials", "Connector AB-GAN-3")
+    assert part_number["match"]["archetype"] is None  # no gallium nitride from a part number
+    result = runner.invoke(app, ["materials", "Thermal pad, silicone"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0 and "3. decision: pdms_silicone" in result.stdout

@@ -50,3 +50,17 @@ def test_readme_help_block_is_the_real_help():
         "README's audit --help block is out of date: paste the output of "
         "`COLUMNS=100 audit --help` between the help:audit markers"
     )
+
+
+def test_the_security_section_lists_every_limit():
+    import re
+
+    source = Path(__file__).resolve().parents[1] / "src" / "exposure_audit"
+    settings = set()
+    for module in source.rglob("*.py"):
+        settings |= set(re.findall(r"EXPOSURE_AUDIT_MAX_[A-Z_]+", module.read_text("utf-8")))
+    section = README.split("## Security", 1)[1].split("\n## ", 1)[0]
+    assert settings, "no limit settings found in the source"
+    assert sorted(s for s in settings if s not in section) == []
+    for words in ("Never executed", "Untrusted", "Trusted"):
+        assert f"**{words}**" in section

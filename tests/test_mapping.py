@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from exposure_audit.engine.mapping import Matcher, map_contents
+from exposure_audit.engine.mapping import Matcher, _past_purpose, map_contents
 from exposure_audit.reference import ReferenceSet, load_reference
 
 from support import toy_reference
@@ -114,10 +114,10 @@ def test_each_distinct_text_is_matched_once(monkeypatch):
     calls = []
     original = Matcher.match_all
 
-    def counting(self, keys):
+    def counting(self, keys, masked=None):
         keys = list(keys)
         calls.append(keys)
-        return original(self, keys)
+        return original(self, keys, masked)
 
     monkeypatch.setattr(Matcher, "match_all", counting)
     bom = _bom([{"text": "ndfeb magnet"}] * 500 + [{"text": "gan"}] * 500)
@@ -188,8 +188,8 @@ def _search_every_pattern(text: str) -> tuple[str, str] | None:
             break
         for pattern in patterns:
             found = pattern.search(text)
-            if found is None:
-                continue
+            if found is None or _past_purpose(text, found.start()):
+                continue  # past "for"/"with"/"if": what the part goes with, not the part
             if not any(ex.search(text) for ex in excludes):
                 key = (priority, found.end() - found.start(), -found.start())
                 if best is None or key > best[:3]:
@@ -276,3 +276,19 @@ def test_fuzzy_ranks_like_process_extract():
             for alias, score, _ in process.extract(part, aliases, scorer=scorer, limit=5)
         ]
         assert match == matcher._fuzzy_one([part], [expected]), part
+
+
+@pytest.mark.parametrize(
+    ("text", "archetype"),
+    [
+        ("needed only if your control board has no drivers | thermal cement", None),
+        ("for power button | jst ph 2.0mm 200mm 4pin", None),
+        ("spacer for pcb", None),
+        ("control board", "pcb_generic"),
+        ("germanium window for thermal sensor", "ge_optics"),  # the part itself comes first
+    ],
+)
+def test_a_pattern_past_a_purpose_word_names_what_the_part_goes_with(text, archetype):
+    _, matcher = _bundled()
+    found = matcher._pattern(text)
+    assert (found.archetype if found else None) == archetype

@@ -8,14 +8,15 @@ is absent.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from exposure_audit.cli.app import audit_app
 
-REAL_BOMS = Path(__file__).resolve().parents[1].parent / "shared" / "real-boms"
+from support import shared_path
+
+REAL_BOMS = shared_path() / "real-boms"
 runner = CliRunner()
 
 CELL_ARCHETYPES = {

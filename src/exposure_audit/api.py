@@ -8,7 +8,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,7 +22,8 @@ if TYPE_CHECKING:
 from exposure_audit import __version__
 from exposure_audit.bom.ahead import Ahead
 from exposure_audit.bom.clean import clean_bom
-from exposure_audit.bom.columns import match_columns
+from exposure_audit.bom.columns import match_table
+from exposure_audit.bom.mapfile import TeamMap, check_archetypes, load_mapping
 from exposure_audit.bom.read import read_bom
 from exposure_audit.bom.text_arrow import file_sha256
 from exposure_audit.compare.diff import DiffResult, check_report, compare
@@ -84,6 +86,9 @@ class Options:
     """`--control-view`: score on China-controlled rather than China-located shares."""
     owners: str | Path | None = None
     """`--owners FILE`: supplier ownership table (supplier, owner, country, percent)."""
+    mapping: str | Path | None = None
+    """`--mapping FILE`: a team's column and part mappings (bom/mapfile.py); `column_map`
+    (--map) wins over its columns."""
 
 
 def load(path: str | Path, options: Options | None = None, ahead: Ahead | None = None) -> Loaded:
@@ -92,9 +97,10 @@ def load(path: str | Path, options: Options | None = None, ahead: Ahead | None =
     options = options or Options()
     reference = load_reference(options.reference_dirs, options.policy_file, options.include_bundled)
     raw = read_bom(path, sheet=options.sheet, ahead=ahead, encoding=options.encoding)
-    columns = match_columns(raw.headers, options.column_map)
+    team = _team_map(options, raw.headers, reference)
+    columns = match_table(raw.headers, raw.frame, {**team.columns, **options.column_map})
     bom = clean_bom(raw, columns, reference.countries.aliases)
-    mapping = map_contents(bom.frame, reference, sheet=raw.sheet)
+    mapping = map_contents(bom.frame, reference, sheet=raw.sheet, parts=team.decided)
     issues = IssueLog(sheet=raw.sheet)
     issues.extend(bom.issues)
     issues.extend(mapping.issues)
@@ -109,6 +115,71 @@ def load(path: str | Path, options: Options | None = None, ahead: Ahead | None =
         reference=reference,
         issues=issues,
     )
+
+
+def _team_map(options: Options, headers: Sequence[str], reference: Any) -> TeamMap:
+    """The `--mapping` file (empty without one): its columns that this BOM has, and its parts
+    (each archetype checked against the reference)."""
+    if options.mapping is None:
+        return TeamMap()
+    team = load_mapping(options.mapping)
+    check_archetypes(team, reference.materials, options.mapping)
+    # A team's file serves many BOMs: a column this BOM lacks is not an error here.
+    present = set(headers)
+    columns = {f: h for f, h in team.columns.items() if h in present}
+    return TeamMap(columns, team.parts)
+
+
+def next_step(text: str | None, suggestions: Sequence[str], reason: str) -> str:
+    """What to do about an unmapped line: the mapping-file entry to add (with the closest
+    archetype where one is close), or the column to add."""
+    key = json.dumps(text or "", ensure_ascii=False)
+    if suggestions:
+        return (
+            f"if it is {suggestions[0]}, add {key}: {suggestions[0]} under parts: in a "
+            "--mapping file (validate --save-map writes one to fill in)"
+        )
+    if reason.startswith("recognised as"):
+        return (
+            "the part is recognised but its kind has no sourced composition: name its "
+            f"material in a Material column, or add {key}: ARCHETYPE under parts: in a "
+            "--mapping file"
+        )
+    return (
+        f"add a Material column, or {key}: ARCHETYPE under parts: in a --mapping file "
+        "(`exposure-audit materials` lists the archetypes)"
+    )
+
+
+def save_map(
+    path: str | Path,
+    columns: Mapping[str, str],
+    unmapped: Iterable[tuple[str | None, str | None, Sequence[str]]],
+    mapping: str | Path | None = None,
+) -> None:
+    """Write a mapping file (`--save-map`): the columns used (over the `mapping` file's),
+    its part entries, and each unmapped (part number, description, suggestions) as a `null`
+    entry keyed by its description (else its part number) with its closest archetypes."""
+    from exposure_audit.bom.mapfile import save_mapping
+
+    team = load_mapping(mapping) if mapping is not None else TeamMap()
+    open_parts = [(desc or number or "", list(s)) for number, desc, s in unmapped]
+    save_mapping(path, {**team.columns, **columns}, team.parts, open_parts)
+
+
+def unmapped_lines(loaded: Loaded) -> list[tuple[str | None, str | None, list[str]]]:
+    """(part number, description, suggestions) of each valid line left unmapped."""
+    frame, lines = loaded.bom.frame, loaded.mapping.lines
+    keep = frame["valid"].to_numpy(bool) & ~lines["mapped"].to_numpy(bool)
+    return [
+        (str(p) or None, str(d) or None, list(s))
+        for p, d, s in zip(
+            frame["part_number"][keep].astype(object).fillna(""),
+            frame["description"][keep].astype(object).fillna(""),
+            lines["suggestions"][keep],
+            strict=True,
+        )
+    ]
 
 
 def audit(
@@ -244,7 +315,9 @@ def _result(
                     "valid",
                 ]
             ],
-            mapping.lines[["archetype", "method", "confidence", "mapped", "suggestions"]],
+            mapping.lines[
+                ["archetype", "method", "confidence", "mapped", "suggestions", "reason"]
+            ].assign(mass_basis_kg=mapping.lines["mass_basis_kg"]),
             scores.lines[
                 [
                     "exposure",
@@ -272,15 +345,17 @@ def _result(
     # shown are read (`lines.iloc[at]` would take those rows of every column).
     unmapped_mask = ~scores.lines["scored"].to_numpy(bool) & bom["valid"].to_numpy(bool)
     at = unmapped_mask.nonzero()[0][:500]
-    shown = ("row", "part_number", "description", "suggestions")
+    shown = ("row", "part_number", "description", "suggestions", "reason")
     unmapped = [
         Unmapped(
             row=int(row),
             part_number=part_number or None,
             description=description or None,
             suggestions=list(suggestions),
+            reason=str(reason or "no archetype matched"),
+            next_step=next_step(description or part_number, list(suggestions), str(reason)),
         )
-        for row, part_number, description, suggestions in zip(
+        for row, part_number, description, suggestions, reason in zip(
             *(lines[c].iloc[at].tolist() for c in shown), strict=True
         )
     ]

@@ -71,9 +71,11 @@ class IssueCode(str, Enum):
         "A line wider than the limit; the rest not read",
     )
     ENCODING_FALLBACK = ("encoding-fallback", "warning", "A line not in the file's encoding")
+    TRUNCATED_FILE = ("truncated-file", "warning", "The file ends mid-line: cut short?")
     NOT_PLACED = ("not-placed", "info", "A line marked not placed (DNP); left out")
     TITLE_ROWS = ("title-rows", "info", "Title rows between tables in one sheet; left out")
     DUPLICATE_TABLE = ("duplicate-table", "info", "A second table listing the same parts; left out")
+    SEVERAL_TABLES = ("several-tables", "info", "Several tables in one sheet, read as one BOM")
 
 
 _SEVERITY: dict[str, str] = {code.value: code.severity for code in IssueCode}

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from exposure_audit.bom.clean import CleanBom, clean_bom
-from exposure_audit.bom.columns import match_columns
+from exposure_audit.bom.columns import match_table
 from exposure_audit.bom.read import read_bom
 
 
@@ -19,7 +19,7 @@ def _load(
     sheet: str | None = None,
 ) -> CleanBom:
     raw = read_bom(path, sheet=sheet)
-    return clean_bom(raw, match_columns(raw.headers, overrides), aliases)
+    return clean_bom(raw, match_table(raw.headers, raw.frame, overrides), aliases)
 
 
 @pytest.fixture

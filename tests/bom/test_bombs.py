@@ -173,3 +173,114 @@ def test_a_line_of_a_million_fields_is_cut_and_reported(tmp_path):
     assert raw.frame.shape[1] <= 1024
     frame = raw.issues.frame()
     assert frame.loc[frame["code"] == "too-many-fields", "row"].tolist() == [3]
+
+
+_ODS_NS = (
+    'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+    'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"'
+)
+
+
+def _ods(path: Path, tail: str) -> Path:
+    """An ODS with a BOM table and `tail` (more table rows) below it."""
+
+    def cell(value: object) -> str:
+        kind = "float" if isinstance(value, int) else "string"
+        number = f' office:value="{value}"' if kind == "float" else ""
+        return (
+            f'<table:table-cell office:value-type="{kind}"{number}><text:p>{value}</text:p>'
+            "</table:table-cell>"
+        )
+
+    rows = "".join("<table:table-row>" + "".join(map(cell, r)) + "</table:table-row>" for r in ROWS)
+    content = (
+        f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {_ODS_NS} '
+        'office:version="1.2"><office:body><office:spreadsheet><table:table table:name="BOM">'
+        f"{rows}{tail}</table:table></office:spreadsheet></office:body></office:document-content>"
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(
+            zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet"
+        )
+        archive.writestr("content.xml", content)
+        archive.writestr(
+            "META-INF/manifest.xml",
+            '<?xml version="1.0"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:'
+            'opendocument:xmlns:manifest:1.0"><manifest:file-entry manifest:full-path="/" '
+            'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+            "</manifest:manifest>",
+        )
+    return path
+
+
+def test_an_ods_of_repeated_rows_and_cells_is_refused_before_reading(tmp_path):
+    # 850 bytes that expand to a billion valued cells: the reader aborted (rc 134) under 4 GiB.
+    tail = (
+        '<table:table-row table:number-rows-repeated="1048570">'
+        '<table:table-cell table:number-columns-repeated="1000" office:value-type="string">'
+        "<text:p>x</text:p></table:table-cell></table:table-row>"
+    )
+    path = _ods(tmp_path / "bomb.ods", tail)
+    assert path.stat().st_size < 2000
+    with pytest.raises(BomReadError, match="1,048,573 rows x 1,000 columns"):
+        read_bom(path)
+    done = run_limited("audit", str(path), "-q")
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "EXPOSURE_AUDIT_MAX_CELLS" in done.stderr
+
+
+def test_an_ods_with_empty_repeated_rows_is_read(tmp_path):
+    # LibreOffice writes the formatted empty area below a table as repeated empty cells.
+    tail = (
+        '<table:table-row table:number-rows-repeated="1048570">'
+        '<table:table-cell table:number-columns-repeated="1024"/></table:table-row>'
+    )
+    raw = read_bom(_ods(tmp_path / "sheet.ods", tail))
+    assert raw.frame["Part Number"].tolist() == ["R1", "C1"]
+
+
+def _record(kind: int, body: bytes) -> bytes:
+    """One BIFF12 record: type and size as 7-bit varints, then the body."""
+
+    def varint(n: int) -> bytes:
+        out = bytearray()
+        while True:
+            out.append((n & 0x7F) | (0x80 if n > 0x7F else 0))
+            n >>= 7
+            if not n:
+                return bytes(out)
+
+    return varint(kind) + varint(len(body)) + body
+
+
+def _xlsb_sheet(path: Path, cells: list[tuple[int, int]]) -> Path:
+    """A zip holding an xlsb sheet part whose valued cells sit at (row, column), 0-based."""
+    records = []
+    for row, column in cells:
+        records.append(_record(0, struct.pack("<I", row) + b"\0" * 13))  # BrtRowHdr
+        records.append(_record(5, struct.pack("<IId", column, 0, 1.0)))  # BrtCellReal
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/worksheets/sheet1.bin", b"".join(records))
+    return path
+
+
+def test_an_xlsb_cell_far_down_is_refused_before_reading(tmp_path):
+    # 999,999 rows x 90 columns: under the reader's own 100M-cell cap, over 4 GiB to allocate.
+    path = _xlsb_sheet(tmp_path / "far.xlsb", [(0, 0), (1, 2), (999_999, 89)])
+    with pytest.raises(BomReadError, match="1,000,000 rows x 90 columns"):
+        check_zip_container(path, "far.xlsb")
+
+
+def test_an_xlsb_sheet_of_ordinary_size_passes(tmp_path):
+    check_zip_container(
+        _xlsb_sheet(tmp_path / "ok.xlsb", [(r, c) for r in range(50) for c in range(8)]), "ok.xlsb"
+    )
+
+
+def test_a_lying_xlsb_sheet_part_is_refused(tmp_path):
+    path = _xlsb_sheet(tmp_path / "lie.xlsb", [(r, 0) for r in range(5000)])
+    _declare_size(path, "xl/worksheets/sheet1.bin", 100)
+    with pytest.raises(BomReadError, match="a lying zip|cannot be read|corrupt"):
+        check_zip_container(path, "lie.xlsb")

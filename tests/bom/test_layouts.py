@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from exposure_audit.bom.columns import ELECTRONICS_FIELDS, classify_header, match_columns
@@ -150,7 +151,26 @@ def test_altium_export_in_latin_1_keeps_the_micro_sign(tmp_path, load_bom):
     bom = load_bom(_write(tmp_path / "altium.csv", text, "latin-1"))
     assert bom.frame["quantity"].tolist() == [2.0]
     assert bom.frame["designator"].astype(str).tolist() == ["C1, C2"]
-    assert "2.2µF" in bom.frame["notes"].astype(str).tolist()[0]
+    # Altium's Comment parameter is the part's value
+    assert bom.frame["value"].astype(str).tolist() == ["2.2µF"]
+
+
+def test_jlcpcb_comment_is_the_value_and_the_description_falls_back_to_it(tmp_path, load_bom):
+    text = (
+        '"Comment","Designator","Footprint","LCSC Part #"\n'
+        '"100nF","C1,C6","C_0603_1608Metric","C14663"\n'
+        '"BALANCE BOARD","J14,J15","PinSocket_1x22_P2.54mm_Vertical","C2886702"\n'
+    )
+    frame = load_bom(_write(tmp_path / "jlc.csv", text)).frame
+    assert frame["value"].astype(str).tolist() == ["100nF", "BALANCE BOARD"]
+    assert frame["description"].astype(str).tolist() == ["100nF", "BALANCE BOARD"]
+    assert set(frame["notes"].astype(str)) == {""}
+
+
+def test_comment_stays_a_note_outside_eda_exports(tmp_path, load_bom):
+    text = "Part Number,Description,Qty,Comment\nA1,Steel bracket,2,check drawing\n"
+    frame = load_bom(_write(tmp_path / "plain.csv", text)).frame
+    assert frame["notes"].astype(str).tolist() == ["check drawing"]
 
 
 def test_empty_description_reads_the_value_then_the_mpn(tmp_path, load_bom):
@@ -216,3 +236,40 @@ def test_position_column_gives_way_to_the_mpn_as_part_number():
     columns = match_columns(["Item", "Qty", "Value", "Manufacturer", "Mfr Part Number"])
     assert columns.fields["part_number"] == "Mfr Part Number"
     assert columns.fields["manufacturer"] == "Manufacturer"
+
+
+def test_a_bom_without_quantities_counts_its_designators(tmp_path, load_bom):
+    text = (
+        '"Comment","Designator","Footprint"\n"100nF","C1, C4,C5","C_0603"\n'
+        '"10k","R1-R4","R_0603"\n"LED","D1","LED_0603"\n'
+    )
+    frame = load_bom(_write(tmp_path / "jlc.csv", text)).frame
+    assert frame["quantity"].tolist() == [3.0, 4.0, 1.0]
+
+
+def test_country_names_in_other_languages(tmp_path, load_bom):
+    text = (
+        "Benennung,Werkstoff,Menge,Ursprungsland\n"
+        "Sechskantschraube M8,Stahl,4,Deutschland\n"
+        "Magnet,NdFeB,2,中国\n"
+        "Vis,Acier,1,Allemagne\n"
+        "Tornillo,Acero,1,Japón\n"
+        "Widget,,1,Narnia\n"
+    )
+    bom = load_bom(_write(tmp_path / "de.csv", text))
+    assert bom.frame["supplier_country"].astype(object).tolist()[:4] == ["DEU", "CHN", "DEU", "JPN"]
+    assert pd.isna(bom.frame["supplier_country"].iloc[4])
+
+
+def test_a_column_of_line_numbers_is_never_text(tmp_path, load_bom):
+    """KiCad's "Component" column numbers the lines: it is no description."""
+    text = (
+        "Component,References,Value,Footprint,Description,Quantity Per PCB\n"
+        "1,C35,100p,C_0603_1608,Unpolarized capacitor,1\n"
+        "2,C6 C11,1n,C_0603_1608,Unpolarized capacitor,2\n"
+        "3,R1,10k,R_0603_1608,Resistor,1\n"
+    )
+    bom = load_bom(_write(tmp_path / "kibom.csv", text))
+    assert bom.frame["description"].astype(str).tolist()[0] == "Unpolarized capacitor"
+    assert "Component" in bom.columns.unmatched
+    assert bom.frame["quantity"].tolist() == [1.0, 2.0, 1.0]

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import math
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from exposure_audit.cli.app import app
@@ -99,3 +101,34 @@ def test_unambiguous_separators_raise_nothing(tmp_path, load_bom, issues):
     bom = load_bom(path)
     assert by_row(bom, "quantity") == {2: 1234567.0, 3: 12.0, 4: 3.0}
     assert issues(bom, "ambiguous-number") == []
+
+
+_NUMBER_TEXT = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.integers(-(10**30), 10**30).map(str),
+    st.sampled_from(["1,000", "1,5", "1.500", "1e308", "-1e308", "1e16", "9" * 400, ""]),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(_NUMBER_TEXT, _NUMBER_TEXT, _NUMBER_TEXT), min_size=1, max_size=8))
+def test_cleaned_numbers_are_finite_and_in_range(cells):
+    """Whatever the cells, every quantity, mass and spend the engine gets is NaN or a finite
+    number within the range, so no later product or sum can overflow."""
+    import numpy as np
+    import pandas as pd
+
+    from exposure_audit.bom.clean import MAX_MAGNITUDE, clean_bom
+    from exposure_audit.bom.columns import match_columns
+    from exposure_audit.bom.read import RawTable
+
+    headers = ["Part Number", "Description", "Qty", "Mass (kg)", "Unit Price"]
+    frame = pd.DataFrame(
+        [[f"P{i}", "magnet", *row] for i, row in enumerate(cells)], columns=headers, dtype=object
+    )
+    raw = RawTable("bom.csv", "csv", frame, np.arange(2, 2 + len(frame)), 1)
+    bom = clean_bom(raw, match_columns(headers))
+    for column in ("quantity", "line_mass_kg", "spend"):
+        values = bom.frame[column].to_numpy(dtype=float)
+        known = values[~np.isnan(values)]
+        assert np.isfinite(known).all() and (np.abs(known) <= MAX_MAGNITUDE).all(), column

@@ -142,8 +142,99 @@ MPN_LIKE = st.from_regex(r"[A-Z]{1,4}[0-9]{2,5}(-[A-Z0-9]{1,6}){0,2}", fullmatch
 def test_random_mpn_like_strings_name_no_material(mpn):
     """A part number never reads as a material: whatever kind it suggests, no material word
     is taken from inside it."""
+    from exposure_audit.bom.recognise import _NDFEB_GRADE
+
+    if _NDFEB_GRADE.match(mpn):
+        return  # "N35" is a magnet grade: the grade table decodes it (a material, rightly)
     found = recognise([("mpn", mpn)])
     assert found.material is None or found.material.startswith("cell_")
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("Connector AB-GAN-3", "Connector  - -3"),
+        ("X-BMS-12", " - -12"),
+        ("B6B-PH-K-S(LF)(SN)", "B6B- - - ( )( )"),
+        ("NdFeB-N52 magnet", "NdFeB-N52 magnet"),  # a long word inside a code is a word
+        ("GaN-FET", "GaN-FET"),  # no digit: words joined by a hyphen
+        ("3S BMS 40A", "3S BMS 40A"),  # prose, not a part number
+    ],
+)
+def test_mask_codes_blanks_letter_codes_inside_part_numbers(text, masked):
+    from exposure_audit.bom.recognise import mask_codes
+
+    assert mask_codes(text) == masked
+
+
+@pytest.mark.parametrize(
+    ("cells", "kind"),
+    [
+        # the footprint is what is soldered: "Battery" on a JST footprint is its connector
+        (
+            [
+                ("description", "Battery"),
+                ("value", "Battery"),
+                ("footprint", "Connectors_JST:JST_PH_S2B-PH-K_02x2.00mm_Angled"),
+            ],
+            "connector",
+        ),
+        # notes say what a part is for: "BALANCE BOARD" on a pin socket is a connector
+        (
+            [
+                ("notes", "BALANCE BOARD"),
+                ("designator", "J14,J15"),
+                ("footprint", "PinSocket_1x22_P2.54mm_Vertical"),
+            ],
+            "connector",
+        ),
+        # an IC package makes a "driver" a packaged IC, not a board
+        ([("description", "MOTOR DRIVER, 3PH, 56HTSSOP")], "ic"),
+        ([("description", "DRIVER, MOSFET, HALF BRIDGE, WSON-8, 1A")], "ic"),
+        ([("description", "Motor driver module DRV8833 SOIC")], "board"),
+        # KiCad's moulded-chip polarised footprints are tantalum cases
+        ([("value", "10uF"), ("footprint", "CP_EIA-3216-18_Kemet-A")], "capacitor_tantalum"),
+        ([("value", "470uF"), ("footprint", "CP_Elec_8x10")], "capacitor_aluminium"),
+    ],
+)
+def test_what_was_placed_decides(cells, kind):
+    assert recognise(cells).kind == kind
+
+
+def test_silicone_is_not_a_carbon_plastic():
+    """Silicones are Si-O polymers made from silicon metal: a silicone pad is PDMS."""
+    kinds = load_kinds()
+    found = recognise([("description", "Thermal pad, silicone")])
+    assert (found.kind, found.material) == ("plastic_part", "silicone")
+    none = Match(None, "none", 0.0, "")
+    assert combine(none, found, kinds).archetype == "pdms_silicone"
+    nylon = recognise([("description", "Nylon spacer pad")])
+    assert combine(none, nylon, kinds).archetype != "pdms_silicone"
+
+
+@pytest.mark.parametrize(
+    ("cells", "dielectric"),
+    [
+        ([("description", "CAP CER 2.2UF 16V X5R 0603")], "class_ii"),
+        ([("description", "CAP CER 10PF 50V NP0 0603")], "class_i"),
+        ([("mpn", "GRM188R71H104KA93D")], "class_ii"),  # Murata R7 = X7R
+        ([("mpn", "GRM21BR61H475KE51L")], "class_ii"),  # R6 = X5R
+        ([("mpn", "GRM1885C1H100JA01D")], "class_i"),  # 5C = C0G
+        ([("mpn", "CL10A226MQ8NRNC")], "class_ii"),  # Samsung A = X5R
+        ([("mpn", "CL21C101JBANNNC")], "class_i"),  # C = C0G
+        ([("mpn", "CC0603JRNPO9BN101")], "class_i"),  # Yageo NPO
+        ([("mpn", "C1608X5R1C225M")], "class_ii"),  # TDK X5R
+        ([("description", "CAP 10u, 50V, 1206")], "class_ii"),  # 1 uF and up: class II only
+        ([("description", "100nF"), ("footprint", "C_0603_1608Metric")], None),  # not stated
+    ],
+)
+def test_ceramic_dielectric_class(cells, dielectric):
+    found = recognise(cells)
+    assert (found.kind, found.material) == ("capacitor_ceramic", dielectric)
+
+
+def test_a_hyphenated_metric_size_is_a_fastener():
+    assert recognise([("description", "Dimension A: M-3 Dimension B: 10 mm")]).kind == "fastener"
 
 
 @pytest.mark.parametrize("header", ["mpn", "part_number", "supplier_part"])

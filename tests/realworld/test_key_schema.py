@@ -21,9 +21,11 @@ from typing import Any
 import pytest
 import yaml
 
+from support import shared_path
+
 KEY = Path(__file__).resolve().parent / "key.yaml"
 REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / "shared"
+SHARED = shared_path()
 MINERALS = REPO / "data" / "reference" / "minerals.yaml"
 LINE_KEYS = {"row", "text", "minerals", "allowed", "why", "column", "dnp"}
 MIN_LINES = 15
@@ -124,13 +126,19 @@ def _letter(index: int) -> str:
 def sheet_rows(path: Path, sheet: str | None) -> dict[int, dict[str, str]]:
     """Spreadsheet row (1-based, as the user sees it) -> {column letter: cell text}."""
     if path.suffix == ".ods":
-        pytest.importorskip("odf")
-        import pandas as pd
+        # calamine (the reader's own dependency) reads OpenDocument; its used area starts
+        # at `start`, so rows and columns are offset to the sheet's own numbering.
+        import python_calamine
 
-        frame = pd.read_excel(path, engine="odf", header=None, sheet_name=sheet or 0, dtype=str)
+        book = python_calamine.CalamineWorkbook.from_path(str(path))
+        ods = book.get_sheet_by_name(sheet) if sheet else book.get_sheet_by_index(0)
+        cells = ods.to_python(skip_empty_area=True)
+        top, left = ods.start if cells else (0, 0)
         return {
-            i + 1: {_letter(j): v for j, v in enumerate(row) if isinstance(v, str)}
-            for i, row in enumerate(frame.itertuples(index=False))
+            top + i + 1: {
+                _letter(left + j): str(v) for j, v in enumerate(row) if v not in (None, "")
+            }
+            for i, row in enumerate(cells)
         }
     from openpyxl import load_workbook
 

@@ -80,6 +80,8 @@ def odd_result(toy: AuditResult, n: int, text_dtype: str, seed: int = 0) -> Audi
             "method": texts(),
             "archetype": texts(),
             "confidence": numbers(),
+            "reason": texts(),
+            "mass_basis_kg": numbers(),
             "exposure": numbers(),
             "upstream": numbers(),
             "origin": numbers(),

@@ -312,11 +312,42 @@ def _text_fields(lines: _Lines) -> tuple[dict[str, _Text], list[str]]:
     return fields, optional
 
 
+_DESIGNATOR_RANGE = re.compile(r"^([A-Za-z]+)(\d+)\s*[-–]\s*\1?(\d+)$")
+
+
+def _designator_counts(cells: pd.Series) -> np.ndarray:
+    """How many reference designators each cell lists ("C1, C4, C5" -> 3, "R1-R4" -> 4; a
+    blank cell counts once)."""
+
+    def count(text: str) -> float:
+        total = 0
+        for ref in re.split(r"[\s,;]+", text.strip()):
+            if not ref:
+                continue
+            m = _DESIGNATOR_RANGE.match(ref)
+            first, last = (int(m.group(2)), int(m.group(3))) if m else (0, 0)
+            total += last - first + 1 if m and last >= first else 1
+        return float(total or 1)
+
+    values = cells.astype(object).where(cells.notna(), "").astype(str)
+    distinct = {v: count(v) for v in set(values)}
+    return values.map(distinct).to_numpy(float)
+
+
 def _quantities(lines: _Lines) -> np.ndarray:
     """Quantity per line: a blank counts once, a bad or negative one makes the line invalid."""
     quantity_col = lines.column("quantity")
     log, rows = lines.log, lines.rows
     if quantity_col is None:
+        designators = lines.column("designator")
+        if designators is not None:
+            # JLCPCB's BOM template has no quantity: each line counts its designators.
+            log.add(
+                IssueCode.MISSING_COLUMN,
+                "no quantity column; each line counts its reference designators",
+                column=None,
+            )
+            return _designator_counts(designators)
         log.add(IssueCode.MISSING_COLUMN, "no quantity column; every line counts once", column=None)
         return np.ones(lines.n)
     header = lines.columns.header("quantity")

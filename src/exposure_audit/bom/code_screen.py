@@ -28,6 +28,11 @@ from exposure_audit.bom import recognise
 # widen what is skipped, which tests/bom/test_code_screen.py checks against recognise itself.
 _NOT_TOKEN_RULES = frozenset(
     {"_SPLIT", "_DISTRIBUTOR", "_DESIGNATOR", "_DESIGNATOR_HEADERS", "_CLAUSE", "_SPEC_TOKEN"}
+    # mask_codes' token splitter (it matches any token: it is no rule)
+    | {"_CODE_CELL", "_CODE_JOINT"}
+    # dielectric_class reads tokens other rules recognised already; _MOLDED_CHIP the tail of
+    # a footprint _KICAD_FOOTPRINT matched
+    | {"_CLASS_I", "_CLASS_II", "_MURATA_TC", "_SAMSUNG_TC", "_MICROFARADS", "_MOLDED_CHIP"}
 )
 _PROSE_RULES = frozenset({"_WORD_RULES", "_MATERIAL_RULES"})  # read on prose cells only
 _SPLIT_CHARS = " \t\r\n\f\v,;|/()[]{}\"'"

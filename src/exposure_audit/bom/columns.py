@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from exposure_audit.errors import UsageError
 from exposure_audit.text import fold_header
@@ -65,6 +65,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "article",
         "article description",
         "short text",
+        "item text",
+        "line text",
     ),
     "material": (
         "material",
@@ -883,6 +885,9 @@ class ColumnMap:
     unmatched: list[str] = field(default_factory=list)
     duplicates: dict[str, str] = field(default_factory=dict)
     """Header -> field, for a second column of a field already taken (kept, not used)."""
+    chosen_by: dict[str, str] = field(default_factory=dict)
+    """Header -> why it was chosen, where not by its name alone (--map, an EDA export's
+    Comment read as the value)."""
 
     def header(self, name: str) -> str | None:
         return self.fields.get(name)
@@ -929,6 +934,33 @@ def _prefer_part_number(
     del duplicates[better]
     duplicates[current] = "part_number"
     unmatched[unmatched.index(better)] = current
+
+
+_COMMENT_HEADERS = frozenset({"comment", "comments"})
+
+
+def _comment_is_value(
+    fields: dict[str, str], text: dict[str, list[str]], overrides: Mapping[str, str]
+) -> str | None:
+    """In an EDA export (a designator or footprint column) without a Value column, "Comment"
+    is the part's value: Altium's default Comment parameter is the value, and JLCPCB's BOM
+    template (Comment, Designator, Footprint, LCSC Part #) puts "100nF" or the part name there.
+    It is read as the value, so an empty description falls back to it (in place)."""
+    if "value" in fields or "value" in overrides:
+        return None
+    if "designator" not in fields and "footprint" not in fields:
+        return None
+    comment = next((h for h in text.get("notes", []) if fold_header(h) in _COMMENT_HEADERS), None)
+    if comment is None or "notes" in overrides:
+        return None
+    text["notes"].remove(comment)
+    fields["value"] = comment
+    if fields.get("notes") == comment:
+        if text["notes"]:
+            fields["notes"] = text["notes"][0]
+        else:
+            del fields["notes"]
+    return comment
 
 
 def classify_header(header: str) -> tuple[str | None, float | None, str | None]:
@@ -1008,6 +1040,8 @@ def _fuzzy_field(base: str) -> str | None:
         return "part_number"
     if re.search(r"\bcas\b", base):
         return "cas_number"
+    if re.match(r"^(part |item |component |product )?name\b", base) and len(base.split()) <= 5:
+        return "description"  # "Name in building instructions", "Part name (EN)"
     return _mass_field(base)
 
 
@@ -1066,6 +1100,13 @@ def match_columns(headers: Sequence[str], overrides: Mapping[str, str] | None = 
             unmatched.append(header)
             duplicates[header] = name
     _prefer_part_number(fields, unmatched, duplicates, overrides)
+    chosen_by = {h: f"named by --map {n}={h} or the --mapping file" for n, h in overrides.items()}
+    comment = _comment_is_value(fields, text, overrides)
+    if comment is not None:
+        chosen_by[comment] = (
+            "an EDA export (designator/footprint columns) without a Value column: its "
+            "Comment column holds the value (Altium, JLCPCB)"
+        )
     return ColumnMap(
         fields=fields,
         text={k: v for k, v in text.items() if v},
@@ -1073,7 +1114,115 @@ def match_columns(headers: Sequence[str], overrides: Mapping[str, str] | None = 
         currency=currency,
         unmatched=unmatched,
         duplicates=duplicates,
+        chosen_by=chosen_by,
     )
+
+
+def match_table(
+    headers: Sequence[str], frame: object, overrides: Mapping[str, str] | None = None
+) -> ColumnMap:
+    """`match_columns`, then any text column that only numbers the lines moved out
+    (`without_line_numbers`), judged on the first 500 cells of `frame` (a RawTable's)."""
+    columns = match_columns(headers, overrides)
+    wanted = {h for hs in columns.text.values() for h in hs}
+    cells = {
+        h: frame[h].iloc[:500].tolist()  # type: ignore[index]
+        for h in wanted
+        if h in frame.columns  # type: ignore[attr-defined]
+    }
+    return without_line_numbers(columns, cells)
+
+
+def without_line_numbers(columns: ColumnMap, cells: Mapping[str, Sequence[object]]) -> ColumnMap:
+    """`columns` with any text column that only numbers the lines (1, 2, 3...: KiCad's
+    "Component", a hand-kept "#") moved to the extra columns: a line index is no text, and
+    read as one it glues "1 — " onto every description. `cells`: header -> its cells."""
+    moved: list[str] = []
+    text = {name: list(headers) for name, headers in columns.text.items()}
+    for headers in text.values():
+        for header in list(headers):
+            if header in columns.chosen_by or not _numbers_lines(cells.get(header, ())):
+                continue
+            headers.remove(header)
+            moved.append(header)
+    if not moved:
+        return columns
+    fields = dict(columns.fields)
+    for name, header in list(fields.items()):
+        if header in moved:
+            if text.get(name):
+                fields[name] = text[name][0]
+            else:
+                del fields[name]
+    reasons = dict(columns.chosen_by)
+    for header in moved:
+        reasons[header] = (
+            "it numbers the lines (1, 2, 3...): a line index, kept as is, not read as text"
+        )
+    return replace(
+        columns,
+        fields=fields,
+        text={k: v for k, v in text.items() if v},
+        unmatched=[*columns.unmatched, *moved],
+        chosen_by=reasons,
+    )
+
+
+def _numbers_lines(values: Sequence[object]) -> bool:
+    """Whether a column's cells are the numbers 1, 2, 3... (blanks aside), in order."""
+    numbers: list[float] = []
+    for value in values:
+        text = str(value).strip() if value is not None else ""
+        if not text or text == "nan":
+            continue
+        try:
+            numbers.append(float(text))
+        except ValueError:
+            return False
+    if len(numbers) < 3:
+        return False
+    steps = zip(numbers, numbers[1:], strict=False)
+    return all(b - a == 1 for a, b in steps) and numbers[0] in (0.0, 1.0)
+
+
+def column_reasons(columns: ColumnMap) -> dict[str, str]:
+    """Header -> why it was read as it was (what `validate` shows for each column)."""
+    out: dict[str, str] = {}
+    for name, headers in columns.text.items():
+        for header in headers:
+            out[header] = columns.chosen_by.get(header) or explain_header(header, name)
+    for name, header in columns.fields.items():
+        out.setdefault(header, columns.chosen_by.get(header) or explain_header(header, name))
+    for header, name in columns.duplicates.items():
+        out[header] = (
+            f"a second {name} column; {columns.fields.get(name)!r} is used, this one kept as is"
+        )
+    for header in columns.unmatched:
+        out.setdefault(
+            header,
+            columns.chosen_by.get(header)
+            or "no field is named so: kept as an extra column (component recognition reads it)",
+        )
+    return out
+
+
+_LANGUAGE_OF = {header_key(s): f for f, spellings in TRANSLATIONS.items() for s in spellings}
+
+
+def explain_header(header: str, name: str) -> str:
+    """Why a header reads as field `name`: a synonym (English or translated), its unit or
+    currency in brackets, or its words."""
+    key = header_key(header)
+    if _LANGUAGE_OF.get(key) == name:
+        return f"{header!r} is {name} in another language (de/fr/es/it/pt/zh/ja)"
+    if _EXACT.get(key) == name:
+        return f"{header!r} is a name for {name}"
+    _, unit, currency = classify_header(header)
+    if unit is not None:
+        return f"{header!r} is a mass column in the unit it names"
+    if currency is not None:
+        return f"{header!r} is a cost in {currency}"
+    return f"{header!r} reads as {name} by its words"
 
 
 def header_score(cells: Sequence[object]) -> int:

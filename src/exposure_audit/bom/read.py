@@ -16,12 +16,21 @@ import pandas as pd
 
 from exposure_audit.bom import sheet_arrow
 from exposure_audit.bom.ahead import Ahead
+from exposure_audit.bom.blocks import (
+    MAX_ROWS,
+    Table,
+    drop_repeats,
+    find_tables,
+    merge_tables,
+    several,
+)
 from exposure_audit.bom.safety import max_columns
 from exposure_audit.bom.sheet_arrow import ArrowSheet
 from exposure_audit.bom.sniff import (
     HEADER_SEARCH_ROWS,
     OLE_MAGIC,
     ZIP_MAGIC,
+    SheetCells,
     TextLayout,
     check_file,
     find_header,
@@ -36,9 +45,9 @@ from exposure_audit.bom.sniff import (
     unique_headers,
 )
 from exposure_audit.bom.text_arrow import TextTable, read_arrow
-from exposure_audit.bom.tolerant import read_records
+from exposure_audit.bom.tolerant import read_records, report_truncation
 from exposure_audit.errors import BomReadError
-from exposure_audit.issues import IssueLog
+from exposure_audit.issues import IssueCode, IssueLog
 
 __all__ = ["RawTable", "max_file_bytes", "read_bom"]
 
@@ -62,6 +71,9 @@ class RawTable:
     """Columns already dictionary-encoded by pyarrow (see `text_arrow`), by header."""
     issues: IssueLog = field(default_factory=IssueLog)
     """Problems found while reading (lines not read, unclosed quotes, encoding fallbacks)."""
+    tables: list[str] = field(default_factory=list)
+    """Where each table is when the sheet holds several joined into one ("row 4, columns
+    B-E"); empty for a sheet read as one table."""
 
     @property
     def headers(self) -> list[str]:
@@ -121,7 +133,10 @@ def _read_spreadsheet(
     if not isinstance(fast, ArrowSheet):
         fast = sheet_arrow.read_sheet(path, sheet) if head.startswith(ZIP_MAGIC) else None
     if fast is not None and sheet in (None, fast.name):  # None when the typed path must read it
-        return _arrow_sheet(path, shown, fast)
+        table = _arrow_sheet(path, shown, fast)
+        if len(table.frame) > MAX_ROWS:
+            return table
+        return _tables_of_sheet(path, fast.name, table) or table
     import python_calamine
 
     try:
@@ -151,6 +166,9 @@ def _read_spreadsheet(
         cells, first_row, first_col = parsed.cells, parsed.first_row, parsed.first_col
         merged = parsed.merged
         header_idx = find_header(cells)
+        blocked = _tables(path, parsed, names) if len(cells) <= MAX_ROWS else None
+        if blocked is not None:
+            return blocked
         if header_idx is None:
             if cells:
                 seen.append(f"{name!r} (first row: {preview(cells)})")
@@ -188,6 +206,45 @@ def _read_spreadsheet(
         + (f"; seen {'; '.join(seen[:3])}" if seen else ""),
         "add a header row with columns such as Part Number, Description, Qty, or name the "
         "columns with --map FIELD=HEADER",
+    )
+
+
+def _tables_of_sheet(path: Path, name: str, read: RawTable) -> RawTable | None:
+    """The sheet read again as several tables (`blocks`) when it holds more than one."""
+    import python_calamine
+
+    try:
+        workbook = python_calamine.CalamineWorkbook.from_path(str(path))
+        parsed = sheet_cells(workbook, name)
+    except Exception:  # noqa: BLE001 - the sheet was read once already: keep that reading
+        return None
+    return _tables(path, parsed, read.sheets)
+
+
+def _tables(path: Path, parsed: SheetCells, names: list[str]) -> RawTable | None:
+    """A RawTable of the sheet's tables joined, or None when it holds one table (or none)."""
+    cells = [list(r) for r in parsed.cells]
+    _fill_merged(cells, parsed.merged, parsed.first_row, parsed.first_col)
+    tables, repeats = drop_repeats(cells, find_tables(cells))
+    if not several(tables, repeats, find_header(cells)):
+        return None
+    shown = [parsed.first_row + t.header_row + 1 for t in tables]
+    headers, records, indices, notes = merge_tables(cells, tables, shown)
+    frame = _drop_empty_unnamed(_frame(records, headers))
+    issues = IssueLog(sheet=parsed.name)
+    header_rows = [parsed.first_row + t.header_row + 1 for t in tables]
+    _note_tables(issues, tables, header_rows, notes, parsed.first_col)
+    _note_repeats(issues, repeats, [parsed.first_row + t.header_row + 1 for t in repeats])
+    return RawTable(
+        path=str(path),
+        format=path.suffix.lower().lstrip(".") or "xlsx",
+        frame=frame,
+        rows=np.array([parsed.first_row + i + 1 for i in indices], dtype=np.int64),
+        header_row=parsed.first_row + tables[0].header_row + 1,
+        sheet=parsed.name,
+        sheets=names,
+        issues=issues,
+        tables=_where(tables, header_rows, parsed.first_col),
     )
 
 
@@ -294,6 +351,9 @@ def _read_text(
     parsed = parsed if isinstance(parsed, TextTable) else None
     layout = parsed.layout if parsed is not None else text_layout(path, shown, encoding)
     _check_width(layout, shown)
+    blocked = _text_tables(path, layout) if path.stat().st_size <= _BLOCK_BYTES else None
+    if blocked is not None:
+        return blocked
     body = _read_delimited(path, layout, parsed)
     frame = _drop_empty_unnamed(body.frame)
     if _all_blank(frame):
@@ -306,6 +366,9 @@ def _read_text(
         rows = np.arange(first, first + len(frame), dtype=np.int64)
     else:
         rows = body.rows
+    if len(rows):
+        width = len(layout.headers)
+        report_truncation(path, body.encoding, layout.delimiter, width, int(rows[-1]), body.issues)
     return RawTable(
         path=shown,
         format=path.suffix.lower().lstrip(".") or "csv",
@@ -317,6 +380,71 @@ def _read_text(
         encoded=body.encoded,
         issues=body.issues,
     )
+
+
+_BLOCK_BYTES = 4 << 20
+"""Text files up to this size are looked at for several tables (`blocks`)."""
+
+
+def _text_tables(path: Path, layout: TextLayout) -> RawTable | None:
+    """A RawTable of a text file's tables joined, or None when it holds one table."""
+    read = read_records(path.read_bytes(), layout.encoding, layout.delimiter)
+    if len(read.records) > MAX_ROWS:
+        return None
+    tables, repeats = drop_repeats(read.records, find_tables(read.records))
+    if not several(tables, repeats, find_header(read.records)):
+        return None
+    shown = [read.rows[t.header_row] for t in tables]
+    headers, records, indices, notes = merge_tables(read.records, tables, shown)
+    frame = _drop_empty_unnamed(_frame(records, headers))
+    issues = read.issues
+    _note_tables(issues, tables, shown, notes)
+    _note_repeats(issues, repeats, [read.rows[t.header_row] for t in repeats])
+    return RawTable(
+        path=str(path),
+        format=path.suffix.lower().lstrip(".") or "csv",
+        frame=frame,
+        rows=np.array([read.rows[i] for i in indices], dtype=np.int64),
+        header_row=read.rows[tables[0].header_row],
+        encoding=read.encoding,
+        delimiter=layout.delimiter,
+        issues=issues,
+        tables=_where(tables, [read.rows[t.header_row] for t in tables], 0),
+    )
+
+
+def _where(tables: Sequence[Table], header_rows: Sequence[int], first_col: int) -> list[str]:
+    return [
+        f"row {row}, columns {letters(first_col + t.start)}-{letters(first_col + t.stop - 1)}"
+        for t, row in zip(tables, header_rows, strict=True)
+    ]
+
+
+def _note_tables(
+    issues: IssueLog,
+    tables: Sequence[Table],
+    header_rows: Sequence[int],
+    notes: Sequence[str],
+    first_col: int = 0,
+) -> None:
+    where = "; ".join(_where(tables, header_rows, first_col))
+    if len(tables) > 1:
+        issues.add(
+            IssueCode.SEVERAL_TABLES,
+            f"{len(tables)} tables read as one BOM, their headers at {where}",
+        )
+    for note in notes:
+        issues.add(IssueCode.SEVERAL_TABLES, note)
+
+
+def _note_repeats(issues: IssueLog, repeats: Sequence[Table], header_rows: Sequence[int]) -> None:
+    for table, row in zip(repeats, header_rows, strict=True):
+        issues.add(
+            IssueCode.DUPLICATE_TABLE,
+            f"the table with its header on row {row} lists the parts of an earlier table again "
+            f"({len(table.rows)} lines); left out so no part counts twice",
+            row=row,
+        )
 
 
 @dataclass

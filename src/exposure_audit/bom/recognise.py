@@ -60,6 +60,8 @@ class Recognition:
             if _family(e.kind) == _family(self.kind) or e.rule in ("material",)
         ]
         parts = [f"{e.rule} {e.token!r} in {e.cell}" for e in used[:4]]
+        if self.material:
+            parts.append(f"material {self.material}")
         return f"{self.kind}: " + "; ".join(parts)
 
 
@@ -101,6 +103,36 @@ def tokens(text: str) -> list[str]:
     """Whitespace/punctuation separated tokens; hyphens, dots, underscores, colons and '*'
     stay inside a token, so an MPN is one token."""
     return [t for t in _SPLIT.split(text) if t]
+
+
+_CODE_CELL = re.compile(r"[^\s,;|]+")
+_CODE_JOINT = re.compile(r"([-_./:#*+()\[\]{}\"']+)")
+_SHORT_LETTERS = 3
+
+
+def mask_codes(text: str) -> str:
+    """`text` with the short letter groups inside part-number-like tokens blanked.
+
+    A token joined by hyphens, underscores, dots or slashes that holds a digit is a part
+    number ("B6B-PH-K-S(LF)(SN)", "AB-GAN-3", "X-BMS-12"): its short letter groups are the maker's
+    codes, not words, so "GAN" in it is no gallium nitride and "BMS" no battery board. Longer
+    letter groups are words even there ("NdFeB-N52", "Brass-M3"), and a maker's series table
+    decodes a part number on its own (`SERIES`). Letter groups of a token without a digit
+    ("GaN-FET", "Li-ion") are words and stay."""
+    return _CODE_CELL.sub(_mask_token, text) if text else text
+
+
+def _mask_token(m: re.Match[str]) -> str:
+    token = m.group(0)
+    if not any(c.isdigit() for c in token):
+        return token
+    pieces = _CODE_JOINT.split(token)
+    if len(pieces) < 3:  # no joint inside the token
+        return token
+    return "".join(
+        " " if p.isalpha() and len(p) <= _SHORT_LETTERS and i % 2 == 0 else p
+        for i, p in enumerate(pieces)
+    )
 
 
 # --- series tables: a maker's MPN prefix decodes the part ------------------------------------
@@ -337,6 +369,7 @@ _KICAD_FOOTPRINT = re.compile(
     r"^(?:[A-Za-z_]+:)?(?P<prefix>C|CP|R|L|D|LED|Fuse|F|FB|RN)_(?P<rest>.*)$",
     re.IGNORECASE,
 )
+_MOLDED_CHIP = re.compile(r"^(EIA-\d{4}|Tantalum)", re.IGNORECASE)
 _CHIP = re.compile(rf"(?<![0-9])(?P<size>{_CHIP_SIZES})(?![0-9])")
 _METRIC = re.compile(rf"(?<![0-9])(?P<size>{_METRIC_SIZES})Metric", re.IGNORECASE)
 _EASYEDA = re.compile(
@@ -347,7 +380,7 @@ _TANT_CASE = re.compile(
     r"^(?:[A-Za-z_]+:)?C(AP)?_?TANT(ALUM)?[-_]?(?P<case>[A-EVXYRSTUW])\b", re.IGNORECASE
 )
 _SEMI_PACKAGE = re.compile(
-    r"^(?:[A-Za-z_]+:)?(?P<pkg>SOT-?\d{2,3}(-\d)?|SOD-?\d{2,3}[A-Z]*|SC-?\d{2}|TO-?\d{2,3}[A-Z]*|"
+    r"^(?:[A-Za-z_]+:)?\d{0,3}(?P<pkg>SOT-?\d{2,3}(-\d)?|SOD-?\d{2,3}[A-Z]*|SC-?\d{2}|TO-?\d{2,3}[A-Z]*|"
     r"D2PAK|DPAK|D2PAK-7|I2PAK|PowerPAK|LFPAK\d*|DO-?\d{2,3}[A-Z()]*|SM[ABC]|SOIC-?\d*|SOP-?\d*|"
     r"SSOP-?\d*|TSSOP-?\d*|HTSSOP-?\d*|MSOP-?\d*|VSSOP-?\d*|QFN-?\d*|VQFN-?\d*|HVQFN-?\d*|"
     r"DFN-?\d*|WSON-?\d*|SON-?\d*|LQFP-?\d*|TQFP-?\d*|QFP-?\d*|BGA-?\d*|LGA-?\d*|WLCSP-?\d*|"
@@ -386,6 +419,11 @@ _FOOTPRINT_KIND = (
         "board",
     ),
 )
+_PLACED = 6.0
+"""Weight of a footprint column naming a connector, crystal, switch, fuse, relay, LED or module
+footprint: more than a name cell's head word and its other words together, since what is
+soldered is that part ("Battery" on a JST footprint is the battery's connector). Chip-passive
+footprints (R_0603...) weigh less: designers reuse them for ferrite beads and jumpers."""
 _PREFIX_KIND = {
     "C": "capacitor",
     "CP": "capacitor_aluminium",
@@ -710,10 +748,12 @@ MATERIALS: tuple[tuple[str, str], ...] = (
         r"zinc plated|galvani[sz]ed|chrome steel|gcr15|52100|spring steel",
         "steel",
     ),
+    # Silicones (PDMS) are Si-O polymers made from silicon metal: not a carbon-chain plastic.
+    (r"silicones?|silikon|pdms|polydimethylsiloxane", "silicone"),
     (
         r"nylon|polyamide|pa6|pa12|pa66|pom|delrin|acetal|abs|pla|petg|pet|asa|tpu|pc|"
         r"polycarbonate|acrylic|pmma|peek|pei|ultem|hdpe|ldpe|uhmw|pp|polypropylene|pe|"
-        r"polyethylene|pvc|ptfe|teflon|rubber|silicone|epdm|nbr|neoprene|viton|foam|eva|"
+        r"polyethylene|pvc|ptfe|teflon|rubber|epdm|nbr|neoprene|viton|foam|eva|"
         r"polyurethane|pu|plastic|plastics|kunststoff|plastique|igus|iglidur|"
         r"fiberglass|carbon fibre|carbon fiber",
         "plastic",
@@ -742,7 +782,7 @@ _BEARING_CODE = re.compile(
     re.IGNORECASE,
 )
 _METRIC_FASTENER = re.compile(
-    r"^M(1\.6|2|2\.5|3|4|5|6|8|10|12|14|16|20|24)(\s?[x×]\s?L?\d+(\.\d+)?"
+    r"^M-?(1\.6|2|2\.5|3|4|5|6|8|10|12|14|16|20|24)(\s?[x×]\s?L?\d+(\.\d+)?"
     r"(mm)?)?$",
     re.IGNORECASE,
 )
@@ -781,6 +821,7 @@ Cells = tuple[tuple[str, str], ...]
 """A line's cells: (header or field, text), in the order the BOM gives them."""
 
 _PROSE_FIELDS = ("description", "material", "notes", "value", "comment", "name")
+_NAME_FIELDS = ("description", "value", "comment", "name")
 
 
 def recognise(cells: Iterable[tuple[str, str]]) -> Recognition:
@@ -795,18 +836,16 @@ def _recognise(cells: Cells) -> Recognition:
     prose_seen = False
     for header, text in cells:
         is_prose = header in _PROSE_FIELDS or not _looks_like_code(text)
-        cell = _read_cell(header, text, is_prose, head=is_prose and not prose_seen)
+        # Notes and material cells say what a part is made of or for, never what it is:
+        # their words count, but the head noun comes from the line's name cells.
+        names = header not in ("notes", "material")
+        cell = _read_cell(header, text, is_prose, head=is_prose and names and not prose_seen)
         found.evidence.extend(cell.evidence)
         found.materials.extend(cell.materials)
         found.package = found.package or cell.package
         _merge_sizes(found, cell)
         if is_prose:
-            prose_seen = prose_seen or header in (
-                "description",
-                "value",
-                "comment",
-                "name",
-            )
+            prose_seen = prose_seen or header in _NAME_FIELDS
     return _resolve(found)
 
 
@@ -923,7 +962,9 @@ def _footprint_rules(found: _Found, header: str, token: str) -> None:
     if re.search(r"[_:\d-]", token):
         for rx, kind in _FOOTPRINT_KIND:
             if rx.match(token):
-                found.add(kind, "footprint", header, token, 2.0)
+                found.add(
+                    kind, "footprint", header, token, _PLACED if header == "footprint" else 2.0
+                )
                 return
     m = _SEMI_PACKAGE.match(token)
     if m:
@@ -938,6 +979,12 @@ def _kicad_footprint(found: _Found, header: str, token: str) -> bool:
     kind = _PREFIX_KIND.get(m.group("prefix").upper()) if m else None
     if m is None or kind is None:
         return False
+    if kind == "capacitor_aluminium" and _MOLDED_CHIP.match(m.group("rest")):
+        # KiCad's Capacitor_Tantalum_SMD footprints are polarised moulded chips named by EIA
+        # case size (CP_EIA-3216-18_Kemet-A): tantalum (or niobium oxide) capacitors.
+        found.add("capacitor_tantalum", "footprint", header, token, 2.5)
+        found.package = found.package or m.group("rest")
+        return True
     found.add(kind, "footprint", header, token, 2.0)
     size = _CHIP.search(m.group("rest")) or _METRIC.search(m.group("rest"))
     if size and kind != "capacitor_aluminium":
@@ -1043,10 +1090,14 @@ def _fold(text: str) -> str:
     return re.sub(r"[\s_]+", " ", text.casefold()).strip()
 
 
-_CLAUSE = re.compile(
-    r"\s(with|w/|for|incl\.?|including|inkl\.?|para|pour|für|mit|avec|con|to "
-    r"fit|compatible)\s|[,;(+|]|\s[-–—/]\s"
+PURPOSE_WORDS = (
+    r"with|w/|for|incl\.?|including|inkl\.?|para|pour|für|fur|mit|avec|con|to fit|compatible|"
+    r"if|when|unless|used|needed"
 )
+"""Words after which a text names what a part goes with, into or is for, or when it is
+needed ("germanium window for thermal sensor", "needed only if your control board has no
+drivers"), never the part itself."""
+_CLAUSE = re.compile(rf"(?:^|\s)({PURPOSE_WORDS})\s|[,;(+|]|\s[-–—/]\s")
 _SPEC_TOKEN = re.compile(r"^[\d.,/x×]+\w*$|^m\d|^\d")
 
 
@@ -1118,6 +1169,7 @@ def _resolve(found: _Found) -> Recognition:
         if e.kind in ("dimensions",):
             continue
         scores[_family(e.kind)] = scores.get(_family(e.kind), 0.0) + e.weight
+    _packaged(found, scores)
     _merge_generic(scores)
     _assemblies(found, scores)
     if not scores:
@@ -1134,6 +1186,8 @@ def _resolve(found: _Found) -> Recognition:
         kind = "capacitor_ceramic"
     elif kind == "resistor" and found.package is not None and found.package[:1].isdigit():
         kind = "resistor_chip"
+    if kind == "capacitor_ceramic":
+        material = dielectric_class(found.evidence) or material
     confidence = round(min(0.95, 0.5 + 0.1 * scores[family]) * scores[family] / total, 2)
     return Recognition(kind, material, _size(found, kind), confidence, tuple(found.evidence))
 
@@ -1167,6 +1221,20 @@ def _assemblies(found: _Found, scores: dict[str, float]) -> None:
     best = max(scores, key=lambda k: scores[k])
     if best in _ASSEMBLED:
         scores["board"] = scores.get("board", 0.0) + scores[best]
+
+
+def _packaged(found: _Found, scores: dict[str, float]) -> None:
+    """A part given a semiconductor package (SOIC, HTSSOP, QFN, TO-220...) is a packaged
+    device, not a board: "MOTOR DRIVER, 3PH, 56HTSSOP" is a driver IC. A board or module is
+    never specified by an IC package, so unless a module word says it is one (a breakout of
+    that IC), the board evidence goes to the IC."""
+    package = next((e for e in found.evidence if e.kind == "semiconductor"), None)
+    if "board" not in scores or package is None:
+        return
+    if any(e.kind == "board" and _ASSEMBLY_WORDS.match(e.token) for e in found.evidence):
+        return
+    scores["ic"] = scores.get("ic", 0.0) + scores.pop("board")
+    found.add("ic", "package", package.cell, package.token, 0.0)
 
 
 def _chip_in_prose(found: _Found) -> bool:
@@ -1216,6 +1284,66 @@ def _material(found: _Found, kind: str) -> str | None:
         return None
     named = [m for m in named if m not in ("ndfeb", "ferrite", "smco", "alnico")]
     return named[0] if named else None
+
+
+# EIA RS-198 class II/III codes (X5R, X7R, X7S, X6S, X8R, Y5V, Z5U...) name a BaTiO3-based
+# ferroelectric dielectric; class I (C0G/NP0, U2J) a paraelectric one (CaZrO3 or (Ba,RE)TiO3).
+_CLASS_II = re.compile(r"(X[5-8][RSTPUV]|Y5V|Z5U|X7T)", re.IGNORECASE)
+_CLASS_I = re.compile(r"(C0G|COG|NP0|NPO|U2J)", re.IGNORECASE)
+# Makers' temperature-characteristic codes inside the MPN: Murata GRM/GCM (size digits, then
+# R6 = X5R, R7 = X7R, C7 = X7S, D7 = X7T, C8 = X6S, F5 = Y5V; 5C = C0G, 7U = U2J); Samsung
+# CL (size, then A = X5R, B = X7R, F = Y5V, X = X6S, Y = X7S, Z = X7T; C = C0G).
+_MURATA_TC = re.compile(r"^G(RM|CM|CJ|RJ|JM|QM|RT)\d{2}[0-9A-Z](?P<tc>[0-9A-Z]{2})", re.IGNORECASE)
+_MURATA_CLASS = {
+    "R6": "class_ii",
+    "R7": "class_ii",
+    "C7": "class_ii",
+    "D7": "class_ii",
+    "C8": "class_ii",
+    "F5": "class_ii",
+    "5C": "class_i",
+    "7U": "class_i",
+}
+_SAMSUNG_TC = re.compile(r"^CL(03|05|10|21|31|32|43|55)(?P<tc>[A-Z])", re.IGNORECASE)
+_SAMSUNG_CLASS = {
+    "A": "class_ii",
+    "B": "class_ii",
+    "F": "class_ii",
+    "X": "class_ii",
+    "Y": "class_ii",
+    "Z": "class_ii",
+    "C": "class_i",
+}
+_MICROFARADS = re.compile(r"^(?P<n>\d+(?:[.,]\d+)?)\s?(?P<unit>u|µ|μ|n|p|m)f?$", re.IGNORECASE)
+
+
+def dielectric_class(evidence: Sequence[Evidence]) -> str | None:
+    """The dielectric class of a ceramic capacitor ("class_ii": BaTiO3 X5R/X7R/Y5V...,
+    "class_i": C0G/NP0), from a dielectric code, a maker's code in its MPN, or a capacitance
+    of 1 uF or more (no class I MLCC reaches 1 uF: its permittivity is ~100x lower)."""
+    for e in evidence:
+        token = e.token.split(" (")[0]
+        if e.rule == "dielectric":
+            return "class_i" if _CLASS_I.fullmatch(token) else "class_ii"
+        if e.rule == "series":
+            if (m := _MURATA_TC.match(token)) and m.group("tc").upper() in _MURATA_CLASS:
+                return _MURATA_CLASS[m.group("tc").upper()]
+            if (m := _SAMSUNG_TC.match(token)) and m.group("tc").upper() in _SAMSUNG_CLASS:
+                return _SAMSUNG_CLASS[m.group("tc").upper()]
+            if _CLASS_I.search(token):
+                return "class_i"
+            if _CLASS_II.search(token[2:]):  # past a maker prefix ("CC", "C1608")
+                return "class_ii"
+    for e in evidence:
+        if e.rule == "value" and e.kind.startswith("capacitor"):
+            m = _MICROFARADS.match(e.token.strip())
+            if m and m.group("unit").lower() in ("u", "µ", "μ") and _float(m.group("n")) >= 1:
+                return "class_ii"
+    return None
+
+
+def _float(text: str) -> float:
+    return float(text.replace(",", "."))
 
 
 def cells_of(row: Mapping[str, object]) -> Cells:

@@ -1,12 +1,14 @@
 """Checks that run before a spreadsheet is parsed: zip bombs, sheet-size bombs, entity bombs.
 
-Every zip container we read (BOM workbooks, supplier declarations, owner tables) goes through
-`check_zip_container` before any reader allocates. It streams every XML part through its own
-inflater, counting the bytes that come out, so a member that declares a small size and
-inflates to far more (a lying zip) is refused when the count passes the declared size; and it
-reads the cell references of each worksheet, so a sheet whose cells span more than
-`max_cells()` (rows x columns of the bounding box, which is what the Rust reader allocates) is
-refused before the reader sees it. The limits, all overridable by environment variable:
+Every zip container we read (xlsx, xlsm, xlsb and ODS BOMs, supplier declarations, owner
+tables) goes through `check_zip_container` before any reader allocates. It streams every XML
+part (and every xlsb .bin part) through its own inflater, counting the bytes that come out,
+so a member that declares a small size and inflates to far more (a lying zip) is refused when
+the count passes the declared size; and it reads the cells of each worksheet (xlsx cell
+references, xlsb row and cell records, ODS rows and cells with their repeat attributes), so a
+sheet whose cells span more than `max_cells()` (rows x columns of the bounding box, which is
+what the Rust reader allocates) is refused before the reader sees it.
+The limits, all overridable by environment variable:
 
 - EXPOSURE_AUDIT_MAX_UNZIPPED_MB (default 2048): the container's inflated size;
 - EXPOSURE_AUDIT_MAX_CELLS (default 20,000,000): one sheet's rows x columns;
@@ -44,6 +46,7 @@ _WIDE_REF = re.compile(rb' r="([A-Z]{2,4})([0-9]{1,9})"')
 _DEEP_REF = re.compile(rb' r="[A-Z]([0-9]{7,9})"')
 _ROW_REF = re.compile(rb'row [^>]{0,200}?\br="([0-9]{1,9})"')  # <row r=...>, any prefix
 _XML_PART = (".xml", ".rels", ".vml")
+_XLSB_CELLS = range(2, 12)  # BrtCellRk .. BrtFmlaError: a valued cell, its column first
 _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
 _checked: dict[tuple[str, int, int], None] = {}
 
@@ -107,6 +110,129 @@ class _Extent:
         return self.rows * self.columns
 
 
+class _XlsbExtent:
+    """The largest row and column of an xlsb sheet's valued cells, from its BIFF12 records fed
+    in chunks: a row header (record 0) gives the row, each cell record its column. Blank cells
+    (record 1, formatting only) are not counted, as readers do not store them."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.columns = 0
+        self._row = 0
+        self._rest = b""
+
+    def feed(self, data: bytes) -> None:
+        buffer = self._rest + data
+        end, at = len(buffer), 0
+        while True:
+            header = _record_header(buffer, at, end)
+            if header is None:
+                break
+            kind, body, size = header
+            if body + size > end:
+                break
+            if size >= 4 and (kind == 0 or kind in _XLSB_CELLS):
+                number = int.from_bytes(buffer[body : body + 4], "little")
+                if kind == 0:
+                    self._row = number
+                else:
+                    self.rows = max(self.rows, self._row + 1)
+                    self.columns = max(self.columns, number + 1)
+            at = body + size
+        self._rest = buffer[at:]
+
+    @property
+    def cells(self) -> int:
+        return self.rows * self.columns
+
+
+def _record_header(buffer: bytes, at: int, end: int) -> tuple[int, int, int] | None:
+    """(record type, offset of its body, body size) of the BIFF12 record at `at`, or None
+    when the buffer ends inside the header (type: 1-2 bytes, size: 1-4 bytes, 7 bits each)."""
+    kind = shift = 0
+    for _ in range(2):
+        if at >= end:
+            return None
+        byte = buffer[at]
+        at += 1
+        kind |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            break
+    size = shift = 0
+    for _ in range(4):
+        if at >= end:
+            return None
+        byte = buffer[at]
+        at += 1
+        size |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            break
+    return kind, at, size
+
+
+class _OdsExtent:
+    """The bounding box of an ODS content.xml's valued cells, fed in chunks. ODS compresses a
+    block of equal rows or cells into one element with `number-rows-repeated` and
+    `number-columns-repeated`, so an 850-byte file can ask for 17 billion cells; the repeats are
+    counted here as the reader would expand them. Empty repeated cells (LibreOffice writes them
+    for formatted areas) are not counted: readers do not store them."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.columns = 0
+        self._row = 0  # rows of the current table seen so far, repeats expanded
+        self._repeat = 1
+        self._col = 0
+        self._last = 0  # one past the last valued column of the current row
+        self._broken = False
+        self._parser = expat.ParserCreate(namespace_separator=" ")
+        self._parser.StartElementHandler = self._start
+        self._parser.EndElementHandler = self._end
+
+    def feed(self, data: bytes) -> None:
+        if self._broken:
+            return
+        try:
+            self._parser.Parse(data, False)
+        except expat.ExpatError:
+            self._broken = True  # the reader reports the broken XML itself
+
+    @staticmethod
+    def _count(attrs: dict[str, str], name: str) -> int:
+        for key, value in attrs.items():
+            if key.endswith(" " + name):
+                try:
+                    return max(int(value), 1)
+                except ValueError:
+                    return 1
+        return 1
+
+    def _start(self, name: str, attrs: dict[str, str]) -> None:
+        local = name.rsplit(" ", 1)[-1]
+        if local == "table":
+            self._row = 0
+        elif local == "table-row":
+            self._repeat, self._col, self._last = self._count(attrs, "number-rows-repeated"), 0, 0
+        elif local in ("table-cell", "covered-table-cell"):
+            span = self._count(attrs, "number-columns-repeated")
+            if any(key.endswith(" value-type") for key in attrs):
+                self._last = self._col + span
+            self._col += span
+
+    def _end(self, name: str) -> None:
+        if name.rsplit(" ", 1)[-1] == "table-row":
+            if self._last:
+                self.rows = max(self.rows, self._row + self._repeat)
+                self.columns = max(self.columns, self._last)
+            self._row += self._repeat
+
+    @property
+    def cells(self) -> int:
+        return self.rows * self.columns
+
+
 def check_zip_container(path: Path, shown: str, what: str = "the BOM") -> None:
     """Refuse a zip container (xlsx, xlsm, ods) that would expand past the limits, whose
     members inflate past their declared size, whose sheets span too many cells, or whose XML
@@ -125,7 +251,9 @@ def check_zip_container(path: Path, shown: str, what: str = "the BOM") -> None:
             infos = archive.infolist()
             _check_directory(infos, shown, refused)
             for info in infos:
-                if info.filename.lower().endswith(_XML_PART) and not info.is_dir():
+                name = info.filename.lower()
+                binary = name.startswith("xl/") and name.endswith(".bin")  # xlsb parts
+                if (name.endswith(_XML_PART) or binary) and not info.is_dir():
                     _check_part(archive, raw, info, shown, refused)
     except zipfile.BadZipFile as exc:
         raise BomReadError(
@@ -166,10 +294,19 @@ def _check_directory(infos: list[zipfile.ZipInfo], shown: str, refused: str) -> 
 def _check_part(
     archive: zipfile.ZipFile, raw: BinaryIO, info: zipfile.ZipInfo, shown: str, refused: str
 ) -> None:
-    """Inflate one XML part, counting what comes out; check its prologue and cell extent."""
-    _check_prologue(archive, info, shown, refused)
-    sheet = info.filename.lower().startswith("xl/worksheets/") or info.filename == "content.xml"
-    extent = _Extent() if sheet else None
+    """Inflate one part, counting what comes out; check an XML part's prologue, and a sheet's
+    cell extent (xlsx XML, xlsb records, ODS content.xml)."""
+    name = info.filename.lower()
+    binary = name.endswith(".bin")
+    if not binary:
+        _check_prologue(archive, info, shown, refused)
+    extent: _Extent | _OdsExtent | _XlsbExtent | None = None
+    if name.startswith("xl/worksheets/binaryindex"):
+        extent = None  # an xlsb sheet's index, not its cells
+    elif name.startswith("xl/worksheets/"):
+        extent = _XlsbExtent() if binary else _Extent()
+    elif info.filename == "content.xml":
+        extent = _OdsExtent()
     feed = extent.feed if extent is not None else None
     inflated = _inflate(archive, raw, info, feed)
     if inflated > info.file_size:

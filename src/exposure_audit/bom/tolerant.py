@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
+from pathlib import Path
 
 from exposure_audit.bom.safety import max_columns
 from exposure_audit.issues import IssueCode, IssueLog
@@ -32,6 +33,7 @@ MAX_RECORD_LINES = 200
 """A quoted field spanning more lines than this is an unclosed quote, not a long note."""
 DEFAULT_MAX_FIELD_KB = 1024
 _SWALLOW_SAMPLE = 50
+TAIL_BYTES = 64 * 1024
 _ASCII_COMPATIBLE = ("utf-8", "utf-8-sig", "cp1252", "latin-1", "iso-8859-1")
 
 
@@ -78,6 +80,44 @@ def read_records(data: bytes, encoding: str, delimiter: str) -> TextRecords:
         while position < len(lines):
             position = _read_run(lines, position, delimiter, out)
     return out
+
+
+def report_truncation(
+    path: Path, encoding: str, delimiter: str, width: int, last_row: int, issues: IssueLog
+) -> None:
+    """Say on the last row when the file ends mid-line and that line is cut short: inside a
+    quoted field, or with fewer fields than the header (a download or copy that stopped). A
+    complete last line without a final line break is not reported."""
+    if not _splits_on_newline(encoding):
+        return
+    with path.open("rb") as handle:
+        size = handle.seek(0, os.SEEK_END)
+        handle.seek(max(0, size - TAIL_BYTES))
+        tail = handle.read()
+    if not tail or tail.endswith((b"\n", b"\r")):
+        return
+    start = tail.find(b"\n") + 1 if size > TAIL_BYTES else 0  # from a line boundary
+    text = tail[start:].decode(encoding, errors="replace")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    last: list[str] = []
+    try:
+        with _field_limit(max(max_field_bytes(), len(text) + 1)):
+            for last in reader:  # noqa: B007 - the last record is the one wanted
+                pass
+    except csv.Error as exc:
+        if "unexpected end of data" not in str(exc):
+            return
+        why = "it ends inside a quoted field"
+    else:
+        if not last or len(last) >= width:
+            return
+        why = f"its last line has {len(last)} of {width} fields"
+    issues.add(
+        IssueCode.TRUNCATED_FILE,
+        f"the file ends mid-line ({why}): was it cut short? The line is read as it stands; "
+        "export or download the BOM again",
+        row=last_row,
+    )
 
 
 # --- decoding ------------------------------------------------------------------------------

@@ -30,12 +30,14 @@ from exposure_audit.cli.options import (
     Debug,
     Details,
     Encoding,
+    MappingFile,
     Maps,
     Owners,
     Policy,
     Quiet,
     Reference,
     Rules,
+    SaveMap,
     Sheet,
     Waivers,
     Weight,
@@ -92,6 +94,8 @@ def audit_command(
     sheet: Sheet = None,
     encoding: Encoding = None,
     maps: Maps = None,
+    mapping: MappingFile = None,
+    save_map: SaveMap = None,
     reference: Reference = None,
     smelters: Annotated[
         list[Path] | None,
@@ -252,6 +256,7 @@ def audit_command(
             rules=_with_crma(rules, output_format.value, checked),
             control_view=control_view,
             owners=owners,
+            mapping=mapping,
         )
         if output_format.value in ("xlsx", "pdf") and sys.stdout.isatty():
             kind = "workbook" if output_format.value == "xlsx" else "document"
@@ -285,6 +290,13 @@ def audit_command(
             baseline_report = load_report(baseline, "--baseline")
         with spinner(f"Auditing {boms[0]}…", quiet):
             result = audit(boms[0], options, ahead)
+        if save_map is not None:
+            from exposure_audit.api import save_map as write_map
+
+            unmapped = [
+                (u.part_number, u.description, u.suggestions) for u in result.report.unmapped
+            ]
+            write_map(save_map, result.report.input.columns, unmapped, mapping)
         if not quiet:
             warn_declaration_problems(result)
             warn_waivers(result)

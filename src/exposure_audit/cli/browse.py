@@ -492,6 +492,8 @@ def _render_match(data: dict[str, Any]) -> None:
         line.append(f" by {match['method']} (confidence {match['confidence']:.2f})")
         console.print(line)
     console.print(Text(f"why:    {match['reason']}"))
+    for i, step in enumerate(data.get("path", ()), 1):
+        console.print(Text(f"  {i}. {step}", style="dim"))
     if match["pattern"]:
         console.print(Text(f"rule:   {match['pattern']}"))
     if match["suggestions"]:

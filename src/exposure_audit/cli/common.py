@@ -109,18 +109,19 @@ def handle_errors(debug: bool = False, prog: str | None = None) -> Iterator[None
         if debug:
             traceback.print_exc()
         error_line(str(exc), prog)
-        if isinstance(exc, ReferenceDataError) and len(exc.problems) > 1:
-            console = err_console()
-            from rich.text import Text
-
-            for problem in exc.problems[:50]:
-                console.print(Text(f"  - {problem}"))
-            if len(exc.problems) > 50:
-                console.print(Text(f"  ... and {len(exc.problems) - 50} more"))
+        if isinstance(exc, ReferenceDataError):
+            _list_problems(exc.problems)
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         error_line(output.interrupted_message(), prog)
         raise typer.Exit(130) from None
+    except OSError as exc:
+        # A disk or device failing under a read (EIO, ENOSPC, a vanished mount) is the
+        # machine's problem, not a bug: one line naming the file, exit 2.
+        if debug:
+            traceback.print_exc()
+        error_line(_io_failure(exc), prog)
+        raise typer.Exit(2) from None
     except Exception as exc:  # noqa: BLE001 - the last line of defence: exit 3, never 1
         if debug or os.environ.get("EXPOSURE_AUDIT_DEBUG"):
             traceback.print_exc()
@@ -130,6 +131,27 @@ def handle_errors(debug: bool = False, prog: str | None = None) -> Iterator[None
             prog,
         )
         raise typer.Exit(3) from None
+
+
+def _list_problems(problems: Sequence[str]) -> None:
+    """Every problem of a reference set after the first line (at most 50)."""
+    if len(problems) <= 1:
+        return
+    from rich.text import Text
+
+    console = err_console()
+    for problem in problems[:50]:
+        console.print(Text(f"  - {problem}"))
+    if len(problems) > 50:
+        console.print(Text(f"  ... and {len(problems) - 50} more"))
+
+
+def _io_failure(exc: OSError) -> str:
+    where = f"{exc.filename}: " if exc.filename else ""
+    return (
+        f"{where}{exc.strerror or exc} while reading or writing; the audit stopped — "
+        "check the disk and the file, then run again"
+    )
 
 
 def check_outputs(outputs: Sequence[Path], inputs: Sequence[Path]) -> list[tuple[Path, str]]:

@@ -68,6 +68,33 @@ Maps = Annotated[
         show_default=False,
     ),
 ]
+MappingFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--mapping",
+        metavar="FILE",
+        help="A team's column and part mappings (YAML: columns: {field: header}, "
+        "parts: {part number or description: archetype id}); --map wins over its columns.",
+        rich_help_panel=INPUT,
+        envvar="EXPOSURE_AUDIT_MAPPING",
+        exists=True,
+        dir_okay=False,
+        readable=True,
+        show_default=False,
+    ),
+]
+SaveMap = Annotated[
+    Path | None,
+    typer.Option(
+        "--save-map",
+        metavar="FILE",
+        help="Write the columns used and the --mapping parts, plus each unmapped line as "
+        "`null` with its closest archetypes, to a mapping file to fill in.",
+        rich_help_panel=INPUT,
+        dir_okay=False,
+        show_default=False,
+    ),
+]
 Reference = Annotated[
     list[Path] | None,
     typer.Option(

@@ -8,7 +8,15 @@ from typing import Annotated
 import typer
 
 from exposure_audit.cli.common import handle_errors, out_console, set_prog, stdout_write
-from exposure_audit.cli.options import Debug, Encoding, Maps, Reference, Sheet
+from exposure_audit.cli.options import (
+    Debug,
+    Encoding,
+    MappingFile,
+    Maps,
+    Reference,
+    SaveMap,
+    Sheet,
+)
 
 EPILOG = """\
 [bold]Examples[/bold]
@@ -24,6 +32,8 @@ def validate_command(
     sheet: Sheet = None,
     encoding: Encoding = None,
     maps: Maps = None,
+    mapping: MappingFile = None,
+    save_map: SaveMap = None,
     reference: Reference = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     strict: Annotated[
@@ -46,8 +56,14 @@ def validate_command(
                 encoding=encoding,
                 column_map=parse_map_options(maps or []),
                 reference_dirs=list(reference or []),
+                mapping=mapping,
             ),
         )
+        if save_map is not None:
+            from exposure_audit.api import save_map as write_map
+            from exposure_audit.api import unmapped_lines
+
+            write_map(save_map, loaded.bom.columns.fields, unmapped_lines(loaded), mapping)
         if as_json:
             import json
 

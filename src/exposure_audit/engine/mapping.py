@@ -8,7 +8,7 @@ back to every line that carries it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
@@ -18,7 +18,7 @@ import pandas as pd
 from pandas.api.extensions import ExtensionArray
 
 from exposure_audit.bom.code_screen import unreadable
-from exposure_audit.bom.recognise import Recognition, recognise
+from exposure_audit.bom.recognise import PURPOSE_WORDS, Recognition, mask_codes, recognise
 from exposure_audit.engine.components import KindSpec, PackageMass, kinds_for, load_kinds
 from exposure_audit.issues import IssueCode, IssueLog
 from exposure_audit.reference import ReferenceSet
@@ -159,16 +159,23 @@ class Matcher:
         ]
         self._prefilter = _Prefilter(needs)
 
-    def match(self, text: str, mineral: str = "", cas: str = "") -> Match:
-        """Match one line's folded text (parts joined by " | "), mineral cell and CAS cell."""
-        return self.match_all([(text, mineral, cas)])[0]
+    def match(
+        self, text: str, mineral: str = "", cas: str = "", masked: str | None = None
+    ) -> Match:
+        """Match one line's folded text (parts joined by " | "), mineral cell and CAS cell.
+        `masked`: the text with part numbers' letter codes blanked (`masked_text`), which the
+        patterns read; the text itself when None."""
+        return self.match_all([(text, mineral, cas)], None if masked is None else [masked])[0]
 
-    def match_all(self, keys: Iterable[tuple[str, str, str]]) -> list[Match]:
-        """`match` for many (text, mineral, CAS) at once: the fuzzy matches are scored together."""
+    def match_all(
+        self, keys: Iterable[tuple[str, str, str]], masked: Sequence[str] | None = None
+    ) -> list[Match]:
+        """`match` for many (text, mineral, CAS) at once: the fuzzy matches are scored together.
+        `masked`: per key, the text the patterns read (see `match`)."""
         matches: list[Match | None] = []
         fuzzy: dict[int, list[str]] = {}
-        for text, mineral, cas in keys:
-            found = self._exact(text, mineral, cas)
+        for i, (text, mineral, cas) in enumerate(keys):
+            found = self._exact(text, mineral, cas, text if masked is None else masked[i])
             if found is None:
                 parts = [p for p in text.split(PART_SEPARATOR) if p]
                 if parts:
@@ -186,8 +193,10 @@ class Matcher:
         names = [fold(n) for n in _MINERAL_SPLIT.split(cell) if fold(n)]
         return [self.mineral_names.get(n) for n in names]
 
-    def _exact(self, text: str, mineral: str, cas: str) -> Match | None:
-        """The mineral column, a CAS number, an exact alias or a pattern, in that order."""
+    def _exact(self, text: str, mineral: str, cas: str, masked: str) -> Match | None:
+        """The mineral column, a CAS number, an exact alias or a pattern, in that order. An
+        alias names the whole part, so it is read from the text as given; the patterns read
+        `masked`, where no short letter code inside a part number is left to match."""
         if mineral.strip():
             ids = self.minerals_named(mineral)
             known = [i for i in ids if i]
@@ -208,7 +217,7 @@ class Matcher:
         for part in text.split(PART_SEPARATOR):
             if part and part in self.aliases:
                 return Match(self.aliases[part], "alias", 0.95, f"{part!r} is a known name")
-        return self._pattern(text)
+        return self._pattern(masked)
 
     def _pattern(self, text: str) -> Match | None:
         best: tuple[int, int, int, str, str] | None = None
@@ -227,6 +236,8 @@ class Matcher:
             found = self._regex(index).search(text)
             if found is None:
                 continue
+            if _past_purpose(text, found.start()):
+                continue  # "... for the control board": what the part goes into
             decided = rule
             if any(ex.search(text) for ex in self._excludes(rule)):
                 continue
@@ -309,6 +320,8 @@ class Matcher:
         for part, aliases in zip(parts, found, strict=True):
             for alias, score in aliases:
                 material_id = self.aliases[alias]
+                if score < FUZZY_MATCH and not _shares_word(part, alias):
+                    continue  # "wood base" is no brass: a suggestion shares a word or is a typo
                 suggestions[material_id] = max(suggestions.get(material_id, 0.0), score)
                 if score > best_score:
                     best_score, best_id, best_part = score, material_id, part
@@ -326,6 +339,22 @@ class Matcher:
                 ranked,
             )
         return Match(None, "none", 0.0, "no archetype matched", ranked)
+
+
+_WORD3 = re.compile(r"[a-z]{3,}")
+
+
+def _shares_word(part: str, alias: str) -> bool:
+    """Whether a text and an alias share a word of three letters or more, or one's word is a
+    misspelling of the other's ("stainles" ~ "stainless"): a suggestion must be about the
+    same thing, not merely made of similar letters."""
+    from rapidfuzz import fuzz
+
+    words = set(_WORD3.findall(alias))
+    for word in _WORD3.findall(part):
+        if word in words or any(len(word) >= 5 and fuzz.ratio(word, w) >= 85 for w in words):
+            return True
+    return False
 
 
 # --- which patterns can match a text ------------------------------------------------------------
@@ -395,16 +424,28 @@ def matcher_for(reference: ReferenceSet) -> Matcher:
     return matcher
 
 
-def map_contents(bom: pd.DataFrame, reference: ReferenceSet, sheet: str | None = None) -> Contents:
-    """Match every line and expand it into per-mineral contents with masses where known."""
+def map_contents(
+    bom: pd.DataFrame,
+    reference: ReferenceSet,
+    sheet: str | None = None,
+    parts: Mapping[str, str] | None = None,
+) -> Contents:
+    """Match every line and expand it into per-mineral contents with masses where known.
+    `parts`: a team's mapping file's part entries (part number or description -> archetype,
+    keys as `mapfile.part_key` folds them), which decide the lines they name."""
     matcher = matcher_for(reference)
     log = IssueLog(sheet=sheet)
     # Each distinct (text, mineral, CAS) is matched once and its result taken to its lines by
     # code, so no per-line key string or Python object is built.
     codes, (texts, minerals, cas) = _distinct_rows([bom["text"], bom["mineral"], bom["cas_number"]])
-    matches = matcher.match_all(zip(texts, minerals, cas, strict=True))
+    matches = matcher.match_all(
+        zip(texts, minerals, cas, strict=True), _masked_texts(bom, codes, texts)
+    )
     kinds = kinds_for(load_kinds(), frozenset(reference.materials))
+    distinct = codes  # NOTE: recognition renumbers codes; `minerals` is per distinct row
     codes, matches = recognise_lines(bom, codes, matches, kinds)
+    if parts:
+        codes, matches = _team_parts(bom, codes, matches, parts)
     table = pd.DataFrame(
         {
             "archetype": [m.archetype for m in matches],
@@ -417,7 +458,7 @@ def map_contents(bom: pd.DataFrame, reference: ReferenceSet, sheet: str | None =
     valid = bom["valid"].to_numpy(bool)
     mapped = table["archetype"].notna().to_numpy(bool)[codes] & valid
     rows = bom["row"].to_numpy()
-    _report_unknown_minerals(bom, matcher, minerals, codes, log)
+    _report_unknown_minerals(bom, matcher, minerals, distinct, log)
     unmapped = valid & ~mapped
     log.add_cells(
         IssueCode.UNKNOWN_MATERIAL,
@@ -484,6 +525,71 @@ def map_contents(bom: pd.DataFrame, reference: ReferenceSet, sheet: str | None =
     return Contents(lines=lines, composition=composition, issues=log)
 
 
+def masked_text(material: str, description: str, notes: str) -> str:
+    """The folded mapping text (material | description | notes, as `clean_bom` builds it) with
+    the letter codes inside part numbers of the description and notes blanked
+    (`recognise.mask_codes`): "Connector AB-GAN-3" holds no "gan" for a pattern to read. The
+    material cell names a material outright and is left whole."""
+    parts = [material] + [mask_codes(t) for t in (description, notes)]
+    folded = (fold(p) for text in parts for p in text.split(" — "))
+    return PART_SEPARATOR.join(f for f in folded if f)
+
+
+_PURPOSE = re.compile(rf"(?<!\S)(?:{PURPOSE_WORDS})(?:\s|$)")
+
+
+def _past_purpose(text: str, at: int) -> bool:
+    """Whether position `at` of a folded text lies past a purpose word of its part ("with",
+    "for", "if", "used"...: `recognise.PURPOSE_WORDS`), where the text names what the part goes
+    with or into rather than the part. A material pattern matched there is not the part's."""
+    start = text.rfind(PART_SEPARATOR, 0, at)
+    start = 0 if start < 0 else start + len(PART_SEPARATOR)
+    purpose = _PURPOSE.search(text, start, at)
+    return purpose is not None
+
+
+def _masked_texts(bom: pd.DataFrame, codes: np.ndarray, texts: np.ndarray) -> list[str]:
+    """`masked_text` per distinct text (from its first line); the text itself where masking
+    changes no cell (the usual case: nothing is folded again)."""
+    first = np.full(len(texts), 0, dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes))[::-1]
+    cells = [
+        bom[c].take(first).tolist() if c in bom.columns and len(bom) else [""] * len(texts)
+        for c in ("material", "description", "notes")
+    ]
+    out = [str(t) for t in texts]
+    for code, (material, description, notes) in enumerate(zip(*cells, strict=True)):
+        description, notes = _cell(description), _cell(notes)
+        if mask_codes(description) != description or mask_codes(notes) != notes:
+            out[code] = masked_text(_cell(material), description, notes)
+    return out
+
+
+def _team_parts(
+    bom: pd.DataFrame, codes: np.ndarray, matches: list[Match], parts: Mapping[str, str]
+) -> tuple[np.ndarray, list[Match]]:
+    """Lines whose part number or description a mapping file names take its archetype."""
+    from exposure_audit.bom.mapfile import part_key
+
+    wanted = {part_key(k): (k, v) for k, v in parts.items()}
+    codes = codes.copy()
+    out = list(matches)
+    made: dict[str, int] = {}
+    for column in ("part_number", "description"):
+        if column not in bom.columns:
+            continue
+        line_codes, uniques = _factorize(bom[column])
+        hits = {i: wanted[part_key(u)] for i, u in enumerate(uniques) if part_key(u) in wanted}
+        for code, (key, archetype) in hits.items():
+            if key not in made:
+                reason = f"the mapping file maps {key!r} to {archetype}"
+                out.append(Match(archetype, "mapping", 1.0, reason))
+                made[key] = len(out) - 1
+            lines = (line_codes == code) & ~np.isin(codes, list(made.values()))
+            codes[lines] = made[key]
+    return codes, out
+
+
 # --- component recognition (bom/recognise.py) -----------------------------------------------
 
 _FIRM = frozenset({"mineral-column", "cas", "alias"})
@@ -501,6 +607,9 @@ _CELL_COLUMNS = (
     "mpn",
     "supplier_part",
 )
+
+
+_PLACED_COLUMNS = ("designator", "footprint", "value")
 
 
 def combine(match: Match, found: Recognition, kinds: dict[str, KindSpec]) -> Match:
@@ -537,7 +646,8 @@ def recognise_lines(
     bom: pd.DataFrame, codes: np.ndarray, matches: list[Match], kinds: dict[str, KindSpec]
 ) -> tuple[np.ndarray, list[Match]]:
     """Recognition first from each distinct text's prose cells, then, for lines still
-    unmapped, from all of the line's cells (designator, value, footprint, maker, MPN and the
+    unmapped and for lines with a designator, footprint or value (an EDA export's placed
+    parts), from all of the line's cells (designator, value, footprint, maker, MPN and the
     BOM's other columns), recognised once per distinct combination."""
     if not len(bom) or not matches:
         return codes, matches
@@ -553,16 +663,37 @@ def recognise_lines(
     for k, code in enumerate(todo):
         cells = [(c, _cell(column[k])) for c, column in zip(prose, texts, strict=True)]
         combined[code] = combine(matches[code], recognise(cells), kinds)
-    codes, combined = _recognise_unmapped(bom, codes, combined, kinds)
+    codes, combined = _recognise_unmapped(bom, codes, combined, kinds, matches)
     return _weigh_recognised(bom, codes, combined, kinds)
 
 
 def _recognise_unmapped(
-    bom: pd.DataFrame, codes: np.ndarray, matches: list[Match], kinds: dict[str, KindSpec]
+    bom: pd.DataFrame,
+    codes: np.ndarray,
+    matches: list[Match],
+    kinds: dict[str, KindSpec],
+    texts: list[Match] | None = None,
 ) -> tuple[np.ndarray, list[Match]]:
+    """`texts`: each code's match from its text alone, which the whole line's recognition
+    is combined with (`matches` holds the prose pass's result; None: `matches` itself)."""
+    texts = matches if texts is None else texts
     open_codes = np.array([m.archetype is None for m in matches], dtype=bool)
+    firm = np.array([m.method in _FIRM for m in matches], dtype=bool)
+    # An EDA export's footprint, designator and value say what was placed, whatever its
+    # description says ("Battery" on a JST connector footprint): such lines are read whole
+    # even when their prose was matched.
+    placed = np.zeros(len(bom), dtype=bool)
+    for column in _PLACED_COLUMNS:
+        if column in bom.columns:
+            placed |= bom[column].astype(object).fillna("").to_numpy(dtype=object) != ""
     return _by_cells(
-        bom, codes, matches, open_codes, lambda base, found: combine(base, found, kinds)
+        bom,
+        codes,
+        matches,
+        open_codes,
+        lambda base, found: combine(base, found, kinds),
+        also=placed & ~firm[codes],
+        bases=texts,
     )
 
 
@@ -601,11 +732,15 @@ def _by_cells(
     matches: list[Match],
     selected: np.ndarray,
     decide: Callable[[Match, Recognition], Match],
+    also: np.ndarray | None = None,
+    bases: list[Match] | None = None,
 ) -> tuple[np.ndarray, list[Match]]:
-    """Recognise the lines whose match is `selected` from all of their cells (designator,
-    value, footprint, maker, MPN and the BOM's other columns), once per distinct combination,
-    and let `decide` turn each line's match and that recognition into its new match."""
-    lines = np.flatnonzero(selected[codes])
+    """Recognise the lines whose match is `selected` (and the lines `also` marks) from all
+    of their cells (designator, value, footprint, maker, MPN and the BOM's other columns),
+    once per distinct combination, and let `decide` turn each line's match (its match in
+    `bases` where given, by code) and that recognition into its new match."""
+    wanted = selected[codes] if also is None else selected[codes] | also
+    lines = np.flatnonzero(wanted)
     columns = [c for c in _CELL_COLUMNS if c in bom.columns]
     columns += [c for c in bom.columns if str(c).startswith("extra:")]
     if not len(lines) or not columns:
@@ -624,8 +759,9 @@ def _by_cells(
     recoded = np.full(len(values[0]), -1, dtype=np.int64)  # each combination's new match
     for g in range(len(values[0])):
         cells = [(n, _cell(v[g])) for n, v in zip(names, values, strict=True)]
-        base = matches[codes[lines[first[g]]]]
-        found = decide(base, recognise(cells))
+        code = codes[lines[first[g]]]
+        base = matches[code]
+        found = decide((bases or matches)[code], recognise(cells))
         if found == base:
             continue
         out.append(found)
@@ -756,14 +892,17 @@ def explain_material(reference: ReferenceSet, query: str) -> dict[str, Any]:
     """What a BOM text maps to and why, or an archetype's details when `query` is its id.
 
     Returns `{"query", "folded", "kind": "archetype"|"match", ...}`: for an archetype id,
-    `archetype` holds `material_detail`; for text, `match` holds method, archetype,
-    confidence, reason (the alias, CAS number or pattern that matched), the pattern itself
-    and suggestions, and `archetype` the matched archetype's summary (or None).
+    `archetype` holds `material_detail`; for text, `match` holds the decision an audit takes
+    for a line with this description (method, archetype, confidence, reason, the pattern that
+    matched and suggestions), `text_match` the text rules' own answer (mineral/CAS/alias/
+    pattern/fuzzy), `recognition` the component rules' (kind, material, package and each
+    piece of evidence: cell, rule, token, weight), `path` the steps in words, and
+    `archetype` the chosen archetype's summary (or None).
     """
     # Fold like the BOM reader does: parts separated by "|" or " — " stay separate parts (the
     # audit joins a line's material, description and notes the same way).
-    parts = (fold(p) for p in re.split(r"\||\s—\s", query))
-    folded = PART_SEPARATOR.join(p for p in parts if p)
+    raw_parts = re.split(r"\||\s—\s", query)
+    folded = PART_SEPARATOR.join(p for p in (fold(p) for p in raw_parts) if p)
     if query.strip() in reference.materials:
         return {
             "query": query,
@@ -771,7 +910,13 @@ def explain_material(reference: ReferenceSet, query: str) -> dict[str, Any]:
             "kind": "archetype",
             "archetype": material_detail(reference, query.strip()),
         }
-    found = matcher_for(reference).match(folded)
+    masked = PART_SEPARATOR.join(p for p in (fold(mask_codes(p)) for p in raw_parts) if p)
+    text_match = matcher_for(reference).match(folded, masked=masked)
+    recognition = recognise([("description", query)])
+    kinds = kinds_for(load_kinds(), frozenset(reference.materials))
+    found = text_match
+    if text_match.method not in _FIRM:
+        found = combine(text_match, recognition, kinds)
     if found.archetype is None and ID_SHAPE.fullmatch(query.strip()):
         # Looks like an archetype id with a typo: say which ids are close.
         raise not_found(
@@ -781,7 +926,7 @@ def explain_material(reference: ReferenceSet, query: str) -> dict[str, Any]:
             "materials",
         )
     pattern = (
-        _matching_pattern(reference, found.archetype, folded)
+        _matching_pattern(reference, found.archetype, masked)
         if (found.method == "pattern")
         else None
     )
@@ -794,16 +939,56 @@ def explain_material(reference: ReferenceSet, query: str) -> dict[str, Any]:
         "query": query,
         "folded": folded,
         "kind": "match",
-        "match": {
-            "archetype": found.archetype,
-            "method": found.method,
-            "confidence": found.confidence,
-            "reason": found.reason,
-            "pattern": pattern,
-            "suggestions": list(found.suggestions),
+        "match": _match_dict(found) | {"pattern": pattern},
+        "text_match": _match_dict(text_match),
+        "recognition": {
+            "kind": recognition.kind,
+            "material": recognition.material,
+            "package": recognition.package,
+            "confidence": recognition.confidence,
+            "evidence": [
+                {
+                    "kind": e.kind,
+                    "rule": e.rule,
+                    "cell": e.cell,
+                    "token": e.token,
+                    "weight": e.weight,
+                }
+                for e in recognition.evidence
+            ],
         },
+        "path": _decision_path(text_match, recognition, found),
         "archetype": material_summary(archetype) if archetype else None,
     }
+
+
+def _match_dict(match: Match) -> dict[str, Any]:
+    return {
+        "archetype": match.archetype,
+        "method": match.method,
+        "confidence": match.confidence,
+        "reason": match.reason,
+        "suggestions": list(match.suggestions),
+    }
+
+
+def _decision_path(text: Match, recognition: Recognition, final: Match) -> list[str]:
+    """The steps an audit takes for this text, in words."""
+    steps = [
+        "text rules (mineral column, CAS, alias, pattern, fuzzy): "
+        + (f"{text.archetype} by {text.method} ({text.reason})" if text.archetype else text.reason)
+    ]
+    if text.method in _FIRM:
+        steps.append("a material named outright stands: component rules not consulted")
+    else:
+        steps.append(f"component rules: {recognition.reason}")
+    if final.archetype is not None:
+        steps.append(
+            f"decision: {final.archetype} by {final.method}, confidence {final.confidence:.2f}"
+        )
+    else:
+        steps.append(f"decision: unmapped ({final.reason})")
+    return steps
 
 
 def _matching_pattern(reference: ReferenceSet, archetype: str | None, text: str) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from functools import lru_cache
 
@@ -79,9 +80,17 @@ _INITIALS = re.compile(r"^(?:[a-z] )+[a-z]$")
 
 
 def country_key(text: str) -> str:
-    """The lookup key of a country spelling: folded, punctuation gone, "U.S.A." -> "usa"."""
+    """The lookup key of a country spelling: folded, punctuation gone, "U.S.A." -> "usa";
+    a name in another script ("中国", "Германия") keeps its letters, case folded."""
+    if not text.isascii() and any(ch.isalpha() and ord(ch) > _LATIN_END for ch in text):
+        wide = unicodedata.normalize("NFKC", text).casefold()
+        return " ".join(_NOT_WORD.sub(" ", wide).split())
     key = fold_header(text)
     return key.replace(" ", "") if _INITIALS.match(key) else key
+
+
+_LATIN_END = 0x24F
+_NOT_WORD = re.compile(r"[\W_]+")
 
 
 @lru_cache(maxsize=1)
@@ -97,6 +106,36 @@ def _pycountry_index() -> dict[str, str]:
     for alias, code in BUILTIN_ALIASES.items():
         index[country_key(alias)] = code
     return index
+
+
+@lru_cache(maxsize=1)
+def _translated_names() -> dict[str, str]:
+    """Country names in every language pycountry carries a translation for (its iso3166-1
+    gettext catalogues: "Deutschland", "Allemagne", "中国", "Japón"). A spelling that names
+    different countries in different languages is left out."""
+    import gettext
+    from pathlib import Path
+
+    import pycountry
+
+    locales = Path(pycountry.__file__).parent / "locales"
+    names = [
+        (c.alpha_3, value)
+        for c in pycountry.countries
+        for value in {getattr(c, a, None) for a in ("name", "common_name", "official_name")}
+        if value
+    ]
+    found: dict[str, set[str]] = {}
+    for folder in sorted(p for p in locales.iterdir() if p.is_dir()):
+        try:
+            catalogue = gettext.translation("iso3166-1", str(locales), [folder.name])
+        except OSError:
+            continue
+        for code, name in names:
+            translated = catalogue.gettext(name)
+            if translated != name:
+                found.setdefault(country_key(translated), set()).add(code)
+    return {k: next(iter(v)) for k, v in found.items() if k and len(v) == 1}
 
 
 def country_index(aliases: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -117,7 +156,14 @@ def to_iso3(values: pd.Series, aliases: Mapping[str, str] | None = None) -> pd.S
     index = country_index(aliases)
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     found = np.empty(len(uniques) + 1, dtype=object)
-    found[:-1] = [index.get(country_key(str(u))) for u in uniques]
+    keys = [country_key(str(u)) for u in uniques]
+    found[:-1] = [index.get(k) for k in keys]
+    if any(f is None and k for f, k in zip(found[:-1], keys, strict=True)):
+        # Only now the names in other languages (reading ~150 catalogues takes a second).
+        translated = _translated_names()
+        found[:-1] = [
+            f if f is not None else translated.get(k) for f, k in zip(found[:-1], keys, strict=True)
+        ]
     found[-1] = None  # code -1: a missing value
     return pd.Series(found[codes], index=values.index, dtype=object)
 

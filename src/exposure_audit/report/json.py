@@ -110,6 +110,8 @@ _HEAD = (
     ("method", ',\n      "match": {\n        "method": '),
     ("archetype", ',\n        "archetype": '),
     ("confidence", ',\n        "confidence": '),
+    ("reason", ',\n        "reason": '),
+    ("mass_basis_kg", ',\n        "mass_kg": '),
 )
 _BEFORE_MINERALS = '\n      },\n      "minerals": '
 # ... and after them.
@@ -170,6 +172,8 @@ class _LineRecords:
             "method": _same,
             "archetype": _same,
             "confidence": _num,
+            "reason": _same,
+            "mass_basis_kg": _num,
             "exposure": _num,
             "upstream": _num,
             "origin": _num,

@@ -93,7 +93,11 @@ class Unmapped(_Model):
     row: int
     part_number: str | None
     description: str | None
-    suggestions: list[str]
+    suggestions: list[str] = Field(
+        description="Closest archetypes (rapidfuzz, sharing a word with the text), best first"
+    )
+    reason: str = Field("", description="Why no archetype was taken (rule and cell)")
+    next_step: str = Field("", description="What to do: the --mapping entry or column to add")
 
 
 class IssueSummary(_Model):
@@ -183,6 +187,8 @@ class AuditResult:
                 "method",
                 "archetype",
                 "confidence",
+                "reason",
+                "mass_basis_kg",
                 "exposure",
                 "upstream",
                 "origin",
@@ -207,6 +213,8 @@ class AuditResult:
                     "method": columns["method"][i],
                     "archetype": columns["archetype"][i],
                     "confidence": _num(columns["confidence"][i]),
+                    "reason": columns["reason"][i],
+                    "mass_kg": _num(columns["mass_basis_kg"][i]),
                 },
                 "minerals": per_line.get(int(line), []),
                 "exposure": _num(columns["exposure"][i]),

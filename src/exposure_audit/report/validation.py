@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from exposure_audit.bom.columns import column_reasons
 from exposure_audit.engine.loaded import Loaded
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ def validation_dict(loaded: Loaded) -> dict[str, Any]:
         "text_columns": bom.columns.text,
         "mass_units_from_headers": bom.columns.mass_unit,
         "unrecognised_columns": bom.columns.unmatched,
+        "column_reasons": column_reasons(bom.columns),
         "rows": rows,
         "skipped_rows": bom.skipped_rows,
         "valid_rows": int(bom.frame["valid"].sum()),
@@ -60,18 +62,25 @@ def render_validation(loaded: Loaded) -> Group:
         f"({pct(data['coverage'])})"
     )
     columns = Table(title="Columns", box=box.SIMPLE_HEAD, title_justify="left", title_style="bold")
-    columns.add_column("field")
+    columns.add_column("field", no_wrap=True)
     columns.add_column("column in the file")
+    columns.add_column("why", ratio=1)  # the reasons wrap; the field names never do
     text_cols = data["text_columns"]
+    reasons = data["column_reasons"]
     for field in FIELDS:
         headers = text_cols.get(field) or (
             [data["columns"][field]] if field in data["columns"] else []
         )
         if headers:
             label = f"{field} (optional: --rules)" if field in OPTIONAL_FIELDS else field
-            columns.add_row(label, plain(", ".join(headers)))
+            why = "; ".join(reasons.get(h, "") for h in headers)
+            columns.add_row(label, plain(", ".join(headers)), Text(why, style="dim"))
     for header in data["unrecognised_columns"]:
-        columns.add_row(Text("(kept as is)", style="dim"), plain(header))
+        columns.add_row(
+            Text("(kept as is)", style="dim"),
+            plain(header),
+            Text(reasons.get(header, ""), style="dim"),
+        )
     issues = Table(
         title=f"Problems ({sum(data['issue_counts'].values())})",
         box=box.SIMPLE_HEAD,

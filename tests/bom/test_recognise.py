@@ -249,3 +249,15 @@ def test_a_huge_cell_is_read_by_its_first_characters_only():
     assert time.perf_counter() - started < 1.0
     assert found.kind == "capacitor_ceramic"
     assert recognise([("description", "x" * CELL_CHARACTERS + " NdFeB magnet")]).kind is None
+
+
+@pytest.mark.parametrize("header", ["mpn", "part_number", "supplier_part"])
+@pytest.mark.parametrize("code", ["N40", "N35", "N52SH"])
+def test_a_magnet_grade_in_a_part_number_cell_is_a_code(header, code):
+    """Found by the property test above: an MPN 'N40' read as sintered NdFeB."""
+    assert recognise([(header, code)]).material is None
+
+
+@pytest.mark.parametrize("cells", [[("material", "N35")], [("description", "Magnet N42 10x5")]])
+def test_a_magnet_grade_in_words_names_ndfeb(cells):
+    assert recognise(cells).material == "ndfeb"

@@ -1068,7 +1068,9 @@ def _mechanical_codes(found: _Found, header: str, token: str) -> None:
         found.sizes.setdefault("extrusion", token)
     elif _OUTRUNNER.match(token):
         found.add("bldc_motor", "size code", header, token, 1.5)
-    elif _NDFEB_GRADE.match(token):
+    elif _NDFEB_GRADE.match(token) and header in _PROSE_FIELDS:
+        # A magnet grade is a material statement only where people write words ("Magnet N42",
+        # a Material cell "N35"); in a part-number cell "N40" is a code like any other.
         found.add("magnet", "grade", header, token, 0.7)
         found.materials.append(("ndfeb", header, token))
     elif sizes.BARE_BEARING.match(token):

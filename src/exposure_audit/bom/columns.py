@@ -1045,28 +1045,34 @@ def _fuzzy_field(base: str) -> str | None:
     return _mass_field(base)
 
 
-def match_columns(headers: Sequence[str], overrides: Mapping[str, str] | None = None) -> ColumnMap:
-    """Map headers to fields by the synonym table; `overrides` (field -> header) win.
-
-    Raises `UsageError` when an override names an unknown field or a header not in the file.
-    """
-    overrides = {str(k).strip().lower().replace("-", "_"): v for k, v in (overrides or {}).items()}
-    name: str | None  # a field name; None below for a header no synonym matches
-    for name, header in list(overrides.items()):
+def _checked_overrides(headers: Sequence[str], overrides: Mapping[str, str]) -> dict[str, str]:
+    """--map FIELD=HEADER pairs with each field known and each header in the file (case,
+    spacing and punctuation forgiven when exactly one header matches); UsageError otherwise."""
+    checked = {str(k).strip().lower().replace("-", "_"): v for k, v in overrides.items()}
+    for name, header in list(checked.items()):
         if name not in SYNONYMS:
             raise UsageError(
                 f"--map names an unknown field {name!r}",
                 f"use one of: {', '.join(FIELDS)}",
             )
         if header not in headers:
-            # Forgive case, spacing and punctuation when exactly one header matches.
             same = [h for h in headers if h and fold_header(h) == fold_header(header)]
             if len(same) != 1:
                 raise UsageError(
                     f"--map {name}={header}: no column {header!r} in the header row",
                     f"the columns are: {', '.join(repr(h) for h in headers if h)}",
                 )
-            overrides[name] = same[0]
+            checked[name] = same[0]
+    return checked
+
+
+def match_columns(headers: Sequence[str], overrides: Mapping[str, str] | None = None) -> ColumnMap:
+    """Map headers to fields by the synonym table; `overrides` (field -> header) win.
+
+    Raises `UsageError` when an override names an unknown field or a header not in the file.
+    """
+    overrides = _checked_overrides(headers, overrides or {})
+    name: str | None  # a field name; None below for a header no synonym matches
     fields: dict[str, str] = {}
     text: dict[str, list[str]] = {f: [] for f in TEXT_FIELDS}
     mass_unit: dict[str, float] = {}

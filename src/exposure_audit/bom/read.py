@@ -111,9 +111,9 @@ def read_bom(
 # --- spreadsheets ------------------------------------------------------------------------------
 
 
-def _read_spreadsheet(
-    path: Path, shown: str, sheet: str | None, head: bytes, ahead: Ahead | None
-) -> RawTable:
+def _check_container(path: Path, shown: str, head: bytes) -> None:
+    """Refuse what is no spreadsheet, or an encrypted one, before any reader opens it; a zip
+    container is checked against the size and bomb limits first (`bom.safety`)."""
     from exposure_audit.bom.safety import check_zip_container
 
     if head.startswith(ZIP_MAGIC):
@@ -129,14 +129,10 @@ def _read_spreadsheet(
             f"{shown} is not a spreadsheet (its content is neither xlsx nor xls)",
             "export the BOM again as .xlsx or .csv",
         )
-    fast = ahead.parsed(path, sheet) if ahead is not None else None
-    if not isinstance(fast, ArrowSheet):
-        fast = sheet_arrow.read_sheet(path, sheet) if head.startswith(ZIP_MAGIC) else None
-    if fast is not None and sheet in (None, fast.name):  # None when the typed path must read it
-        table = _arrow_sheet(path, shown, fast)
-        if len(table.frame) > MAX_ROWS:
-            return table
-        return _tables_of_sheet(path, fast.name, table) or table
+
+
+def _open_workbook(path: Path, shown: str, sheet: str | None) -> tuple[Any, list[str]]:
+    """The workbook (calamine) and its sheet names; `sheet`, when given, must be one."""
     import python_calamine
 
     try:
@@ -152,6 +148,22 @@ def _read_spreadsheet(
             f"{shown} has no sheet {sheet!r}",
             f"the sheets are: {', '.join(repr(n) for n in names)}",
         )
+    return workbook, names
+
+
+def _read_spreadsheet(
+    path: Path, shown: str, sheet: str | None, head: bytes, ahead: Ahead | None
+) -> RawTable:
+    _check_container(path, shown, head)
+    fast = ahead.parsed(path, sheet) if ahead is not None else None
+    if not isinstance(fast, ArrowSheet):
+        fast = sheet_arrow.read_sheet(path, sheet) if head.startswith(ZIP_MAGIC) else None
+    if fast is not None and sheet in (None, fast.name):  # None when the typed path must read it
+        table = _arrow_sheet(path, shown, fast)
+        if len(table.frame) > MAX_ROWS:
+            return table
+        return _tables_of_sheet(path, fast.name, table) or table
+    workbook, names = _open_workbook(path, shown, sheet)
     candidates = [sheet] if sheet is not None else names
     seen: list[str] = []
     headers_only: list[str] = []

@@ -53,7 +53,7 @@ def test_minerals_json_lists_every_mineral_with_its_shape(reference):
             assert sum(stage["shares"].values()) <= 1 + 1e-6
         for control in m["export_controls"]:
             assert set(control) == {"measure", "since", "status", "until", "scope", "source"}
-            assert control["status"] in {"active", "suspended", "ended", "not_yet"}
+            assert control["status"] in {"active", "suspended", "ended", "not_yet", "technology"}
 
 
 def test_gallium_processing_is_china_99_percent_with_its_source_year():

@@ -147,3 +147,16 @@ def test_spend_below_the_floor_is_insufficient_even_with_most_lines_scored(tmp_p
     assert coverage.line_share == pytest.approx(2 / 3)
     assert coverage.spend_share == pytest.approx(2 / 502)
     assert coverage.insufficient and coverage.unscored_spend == pytest.approx(500)
+
+
+def test_a_technology_export_restriction_is_not_an_export_control_on_the_material():
+    """China's July 2025 technology catalogue licenses lithium-processing know-how, not lithium:
+    it is shown for information and raises no export-control finding or action."""
+    from exposure_audit.reference import load_reference
+
+    lithium = load_reference().minerals["lithium"]
+    catalogue = next(c for c in lithium.export_controls if "technology" in c.measure.lower())
+    assert catalogue.covers == "technology"
+    assert catalogue.status(AS_OF) == "technology"
+    material = [c for c in lithium.export_controls if c.covers == "material"]
+    assert material and all(c.status(AS_OF) != "technology" for c in material)

@@ -162,6 +162,8 @@ def _export_controls_by_mineral(controls: list, ids: set[str]) -> dict[str, list
                 ec["announced"] = measure["announced"]
             ec["since"] = measure["since"]
             ec["scope"] = scope + (f" ({measure['note']})" if measure.get("note") else "")
+            if measure.get("covers"):
+                ec["covers"] = measure["covers"]
             if measure.get("suspended_from"):
                 ec["suspended_from"] = measure["suspended_from"]
             if measure.get("suspended_until"):

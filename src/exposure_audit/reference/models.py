@@ -81,14 +81,24 @@ class ExportControl(_Strict):
         default=None, description="End of a suspension; the measure applies again after it"
     )
     ended: dt.date | None = None
+    covers: Literal["material", "technology"] = Field(
+        default="material",
+        description="What needs a licence: the material itself, or only the technology to "
+        "make it (China's catalogue of technologies restricted from export); a technology "
+        "measure is shown for information and never counts as an export control on the "
+        "material",
+    )
     source: Source
 
     def status(self, as_of: dt.date) -> str:
-        """`active`, `suspended`, `ended` or `not_yet` on a date."""
+        """`active`, `suspended`, `ended` or `not_yet` on a date; `technology` for a measure
+        in force that restricts only the export of know-how."""
         if as_of < self.since:
             return "not_yet"
         if self.ended and as_of >= self.ended:
             return "ended"
+        if self.covers == "technology":
+            return "technology"
         if (
             self.suspended_from
             and self.suspended_from <= as_of

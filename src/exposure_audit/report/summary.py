@@ -253,7 +253,14 @@ def notes_text(notes: tuple[int, ...]) -> str:
 
 def controls_text(controls: dict[str, int]) -> str:
     """ "5 active, 1 suspended export controls", or "" for none."""
-    if not controls:
-        return ""
-    parts = [f"{n} {status}" for status, n in sorted(controls.items())]
-    return ", ".join(parts) + " export control" + ("s" if sum(controls.values()) > 1 else "")
+    on_material = {k: n for k, n in controls.items() if k != "technology"}
+    text = ""
+    if on_material:
+        parts = [f"{n} {status}" for status, n in sorted(on_material.items())]
+        total = sum(on_material.values())
+        text = ", ".join(parts) + " export control" + ("s" if total > 1 else "")
+    if controls.get("technology"):
+        # China's catalogue of restricted technologies licenses know-how, not the material
+        n = controls["technology"]
+        text += ("; " if text else "") + f"{n} technology export restriction" + "s" * (n > 1)
+    return text

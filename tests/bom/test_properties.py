@@ -7,11 +7,12 @@ import math
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from exposure_audit.bom.clean import clean_bom, parse_number, parse_numbers
 from exposure_audit.bom.columns import match_columns
+from exposure_audit.bom.placement import says_not_placed
 from exposure_audit.bom.read import read_bom
 from exposure_audit.reference.countries import to_iso3
 from exposure_audit.text import fold, fold_header
@@ -123,6 +124,8 @@ descriptions = st.text(
             "summe",
             "description",
         }
+        # a "do not place" marker ("NOT:PLACED", "DNP") drops the line, as it should
+        and not says_not_placed(s)
     )
 )
 quantities = st.one_of(
@@ -137,6 +140,7 @@ lines = st.lists(st.tuples(part_numbers, descriptions, quantities), min_size=1, 
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(lines=lines, titles=st.integers(0, 3))
+@example(lines=[("0", "Bracket", 1)], titles=0)
 def test_xlsx_round_trip(tmp_path_factory, make_bom, lines, titles):
     tmp_path = tmp_path_factory.mktemp("rt")
     path = make_bom(tmp_path, lines, title_rows=[["Title"]] + [[]] * (titles - 1) if titles else ())
@@ -159,6 +163,7 @@ def test_xlsx_round_trip(tmp_path_factory, make_bom, lines, titles):
     delimiter=st.sampled_from([",", ";", "\t", "|"]),
     encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "cp1252"]),
 )
+@example(lines=[("A", "EA", 1), ("0", "0", 1)], delimiter=",", encoding="utf-8")
 def test_csv_round_trip(tmp_path_factory, lines, delimiter, encoding):
     import csv
     import io

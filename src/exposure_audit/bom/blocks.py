@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from exposure_audit.bom.columns import TEXT_FIELDS, classify_header
-from exposure_audit.bom.sniff import header_text, is_blank
+from exposure_audit.bom.sniff import MIN_HEADER_FIELDS, header_text, is_blank
 
 TITLE_HEADER = "Notes (table title)"
 """The column holding each line's table title (read as notes)."""
@@ -50,13 +50,21 @@ def find_tables(cells: Sequence[Sequence[object]]) -> list[Table]:
     active: list[Table] = []
     width = max((len(r) for r in cells), default=0)
     for index, row in enumerate(cells):
-        found = _headers_in(cells, index, width)
+        candidates = _headers_in(cells, index, width)
+        # A row naming one field only (a quantity over numbers) heads a table of its own only
+        # where no table is open above it; under one it is a line ("A, EA, 1": a unit).
+        found = [
+            h
+            for h in candidates
+            if sum(f is not None for f in h.fields) >= MIN_HEADER_FIELDS
+            or not any(_overlap(t, h) for t in active)
+        ]
         if found:
             active = [t for t in active if not any(_overlap(t, h) for h in found)]
             tables.extend(found)
             active.extend(found)
             continue
-        if _header_words(row):
+        if not candidates and _header_words(row):
             # Column names scattered over a row (",SKU,,,Product Name") head a title block
             # (a kit's name and date), not parts: the tables above end here.
             active = []
@@ -178,7 +186,14 @@ def several(tables: Sequence[Table], repeats: Sequence[Table], header: int | Non
     on every printed page) is left to the ordinary reader, which skips it."""
     if repeats:
         return True
-    if tables and header is not None and tables[0].header_row != header:
+    if (
+        tables
+        and header is not None
+        and tables[0].header_row != header
+        # a header naming fewer fields than the ordinary reader asks of one ("A, EA, 1":
+        # only a quantity unit) is a line, not a better header than the one it found
+        and sum(f is not None for f in tables[0].fields) >= MIN_HEADER_FIELDS
+    ):
         return True
     shapes = {(tuple(t.headers), t.start, t.stop) for t in tables}
     return len(shapes) > 1

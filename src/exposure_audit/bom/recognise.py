@@ -129,10 +129,13 @@ def _mask_token(m: re.Match[str]) -> str:
     pieces = _CODE_JOINT.split(token)
     if len(pieces) < 3:  # no joint inside the token
         return token
-    return "".join(
-        " " if p.isalpha() and len(p) <= _SHORT_LETTERS and i % 2 == 0 else p
-        for i, p in enumerate(pieces)
-    )
+    words = pieces[::2]  # pieces[1::2] are the joints
+    if not any(p.isalpha() and len(p) <= _SHORT_LETTERS for p in words):
+        return token
+    # A part number: only its long letter groups are words ("NdFeB" of "NdFeB-N52-SH"); the
+    # rest are codes, and a code left alone would read as a whole cell ("N30" of "GAN-N30"
+    # as a magnet grade).
+    return " ".join(p for p in words if p.isalpha() and len(p) > _SHORT_LETTERS) or " "
 
 
 # --- series tables: a maker's MPN prefix decodes the part ------------------------------------

@@ -60,3 +60,16 @@ def golden_text(path: Path, rendered: str, update: bool) -> str:
         path.write_text(rendered, encoding="utf-8")
     assert path.exists(), f"{path} is missing: run pytest --update-goldens and review it"
     return path.read_text(encoding="utf-8")
+
+
+def archetype_block_ids(marker: str) -> list[str]:
+    """Ids of the archetypes in one block of data/reference/materials.yaml: from the comment
+    line `marker` to the next top-level comment or the end of the list."""
+    text = (TESTS.parent / "data" / "reference" / "materials.yaml").read_text(encoding="utf-8")
+    ids = []
+    for line in text.split(marker, 1)[1].splitlines()[1:]:
+        if line.startswith("#"):
+            break
+        if line.startswith("- id: "):
+            ids.append(line.removeprefix("- id: ").strip())
+    return ids

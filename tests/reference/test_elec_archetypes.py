@@ -14,23 +14,13 @@ from exposure_audit.engine.components import load_kinds
 from exposure_audit.engine.mapping import Match, combine
 from exposure_audit.reference import load_reference
 
+from support import archetype_block_ids
+
 DATA = Path(__file__).resolve().parents[2] / "data" / "reference"
 ELEC_BLOCK = "# --- elec archetypes (session 5) ---"
 
 
-def _elec_ids() -> list[str]:
-    text = (DATA / "materials.yaml").read_text(encoding="utf-8")
-    block = text.split(ELEC_BLOCK, 1)[1]
-    ids = []
-    for line in block.splitlines()[1:]:
-        if line.startswith("#"):
-            break
-        if line.startswith("- id: "):
-            ids.append(line.removeprefix("- id: ").strip())
-    return ids
-
-
-ELEC_IDS = _elec_ids()
+ELEC_IDS = archetype_block_ids(ELEC_BLOCK)
 
 
 def test_the_elec_block_ends_the_list():

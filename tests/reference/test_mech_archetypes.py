@@ -14,25 +14,13 @@ from exposure_audit.engine.components import load_kinds
 from exposure_audit.engine.mapping import Match, combine
 from exposure_audit.reference import load_reference
 
+from support import archetype_block_ids
+
 DATA = Path(__file__).resolve().parents[2] / "data" / "reference"
 MECH_BLOCK = "# --- mech archetypes (session 5) ---"
 
 
-def _mech_ids() -> list[str]:
-    """Ids of the archetypes in the mech block (from its comment to the next top-level comment
-    or the end of the list)."""
-    text = (DATA / "materials.yaml").read_text(encoding="utf-8")
-    block = text.split(MECH_BLOCK, 1)[1]
-    ids = []
-    for line in block.splitlines()[1:]:
-        if line.startswith("#"):
-            break
-        if line.startswith("- id: "):
-            ids.append(line.removeprefix("- id: ").strip())
-    return ids
-
-
-MECH_IDS = _mech_ids()
+MECH_IDS = archetype_block_ids(MECH_BLOCK)
 
 
 def test_the_mech_block_sits_after_steel_1045():
